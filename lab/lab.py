@@ -1,0 +1,415 @@
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A multi-host libvirt lab on one machine.
+
+Each lab host is a real libvirtd with its own mount namespace, in which its
+own folders are bind-mounted over /etc/libvirt, /run/libvirt,
+/var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt. Each has its own
+host UUID (libvirt refuses to migrate to a daemon with the source's UUID), its
+own TCP port on 127.0.0.1, its own migration port range, its own pid files
+and its own `default` storage pool holding a small base image. QEMU guests a
+host starts live in its namespace too.
+
+    lab up [--hosts N]   start hv1..hvN (idempotent); write the inventory
+    lab status           each host, its daemon and its guests
+    lab down             destroy the lab's guests, stop its daemons, remove it
+    lab inventory        print the inventory path
+
+The capacity the hosts show is what libvirt reports, never a number the lab
+declares. State lives under $VMFLEET_LAB_ROOT (default /var/lib/vmfleet-lab).
+Needs root and Debian's libvirt-daemon, libvirt-daemon-driver-qemu,
+libvirt-clients, qemu-system-x86 and qemu-utils (`make deps` installs them).
+"""
+
+import argparse
+import errno
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+ROOT = os.environ.get("VMFLEET_LAB_ROOT", "/var/lib/vmfleet-lab")
+TCP_PORT_BASE = 16600          # hvN listens on 16600 + N
+MIGRATION_PORT_BASE = 49152    # hvN's QEMU migration ports: 49152 + 100 * N, 64 ports
+MIGRATION_PORTS = 64
+LAB_UUID_NAMESPACE = uuid.UUID("6f1b2a52-3c1d-4c0e-9a43-6d1f0c7a1ab0")
+BASE_IMAGE = "vmfleet-tiny-base.qcow2"
+BASE_IMAGE_MB = 64
+
+# The namespace hides these system folders behind the host's own copies.
+BIND_MOUNTS = (
+    ("etc", "/etc/libvirt"),
+    ("run", "/run/libvirt"),
+    ("lib", "/var/lib/libvirt"),
+    ("log", "/var/log/libvirt"),
+    ("cache", "/var/cache/libvirt"),
+)
+REQUIRED_COMMANDS = ("libvirtd", "virtlogd", "virsh", "qemu-img", "unshare", "mount")
+
+
+class LabError(Exception):
+    pass
+
+
+def host_names(count):
+    return ["hv%d" % i for i in range(1, count + 1)]
+
+
+def host_index(name):
+    return int(name[2:])
+
+
+def host_dir(name):
+    return os.path.join(ROOT, name)
+
+
+def host_uri(name):
+    return "qemu+tcp://127.0.0.1:%d/system" % (TCP_PORT_BASE + host_index(name))
+
+
+def existing_hosts():
+    if not os.path.isdir(ROOT):
+        return []
+    names = [n for n in os.listdir(ROOT) if n.startswith("hv") and n[2:].isdigit()]
+    return sorted(names, key=host_index)
+
+
+# --- processes -------------------------------------------------------------
+
+def read_pid(path):
+    try:
+        with open(path) as handle:
+            return int(handle.read().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
+
+
+def pid_alive(pid):
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError as err:
+        return err.errno == errno.EPERM
+    return True
+
+
+def pid_is(pid, program):
+    """True when ``pid`` runs ``program``: a recycled pid is never killed."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            argv0 = handle.read().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return False
+    return os.path.basename(argv0) == program or program in argv0
+
+
+def stop_pid(pid, program, timeout=15):
+    if not pid or not pid_alive(pid) or not pid_is(pid, program):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not pid_alive(pid) or not pid_is(pid, program):
+            return True
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def port_open(port):
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def run(argv, check=True, **kwargs):
+    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True, **kwargs)
+    if check and result.returncode != 0:
+        raise LabError("%s failed (rc=%d): %s" % (" ".join(argv), result.returncode,
+                                                 (result.stderr or result.stdout).strip()))
+    return result
+
+
+def virsh(name, *args, check=True):
+    return run(["virsh", "-q", "-c", host_uri(name)] + list(args), check=check)
+
+
+# --- prerequisites ---------------------------------------------------------
+
+def check_prerequisites():
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (it mounts folders and starts libvirtd)")
+    missing = [c for c in REQUIRED_COMMANDS if shutil.which(c) is None
+               and not os.path.exists(os.path.join("/usr/sbin", c))]
+    if missing:
+        raise LabError("missing commands: %s; run `make deps` (Debian packages libvirt-daemon "
+                       "libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils)"
+                       % ", ".join(missing))
+    ensure_qemu_user()
+
+
+def ensure_qemu_user():
+    # The QEMU driver resolves its compiled-in default user before it reads
+    # qemu.conf and refuses to load when that user does not exist.
+    if run(["getent", "group", "libvirt-qemu"], check=False).returncode != 0:
+        run(["groupadd", "--system", "libvirt-qemu"])
+    if run(["getent", "passwd", "libvirt-qemu"], check=False).returncode != 0:
+        run(["useradd", "--system", "--no-create-home", "--home-dir", "/var/lib/libvirt",
+             "--shell", "/usr/sbin/nologin", "-g", "libvirt-qemu", "libvirt-qemu"])
+
+
+def kvm_usable():
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+# --- one host --------------------------------------------------------------
+
+def write_config(name):
+    index = host_index(name)
+    etc = os.path.join(host_dir(name), "etc")
+    host_uuid = uuid.uuid5(LAB_UUID_NAMESPACE, name)
+    libvirtd_conf = "\n".join([
+        "# lab host %s: written by lab/lab" % name,
+        'listen_tls = 0',
+        'listen_tcp = 1',
+        'listen_addr = "127.0.0.1"',
+        'tcp_port = "%d"' % (TCP_PORT_BASE + index),
+        'auth_tcp = "none"',
+        'auth_unix_rw = "none"',
+        # Migration refuses a destination whose host UUID equals the source's.
+        'host_uuid = "%s"' % host_uuid,
+        'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"',
+        "",
+    ])
+    migration_min = MIGRATION_PORT_BASE + 100 * index
+    qemu_conf = "\n".join([
+        "# lab host %s: written by lab/lab" % name,
+        'user = "root"',
+        'group = "root"',
+        # Two destinations on one machine must never pick the same port.
+        "migration_port_min = %d" % migration_min,
+        "migration_port_max = %d" % (migration_min + MIGRATION_PORTS - 1),
+        "",
+    ])
+    os.makedirs(etc, exist_ok=True)
+    with open(os.path.join(etc, "libvirtd.conf"), "w") as handle:
+        handle.write(libvirtd_conf)
+    with open(os.path.join(etc, "qemu.conf"), "w") as handle:
+        handle.write(qemu_conf)
+
+
+def host_running(name):
+    pid = read_pid(os.path.join(host_dir(name), "libvirtd.pid"))
+    return pid_alive(pid) and pid_is(pid, "libvirtd")
+
+
+def start_host(name):
+    root = host_dir(name)
+    for sub, _target in BIND_MOUNTS:
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    os.makedirs(os.path.join(root, "lib", "images"), exist_ok=True)
+    os.makedirs(os.path.join(root, "vmfleet"), exist_ok=True)   # the collection's state folder
+    for _sub, target in BIND_MOUNTS:
+        os.makedirs(target, exist_ok=True)
+    write_config(name)
+    # A half-started host (libvirtd failed after virtlogd started) leaves a
+    # virtlogd behind: stop it, or the retry would start a second one.
+    stop_pid(read_pid(os.path.join(root, "virtlogd.pid")), "virtlogd")
+    mounts = " && ".join("mount --bind %s %s" % (os.path.join(root, sub), target)
+                         for sub, target in BIND_MOUNTS)
+    # libvirtd's and virtlogd's default pid files are in /run itself, outside
+    # the bind mounts, where a second daemon could not take them.
+    script = "%s && virtlogd -d -p %s && libvirtd -d --listen -p %s -f /etc/libvirt/libvirtd.conf" % (
+        mounts, os.path.join(root, "virtlogd.pid"), os.path.join(root, "libvirtd.pid"))
+    run(["unshare", "-m", "--propagation", "private", "sh", "-c", script])
+    port = TCP_PORT_BASE + host_index(name)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if port_open(port) and virsh(name, "uri", check=False).returncode == 0:
+            return
+        time.sleep(0.3)
+    raise LabError("%s: libvirtd did not answer on port %d within 30 s; see %s" % (
+        name, port, os.path.join(root, "log", "libvirtd.log")))
+
+
+def ensure_base_image():
+    """A small qcow2 with known content: enough to check that disks survive moves."""
+    source = os.path.join(ROOT, "images", BASE_IMAGE)
+    if os.path.exists(source):
+        return source
+    os.makedirs(os.path.dirname(source), exist_ok=True)
+    raw = source + ".raw"
+    with open(raw, "wb") as handle:
+        pattern = b"vmfleet lab base image\n" * 45590  # about 1 MiB of recognisable data
+        handle.write(pattern)
+        handle.truncate(BASE_IMAGE_MB * 1024 * 1024)
+    run(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw, source + ".tmp"])
+    os.rename(source + ".tmp", source)
+    os.unlink(raw)
+    return source
+
+
+def ensure_pool(name, base_image):
+    if virsh(name, "pool-info", "default", check=False).returncode != 0:
+        virsh(name, "pool-define-as", "default", "dir", "--target", "/var/lib/libvirt/images")
+    if "running" not in virsh(name, "pool-info", "default").stdout:
+        virsh(name, "pool-start", "default")
+    virsh(name, "pool-autostart", "default")
+    target = os.path.join(host_dir(name), "lib", "images", BASE_IMAGE)
+    if not os.path.exists(target):
+        shutil.copyfile(base_image, target + ".tmp")
+        os.rename(target + ".tmp", target)
+    virsh(name, "pool-refresh", "default")
+
+
+def stop_host(name):
+    root = host_dir(name)
+    if host_running(name):
+        for guest in virsh(name, "list", "--all", "--name", check=False).stdout.split():
+            virsh(name, "destroy", guest, check=False)
+            virsh(name, "undefine", guest, "--nvram", "--managed-save", "--snapshots-metadata",
+                  check=False)
+    # QEMU processes outlive a stopped daemon: stop the ones this host started.
+    qemu_run = os.path.join(root, "run", "qemu")
+    if os.path.isdir(qemu_run):
+        for entry in os.listdir(qemu_run):
+            if entry.endswith(".pid"):
+                stop_pid(read_pid(os.path.join(qemu_run, entry)), "qemu-system")
+    stop_pid(read_pid(os.path.join(root, "libvirtd.pid")), "libvirtd")
+    stop_pid(read_pid(os.path.join(root, "virtlogd.pid")), "virtlogd")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+# --- inventory -------------------------------------------------------------
+
+def inventory_path():
+    return os.path.join(ROOT, "inventory.yml")
+
+
+def write_inventory(names, virt_type):
+    # JSON is YAML: no YAML library needed before the venv exists.
+    hosts = {}
+    for name in names:
+        hosts[name] = {
+            "vmfleet_libvirt_uri": host_uri(name),
+            "vmfleet_state_dir": os.path.join(host_dir(name), "vmfleet"),
+            "vmfleet_migration_address": "127.0.0.1",
+            "vmfleet_lab_virt_type": virt_type,
+            "vmfleet_lab_base_image": "/var/lib/libvirt/images/" + BASE_IMAGE,
+        }
+    inventory = {
+        "all": {
+            "children": {
+                "hypervisors": {
+                    "hosts": hosts,
+                    "vars": {
+                        # Lab hosts are daemons on this machine: modules run here
+                        # and reach each host through its URI, as they would over
+                        # qemu+ssh:// for a remote fleet.
+                        "ansible_connection": "local",
+                        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                    },
+                }
+            }
+        }
+    }
+    with open(inventory_path() + ".tmp", "w") as handle:
+        handle.write("# written by lab/lab up: the lab's hosts\n")
+        json.dump(inventory, handle, indent=2)
+        handle.write("\n")
+    os.rename(inventory_path() + ".tmp", inventory_path())
+
+
+# --- commands --------------------------------------------------------------
+
+def cmd_up(args):
+    check_prerequisites()
+    names = host_names(args.hosts)
+    for extra in [n for n in existing_hosts() if n not in names]:
+        print("%s: not part of a %d-host lab, stopping it" % (extra, args.hosts))
+        stop_host(extra)
+    base_image = ensure_base_image()
+    virt_type = "kvm" if kvm_usable() else "qemu"
+    for name in names:
+        if host_running(name):
+            print("%s: already running at %s" % (name, host_uri(name)))
+        else:
+            start_host(name)
+            print("%s: started at %s" % (name, host_uri(name)))
+        ensure_pool(name, base_image)
+    write_inventory(names, virt_type)
+    print("guests run under %s; inventory: %s" % (
+        "KVM" if virt_type == "kvm" else "TCG (no usable /dev/kvm)", inventory_path()))
+    return 0
+
+
+def cmd_status(_args):
+    names = existing_hosts()
+    if not names:
+        print("no lab under %s (run: lab up)" % ROOT)
+        return 1
+    worst = 0
+    for name in names:
+        pid = read_pid(os.path.join(host_dir(name), "libvirtd.pid"))
+        if not host_running(name):
+            print("%-5s %-36s daemon DOWN" % (name, host_uri(name)))
+            worst = 1
+            continue
+        print("%-5s %-36s libvirtd pid %d" % (name, host_uri(name), pid))
+        listing = virsh(name, "list", "--all", check=False).stdout.strip()
+        for line in listing.splitlines():
+            print("        " + line.strip())
+        if not listing:
+            print("        (no guests)")
+    return worst
+
+
+def cmd_down(_args):
+    names = existing_hosts()
+    for name in names:
+        stop_host(name)
+        print("%s: stopped and removed" % name)
+    if os.path.isdir(ROOT):
+        shutil.rmtree(ROOT, ignore_errors=True)
+    if not names:
+        print("no lab under %s" % ROOT)
+    return 0
+
+
+def cmd_inventory(_args):
+    print(inventory_path())
+    return 0 if os.path.exists(inventory_path()) else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="lab", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the lab's hosts (idempotent)")
+    up.add_argument("--hosts", type=int, default=3, choices=range(1, 10), metavar="N",
+                    help="number of hosts, 1 to 9 (default 3)")
+    up.set_defaults(func=cmd_up)
+    sub.add_parser("status", help="show hosts, daemons and guests").set_defaults(func=cmd_status)
+    sub.add_parser("down", help="stop and remove the lab").set_defaults(func=cmd_down)
+    sub.add_parser("inventory", help="print the inventory path").set_defaults(func=cmd_inventory)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except LabError as err:
+        print("lab: %s" % err, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
