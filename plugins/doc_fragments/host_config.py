@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Per-host capacity settings (Nova's names and defaults), set per host or group in an inventory."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r"""
+options:
+  reserved_host_memory_mb:
+    description:
+      - Memory (MiB) kept for the host itself; counted as used (Nova's C(reserved_host_memory_mb)).
+    type: int
+    default: 512
+  reserved_host_disk_mb:
+    description:
+      - Disk (MiB) of the instance pools kept for the host; counted as used, rounded up to whole GiB.
+    type: int
+    default: 0
+  reserved_host_cpus:
+    description:
+      - Number of CPUs taken off the floating (shared) pool's capacity. Never removes CPUs from O(cpu_dedicated_set).
+    type: int
+    default: 0
+  cpu_allocation_ratio:
+    description:
+      - Overcommit ratio of floating vCPUs to shared host CPUs. Dedicated (pinned) CPUs are never overcommitted.
+      - Must be greater than 0.
+    type: float
+    default: 4.0
+  ram_allocation_ratio:
+    description:
+      - Overcommit ratio of guest memory to host memory. Must be greater than 0.
+    type: float
+    default: 1.0
+  disk_allocation_ratio:
+    description:
+      - Overcommit ratio of guest disk to the instance pools' capacity. Must be greater than 0.
+    type: float
+    default: 1.0
+  cpu_dedicated_set:
+    description:
+      - Host CPUs that pinned (dedicated) guest vCPUs may use, in CPU list syntax such as V(4-12,^8,15).
+      - Must not overlap O(cpu_shared_set) and must name CPUs the host has.
+      - When neither set is given every CPU serves both kinds of guest, and a pinned CPU leaves the floating pool.
+    type: str
+  cpu_shared_set:
+    description:
+      - Host CPUs that floating (shared) guest vCPUs and shared emulator threads run on, in CPU list syntax.
+      - Must not overlap O(cpu_dedicated_set) and must name CPUs the host has.
+    type: str
+  availability_zone:
+    description:
+      - Availability zone of the host. Nova's default is C(nova); this collection's is V(default).
+    type: str
+    default: default
+  aggregates:
+    description:
+      - "Host aggregates the host belongs to, as names or as dicts C({name: NAME, metadata: {KEY: VALUE}})."
+      - Metadata values are kept as strings, as Nova keeps them.
+    type: list
+    elements: raw
+    default: []
+  instance_pools:
+    description:
+      - libvirt storage pools whose capacity counts as the host's local disk (C(local_gb)).
+      - Guest disks in other pools are not counted as local disk usage.
+    type: list
+    elements: str
+    default: [default]
+  enabled:
+    description:
+      - Whether the scheduler may place new guests here; V(false) while the host is cordoned.
+    type: bool
+    default: true
+  disabled_reason:
+    description:
+      - Why the host is disabled, shown to people; only meaningful with O(enabled=false).
+    type: str
+"""

@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Opening a libvirt connection, with failures that say which host and what to check.
+
+The ``libvirt`` binding is imported under a guard: modules check
+``HAS_LIBVIRT`` and report ``missing_required_lib('libvirt-python')`` with
+``LIBVIRT_IMPORT_ERROR`` instead of crashing at import time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+    HAS_LIBVIRT = False
+    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_LIBVIRT = True
+    LIBVIRT_IMPORT_ERROR = None
+
+    def _quiet(_ctx, _err):
+        """libvirt prints every error to stderr by default; we report them ourselves."""
+
+    libvirt.registerErrorHandler(_quiet, None)
+
+DEFAULT_URI = "qemu:///system"
+
+# Module options of the ``vmfleet.compute.libvirt_connection`` doc fragment.
+CONNECTION_ARGSPEC = dict(
+    uri=dict(type="str", default=DEFAULT_URI, fallback=(env_fallback, ["LIBVIRT_DEFAULT_URI"])),
+)
+
+# (words in libvirt's message, what to check), first match wins.
+_HINTS = (
+    (("unable to parse uri", "no connection driver", "invalid uri", "unsupported uri"),
+     "Check the URI's syntax and scheme, e.g. qemu:///system, qemu+ssh://user@host/system, "
+     "qemu+tcp://host:16509/system, qemu+tls://host/system"),
+    (("permission denied", "access denied", "authentication", "not authorized", "polkit", "auth"),
+     "Check the user the connection runs as, its authentication (SASL, TLS certificates, SSH keys), "
+     "polkit rules, and the permissions of the libvirt socket (group libvirt)"),
+    (("name or service not known", "unable to resolve", "temporary failure in name resolution"),
+     "Check the host name in the URI: it does not resolve"),
+    (("connection refused", "no such file or directory", "cannot recv data", "connection reset",
+      "failed to connect socket"),
+     "Check that libvirtd (or virtqemud) runs on that host, and for remote URIs that it listens "
+     "there (listen_tcp / listen_tls in libvirtd.conf, started with --listen or socket units) "
+     "on the port in the URI (16509 tcp, 16514 tls) and that no firewall blocks it"),
+    (("no route to host", "timed out", "network is unreachable"),
+     "Check the network path to that host and any firewall between"),
+)
+_DEFAULT_HINT = "Check the URI, that the libvirt daemon runs on that host, and the credentials used"
+
+
+def open_connection(uri, host_name=None):
+    """Open a read-write libvirt connection to ``uri``.
+
+    Raises HostUnreachable(host, uri, reason, hint) when libvirt refuses;
+    ``host_name`` (the fleet name) is what the message calls the host.
+    """
+    if libvirt is None:
+        raise HostUnreachable(host_name or uri, uri, "the libvirt Python binding is not installed",
+                              "Install libvirt-python on the machine that runs the module")
+    try:
+        conn = libvirt.open(uri)
+    except libvirt.libvirtError as exc:
+        raise unreachable(host_name or uri, uri, exc)
+    if conn is None:  # old bindings returned None instead of raising
+        raise HostUnreachable(host_name or uri, uri, "libvirt returned no connection", _DEFAULT_HINT)
+    return conn
+
+
+def unreachable(host_name, uri, exc):
+    """A HostUnreachable for a libvirtError, with the hint that fits its message."""
+    reason = (exc.get_error_message() if hasattr(exc, "get_error_message") else None) or str(exc)
+    return HostUnreachable(host_name, uri, reason.rstrip("."), hint_for(reason))
+
+
+def hint_for(reason):
+    """What a person should check, given libvirt's error message."""
+    lowered = (reason or "").lower()
+    for words, hint in _HINTS:
+        if any(word in lowered for word in words):
+            return hint + "."
+    return _DEFAULT_HINT + "."
+
+
+@contextlib.contextmanager
+def connection(uri, host_name=None):
+    """``with connection(uri, name) as conn:`` opens, yields, and always closes."""
+    conn = open_connection(uri, host_name)
+    try:
+        yield conn
+    finally:
+        try:
+            conn.close()
+        except Exception:  # pylint: disable=broad-except
+            pass  # closing a broken connection must not hide the real error

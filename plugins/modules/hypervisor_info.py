@@ -1,0 +1,668 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hypervisor_info
+short_description: Gather one libvirt/KVM host's capacity, topology and guests, counted as Nova counts
+version_added: 0.1.0
+description:
+  - Reads a hypervisor host through libvirt and returns its host facts, the dict every other module of
+    the collection (the scheduler first) consumes; the shape is documented in RV(hypervisor) and in
+    C(docs/host-facts.md).
+  - Returns the host's identity and versions, CPU, NUMA cells (CPUs, memory, hugepage pools, distances),
+    PCI devices, storage pools, guests (vCPUs, memory, pinning, NUMA, disks, the collection's metadata),
+    and the resource view of Nova's resource tracker with reservations and allocation ratios applied.
+  - Usage is theoretical, from what guests were given, running or shut off; free values go negative when the
+    host is overcommitted, and are reported so.
+  - Read-only; never changes the host.
+author:
+  - vmfleet.compute contributors (@vmfleet)
+options:
+  name:
+    description:
+      - Name of the host in the fleet, the key the scheduler uses for it.
+      - Defaults to the hostname libvirt reports. Usually set to C({{ inventory_hostname }}).
+    type: str
+  gather_guests:
+    description:
+      - Whether to read the guests defined on the host.
+      - With V(false), RV(hypervisor.guests) is empty and usage counts no guest; faster on large hosts, but
+        the resource figures are then not fit for scheduling.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - vmfleet.compute.libvirt_connection
+  - vmfleet.compute.host_config
+attributes:
+  check_mode:
+    support: full
+    description: The module never changes anything; check mode returns the same facts.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+notes:
+  - A bad URI, an unreachable daemon or an authentication problem fails with a message that names the host
+    and says what to check.
+seealso:
+  - name: libvirt capabilities XML
+    description: Where the host's CPU and NUMA topology come from.
+    link: https://libvirt.org/formatcaps.html
+"""
+
+EXAMPLES = r"""
+- name: Gather the local host's facts
+  vmfleet.compute.hypervisor_info:
+  register: local
+
+- name: Gather every hypervisor's facts, with per-host settings from the inventory
+  vmfleet.compute.hypervisor_info:
+    uri: "{{ vmfleet_libvirt_uri }}"
+    name: "{{ inventory_hostname }}"
+    reserved_host_memory_mb: "{{ vmfleet_reserved_host_memory_mb | default(omit) }}"
+    cpu_allocation_ratio: "{{ vmfleet_cpu_allocation_ratio | default(omit) }}"
+    cpu_dedicated_set: "{{ vmfleet_cpu_dedicated_set | default(omit) }}"
+    cpu_shared_set: "{{ vmfleet_cpu_shared_set | default(omit) }}"
+    availability_zone: "{{ vmfleet_availability_zone | default(omit) }}"
+    aggregates: "{{ vmfleet_aggregates | default(omit) }}"
+  delegate_to: localhost
+  register: facts
+
+- name: Show free memory
+  ansible.builtin.debug:
+    msg: "{{ facts.hypervisor.name }}: {{ facts.hypervisor.resources.free_ram_mb }} MiB free"
+"""
+
+RETURN = r"""
+hypervisor:
+  description: The host facts (C(docs/host-facts.md)). Memory in MiB, disk in GiB, page sizes in KiB.
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: The host's name in the fleet (option O(name), else libvirt's hostname).
+      type: str
+      sample: hv1
+    hostname:
+      description: The hostname libvirt reports.
+      type: str
+      sample: lab-hv1
+    uri:
+      description: The libvirt URI used.
+      type: str
+      sample: qemu+tcp://127.0.0.1:16601/system
+    host_uuid:
+      description: The host UUID from the capabilities XML; null when libvirt gives none.
+      type: str
+      sample: 5c0e8f4e-4d1a-4b35-9b7e-3f0a8c3b2a11
+    hypervisor_type:
+      description: The libvirt driver's hypervisor type.
+      type: str
+      sample: QEMU
+    virt_type:
+      description: The best domain type the host offers for its own arch, V(kvm) before V(qemu) (TCG).
+      type: str
+      sample: kvm
+    libvirt_version:
+      description: libvirt version.
+      type: str
+      sample: 9.0.0
+    hypervisor_version:
+      description: Hypervisor (QEMU) version.
+      type: str
+      sample: 7.2.0
+    cpu:
+      description: The host CPU.
+      type: dict
+      contains:
+        arch:
+          description: CPU architecture.
+          type: str
+          sample: x86_64
+        vendor:
+          description: CPU vendor; null when libvirt gives none.
+          type: str
+          sample: Intel
+        model:
+          description: Host CPU model name; null when libvirt gives none.
+          type: str
+          sample: Skylake-Client-IBRS
+        features:
+          description: Host CPU feature names.
+          type: list
+          elements: str
+          sample: [vmx, pcid]
+        sockets:
+          description: CPU sockets of the whole host.
+          type: int
+          sample: 2
+        cores_per_socket:
+          description: Cores per socket.
+          type: int
+          sample: 8
+        threads_per_core:
+          description: Threads per core; 1 without SMT.
+          type: int
+          sample: 2
+        total_threads:
+          description: Logical CPUs (threads) of the host.
+          type: int
+          sample: 32
+    numa:
+      description: The host's NUMA topology.
+      type: dict
+      contains:
+        cells:
+          description: NUMA cells; empty when libvirt lists none.
+          type: list
+          elements: dict
+          contains:
+            id:
+              description: Cell id.
+              type: int
+              sample: 0
+            memory_mb:
+              description: Memory of the cell.
+              type: int
+              sample: 65536
+            free_memory_mb:
+              description: Memory the kernel reports free now (measured, informative).
+              type: int
+              sample: 61000
+            cpus:
+              description: The cell's logical CPUs.
+              type: list
+              elements: dict
+              contains:
+                id:
+                  description: Host CPU id.
+                  type: int
+                siblings:
+                  description: CPU ids of the threads of the same core, this one included.
+                  type: list
+                  elements: int
+                socket_id:
+                  description: Socket id.
+                  type: int
+                die_id:
+                  description: Die id.
+                  type: int
+                core_id:
+                  description: Core id.
+                  type: int
+            pages:
+              description: Every page size the cell offers, the small page size included.
+              type: list
+              elements: dict
+              contains:
+                size_kb:
+                  description: Page size in KiB.
+                  type: int
+                  sample: 2048
+                total:
+                  description: Pages of that size in the cell.
+                  type: int
+                  sample: 512
+                free:
+                  description:
+                    - Pages of that size free now (measured); null when libvirt cannot tell.
+                    - For the small page size, derived from the cell's free memory when libvirt gives no count.
+                  type: int
+                  sample: 512
+            distances:
+              description: NUMA distance to each cell, keyed by cell id (as a string).
+              type: dict
+              sample: {"0": 10, "1": 21}
+            usage:
+              description: What the host's guests were given in this cell (theoretical).
+              type: dict
+              contains:
+                pinned_cpus:
+                  description: Host CPUs a dedicated guest vCPU or an isolated emulator thread owns.
+                  type: list
+                  elements: int
+                  sample: [2, 3]
+                memory_mb_used:
+                  description: Memory of guest NUMA cells (or single-node numatune guests) bound to this cell.
+                  type: int
+                  sample: 2048
+                pages_used:
+                  description: Hugepages given to guests here, keyed by page size in KiB (as a string).
+                  type: dict
+                  sample: {"2048": 256}
+                shared_vcpus_used:
+                  description: Floating vCPUs of guest cells bound to this cell.
+                  type: int
+                  sample: 4
+    pci_devices:
+      description: The host's PCI devices, as libvirt's node devices list them.
+      type: list
+      elements: dict
+      contains:
+        address:
+          description: PCI address.
+          type: str
+          sample: "0000:3b:00.0"
+        vendor_id:
+          description: Vendor id.
+          type: str
+          sample: "0x8086"
+        product_id:
+          description: Product id.
+          type: str
+          sample: "0x1572"
+        vendor:
+          description: Vendor name.
+          type: str
+          sample: Intel Corporation
+        product:
+          description: Product name.
+          type: str
+          sample: Ethernet Controller X710
+        class:
+          description: PCI class code.
+          type: str
+          sample: "0x020000"
+        numa_node:
+          description: NUMA node of the device; null where libvirt lists none.
+          type: int
+          sample: 0
+        driver:
+          description: Host kernel driver bound to the device; null when none.
+          type: str
+          sample: i40e
+        capability:
+          description: V(pci), or V(pf) / V(vf) for an SR-IOV physical / virtual function.
+          type: str
+          sample: pci
+    storage_pools:
+      description: libvirt storage pools of the host.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Pool name.
+          type: str
+          sample: default
+        type:
+          description: Pool type.
+          type: str
+          sample: dir
+        active:
+          description: Whether the pool is active.
+          type: bool
+        path:
+          description: Target path of the pool; null for pools without one.
+          type: str
+          sample: /var/lib/libvirt/images
+        capacity_bytes:
+          description: Capacity.
+          type: int
+        allocation_bytes:
+          description: Allocated bytes.
+          type: int
+        available_bytes:
+          description: Available bytes.
+          type: int
+    guests:
+      description: Guests defined on the host, running or not, sorted by name.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Domain name.
+          type: str
+          sample: vm1
+        uuid:
+          description: Domain UUID.
+          type: str
+        state:
+          description: Domain state.
+          type: str
+          sample: running
+          choices: [running, paused, shutoff, crashed, pmsuspended, blocked, shutdown, nostate]
+        vcpus:
+          description: Current vCPUs.
+          type: int
+          sample: 2
+        max_vcpus:
+          description: Maximum vCPUs.
+          type: int
+          sample: 2
+        memory_mb:
+          description: Current memory (C(<currentMemory>)).
+          type: int
+          sample: 128
+        max_memory_mb:
+          description: Memory (C(<memory>)).
+          type: int
+          sample: 128
+        cpu_policy:
+          description:
+            - From the collection's metadata; else derived from vCPU pinning (every vCPU pinned to one CPU
+              is V(dedicated), some is V(mixed), none is V(shared)).
+          type: str
+          choices: [dedicated, shared, mixed]
+          sample: dedicated
+        vcpupin:
+          description: vCPU pinning.
+          type: list
+          elements: dict
+          contains:
+            vcpu:
+              description: Guest vCPU id.
+              type: int
+            cpus:
+              description: Host CPUs the vCPU may run on.
+              type: list
+              elements: int
+        emulatorpin:
+          description: Host CPUs of the emulator threads; empty when not pinned.
+          type: list
+          elements: int
+        numatune:
+          description: The guest's C(<numatune>); null when absent.
+          type: dict
+          contains:
+            mode:
+              description: Memory mode.
+              type: str
+              sample: strict
+            nodeset:
+              description: Host nodes of the guest's memory.
+              type: list
+              elements: int
+            memnodes:
+              description: Per guest cell binding.
+              type: list
+              elements: dict
+              contains:
+                cellid:
+                  description: Guest NUMA cell id.
+                  type: int
+                mode:
+                  description: Memory mode.
+                  type: str
+                nodeset:
+                  description: Host nodes.
+                  type: list
+                  elements: int
+        guest_numa_cells:
+          description: The guest's NUMA cells (C(<cpu><numa>)); empty without a guest NUMA topology.
+          type: list
+          elements: dict
+          contains:
+            id:
+              description: Guest cell id.
+              type: int
+            cpus:
+              description: Guest vCPU ids of the cell.
+              type: list
+              elements: int
+            memory_mb:
+              description: Memory of the cell.
+              type: int
+            host_cell:
+              description: Host cell the memory is bound to (numatune memnode of one node); null when not bound.
+              type: int
+        cpu_topology:
+          description: Guest CPU topology; null when the XML has none.
+          type: dict
+          contains:
+            sockets:
+              description: Sockets.
+              type: int
+            cores:
+              description: Cores per socket.
+              type: int
+            threads:
+              description: Threads per core.
+              type: int
+        page_size_kb:
+          description: Hugepage size backing the guest's memory; null for small pages.
+          type: int
+          sample: 2048
+        disks:
+          description: The guest's disks.
+          type: list
+          elements: dict
+          contains:
+            target:
+              description: Target device.
+              type: str
+              sample: vda
+            device:
+              description: Device kind.
+              type: str
+              sample: disk
+            bus:
+              description: Bus.
+              type: str
+              sample: virtio
+            type:
+              description: Disk source type.
+              type: str
+              sample: file
+            format:
+              description: Image format; null when the XML gives none.
+              type: str
+              sample: qcow2
+            source:
+              description: Path, V(pool/volume) for volume disks, or V(protocol:name) for network disks.
+              type: str
+              sample: /var/lib/libvirt/images/vm1.qcow2
+            pool:
+              description: The storage pool holding the disk; null when it is in none.
+              type: str
+              sample: default
+            capacity_bytes:
+              description: Virtual size; null when libvirt cannot tell.
+              type: int
+              sample: 1073741824
+            allocation_bytes:
+              description: Bytes allocated on the host; null when libvirt cannot tell.
+              type: int
+              sample: 200704
+            backing_chain:
+              description:
+                - Backing files below the top image, nearest first. From the live XML, else the storage pools'
+                  volume XML; empty when there is none or libvirt cannot tell.
+              type: list
+              elements: str
+        host_devices:
+          description: Devices passed through from the host (they block live migration).
+          type: list
+          elements: dict
+          contains:
+            type:
+              description: Device type.
+              type: str
+              sample: pci
+            address:
+              description: Host address of the device.
+              type: str
+              sample: "0000:3b:00.0"
+        machine_type:
+          description: Machine type.
+          type: str
+          sample: pc-q35-7.2
+        managed:
+          description: Whether the collection's metadata is present.
+          type: bool
+        metadata:
+          description:
+            - The collection's metadata (namespace C(https://vmfleet.dev/xmlns/compute/instance/1)), keyed by
+              element (flavor, request, placement, state, ...); null when unmanaged.
+          type: dict
+        usage:
+          description: What the tracker counts for this guest.
+          type: dict
+          contains:
+            vcpus:
+              description: vCPUs counted.
+              type: int
+            memory_mb:
+              description: Memory counted.
+              type: int
+            disk_gb:
+              description: Local disk counted, each disk's virtual size rounded up to whole GiB.
+              type: int
+    config:
+      description: The host settings in effect, defaults applied (see the options of the same names).
+      type: dict
+      contains:
+        reserved_host_memory_mb:
+          description: Reserved memory.
+          type: int
+        reserved_host_disk_mb:
+          description: Reserved disk.
+          type: int
+        reserved_host_cpus:
+          description: Reserved CPUs.
+          type: int
+        cpu_allocation_ratio:
+          description: CPU allocation ratio.
+          type: float
+        ram_allocation_ratio:
+          description: RAM allocation ratio.
+          type: float
+        disk_allocation_ratio:
+          description: Disk allocation ratio.
+          type: float
+        cpu_dedicated_set:
+          description: CPU ids for pinned guests; null when not set.
+          type: list
+          elements: int
+        cpu_shared_set:
+          description: CPU ids for floating guests; null when not set.
+          type: list
+          elements: int
+        availability_zone:
+          description: Availability zone.
+          type: str
+        aggregates:
+          description: Aggregates, normalised to dicts.
+          type: list
+          elements: dict
+          contains:
+            name:
+              description: Aggregate name.
+              type: str
+            metadata:
+              description: Aggregate metadata (string values).
+              type: dict
+        instance_pools:
+          description: Storage pools counted as local disk.
+          type: list
+          elements: str
+        enabled:
+          description: Whether the scheduler may place guests here.
+          type: bool
+        disabled_reason:
+          description: Why the host is disabled.
+          type: str
+    resources:
+      description: The Nova resource tracker's view of the host.
+      type: dict
+      contains:
+        vcpus:
+          description: Host CPU threads.
+          type: int
+        vcpus_used:
+          description: Sum of every guest's vCPUs.
+          type: int
+        memory_mb:
+          description: Host memory.
+          type: int
+        memory_mb_used:
+          description: Reserved host memory plus every guest's memory.
+          type: int
+        free_ram_mb:
+          description: C(memory_mb - memory_mb_used); negative when overcommitted.
+          type: int
+        local_gb:
+          description: Capacity of the active instance pools, whole GiB.
+          type: int
+        local_gb_used:
+          description: Reserved host disk (rounded up to GiB) plus every guest's disk.
+          type: int
+        free_disk_gb:
+          description: C(local_gb - local_gb_used); negative when overcommitted.
+          type: int
+        pcpus:
+          description: CPUs that may be pinned (O(cpu_dedicated_set), else every CPU not in O(cpu_shared_set)).
+          type: int
+        pcpus_used:
+          description: Host CPUs owned by dedicated guests and isolated emulator threads.
+          type: int
+        shared_cpus:
+          description:
+            - CPUs floating guests may run on now. O(cpu_shared_set); else, with O(cpu_dedicated_set), the CPUs
+              outside it; else every CPU not pinned to a guest.
+          type: list
+          elements: int
+        shared_vcpus_used:
+          description: vCPUs of floating guests (the shared part of mixed guests included).
+          type: int
+        vcpus_limit:
+          description: C((len(shared_cpus) - reserved_host_cpus) * cpu_allocation_ratio).
+          type: float
+        memory_mb_limit:
+          description: C(memory_mb * ram_allocation_ratio).
+          type: float
+        local_gb_limit:
+          description: C(local_gb * disk_allocation_ratio).
+          type: float
+        running_vms:
+          description: Guests defined on the host.
+          type: int
+        io_ops:
+          description: Guests in a migration or another task right now (IoOpsFilter).
+          type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vmfleet.compute.plugins.module_utils import libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.host_config import (
+    HOST_CONFIG_ARGSPEC,
+    normalize_host_config,
+)
+from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import gather_host_facts
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str"),
+        gather_guests=dict(type="bool", default=True),
+    )
+    spec.update(libvirt_client.CONNECTION_ARGSPEC)
+    spec.update(HOST_CONFIG_ARGSPEC)
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not libvirt_client.HAS_LIBVIRT:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
+    params = module.params
+    try:
+        config = normalize_host_config(params)
+        with libvirt_client.connection(params["uri"], params["name"]) as conn:
+            facts = gather_host_facts(conn, params["name"], params["uri"], config, params["gather_guests"])
+    except VmfleetError as exc:
+        module.fail_json(msg=exc.message, **exc.to_result())
+    known_pools = set(pool["name"] for pool in facts["storage_pools"])
+    for pool in config["instance_pools"]:
+        if pool not in known_pools:
+            module.warn("host %s has no storage pool %r (instance_pools): its disk is not counted in local_gb"
+                        % (facts["name"], pool))
+    module.exit_json(changed=False, hypervisor=facts)
+
+
+if __name__ == "__main__":
+    main()
