@@ -27,7 +27,7 @@ options:
 EXAMPLES = r"""
 - name: Print the fleet's capacity
   ansible.builtin.debug:
-    msg: "{{ groups['hypervisors'] | map('extract', hostvars, 'vmfleet_hypervisor') | vmfleet.compute.capacity_table }}"
+    msg: "{{ groups['hypervisors'] | map('extract', hostvars, 'hypervisor_facts_host') | vmfleet.compute.capacity_table }}"
 """
 
 RETURN = r"""

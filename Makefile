@@ -1,0 +1,88 @@
+# vmfleet.compute: the two commands of the README, and the steps they are made of.
+#   make demo   set up, start the 3-host local lab, run the main playbook on it
+#   make test   set up, then unit tests, ansible-test sanity, ansible-lint, integration on the lab
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON     ?= python3
+VENV       ?= $(CURDIR)/.venv
+LAB_HOSTS  ?= 3
+export VMFLEET_LAB_ROOT ?= /var/lib/vmfleet-lab
+INVENTORY  ?= $(VMFLEET_LAB_ROOT)/inventory.yml
+
+BIN        := $(VENV)/bin
+COLLECTIONS := $(CURDIR)/.build/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/vmfleet/compute
+# outside the checkout: inside it, ansible-test would ask git, which ignores .build
+SANITY_ROOT := $(or $(TMPDIR),/tmp)/vmfleet-compute-sanity/ansible_collections/vmfleet/compute
+GET_PIP_CACHE := $(HOME)/.ansible/test/cache
+
+# Ansible finds this checkout as the collection vmfleet.compute.
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: help demo test deps venv collection lab lab-status lab-down units sanity lint integration bench build clean
+
+help:
+	@sed -n '2,4p' Makefile | sed 's/^# *//'
+	@echo "other targets: deps venv lab lab-status lab-down units sanity lint integration bench build clean"
+
+demo: deps venv collection lab
+	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml
+
+test: deps venv collection lab units sanity lint integration
+
+deps:
+	@tools/install-deps.sh
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+collection:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+lab: deps
+	lab/lab up --hosts $(LAB_HOSTS)
+
+lab-status:
+	lab/lab status
+
+lab-down:
+	lab/lab down
+
+units: venv collection
+	$(BIN)/python -m pytest -q tests/unit
+
+# ansible-test wants the collection under ansible_collections/<ns>/<name>/ and
+# reads every file there: it runs on a clean copy of the tracked files.
+sanity: venv
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' | tar -c --null -T - -f - | tar -x -C $(SANITY_ROOT)
+	@mkdir -p $(GET_PIP_CACHE)
+	@# the pip version ansible-test bootstraps into its venvs names the cached script
+	v=$$(sed -n "s/^ *pip='\([0-9.]*\)',/\\1/p" $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | tr . _); \
+	  cp tools/ansible-test-get-pip.py $(GET_PIP_CACHE)/get_pip_$$v.py
+	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no
+
+lint: venv collection
+	$(BIN)/ansible-lint --profile production --offline roles playbooks
+
+integration: venv collection lab
+	VMFLEET_INVENTORY=$(INVENTORY) $(BIN)/python -m pytest -v tests/integration
+
+bench: venv collection
+	$(BIN)/python bench/numa_fit_vs_nova.py
+	$(BIN)/python bench/schedule_scale.py
+
+build: venv
+	mkdir -p .build/dist && $(BIN)/ansible-galaxy collection build --force --output-path .build/dist .
+
+clean:
+	rm -rf .build tests/output

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian packages the lab and the venv need, only those missing.
+# Idempotent: with everything present it runs no apt at all.
+set -euo pipefail
+
+packages=(
+  # the lab's hypervisors (shared/lab-notes.md)
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+  # libvirt-python is a source distribution built against these
+  libvirt-dev pkg-config gcc python3-dev python3-venv
+  # used by the Makefile to stage the collection for ansible-test
+  git tar
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
