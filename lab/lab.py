@@ -130,10 +130,10 @@ def port_open(port):
 
 def run(argv, check=True, **kwargs):
     result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            universal_newlines=True, **kwargs)
+                            universal_newlines=True, check=False, **kwargs)
     if check and result.returncode != 0:
-        raise LabError("%s failed (rc=%d): %s" % (" ".join(argv), result.returncode,
-                                                 (result.stderr or result.stdout).strip()))
+        output = (result.stderr or result.stdout).strip()
+        raise LabError("%s failed (rc=%d): %s" % (" ".join(argv), result.returncode, output))
     return result
 
 
@@ -394,7 +394,7 @@ def cmd_inventory(_args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="lab", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="lab", description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the lab's hosts (idempotent)")
     up.add_argument("--hosts", type=int, default=3, choices=range(1, 10), metavar="N",

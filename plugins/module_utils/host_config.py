@@ -12,6 +12,8 @@ validates the values and returns the ``config`` dict of docs/host-facts.md;
 
 from __future__ import annotations
 
+import math
+
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import format_cpuset, parse_cpuset
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 
@@ -110,7 +112,7 @@ def _ratio(field, value):
         ratio = float(value)
     except (TypeError, ValueError):
         raise InvalidInput(field, value, "a number greater than 0, such as 1.0 or 4.0")
-    if isinstance(value, bool) or not ratio > 0 or ratio == float("inf"):
+    if isinstance(value, bool) or math.isnan(ratio) or ratio <= 0 or math.isinf(ratio):
         raise InvalidInput(field, value, "a number greater than 0, such as 1.0 or 4.0")
     return ratio
 

@@ -58,7 +58,7 @@ def track_resources(cpu_ids, cells, memory_mb, guests, storage_pools, config, io
         if pool["name"] in config["instance_pools"] and pool["active"]) // GIB)
     local_used = _ceil_gb(config["reserved_host_disk_mb"]) + sum(u["disk_gb"] for u in guest_usage)
     shared_vcpus_used = sum(
-        max(0, usage["vcpus"] - len(vcpu_cpus)) for usage, (vcpu_cpus, _) in zip(guest_usage, ownership))
+        max(0, usage["vcpus"] - len(vcpu_cpus)) for usage, (vcpu_cpus, _emulator) in zip(guest_usage, ownership))
     resources = {
         "vcpus": len(host_cpus),
         "vcpus_used": sum(u["vcpus"] for u in guest_usage),
