@@ -45,6 +45,22 @@ class InvalidInput(VmfleetError):
         self.allowed = allowed
 
 
+def whole_number(field, value, minimum=0):
+    """``value`` (an int, or its text) as an int of at least ``minimum``; else InvalidInput.
+
+    Booleans are refused: YAML's ``yes`` must not become 1."""
+    allowed = "a whole number of %d or more" % minimum
+    if isinstance(value, bool):
+        raise InvalidInput(field, value, allowed)
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise InvalidInput(field, value, allowed)
+    if number < minimum:
+        raise InvalidInput(field, value, allowed)
+    return number
+
+
 class HostUnreachable(VmfleetError):
     """A libvirt daemon could not be reached, or refused us."""
 

@@ -1,0 +1,467 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fit a guest NUMA topology onto a host's cells, with CPU pinning.
+
+Same answers as Nova's ``numa_fit_instance_to_host``: host cells in Nova's
+"spread" order, guest cells tried on permutations of distinct host cells and
+the first permutation in that order whose every (host cell, guest cell) pair
+fits wins; inside a cell, pages, memory, CPUs and the thread policy are
+checked as Nova checks them, and vCPUs are packed onto sibling sets the way
+``_pack_instance_onto_cores`` packs them.
+
+Fast where Nova is slow: whether a pair fits does not depend on the other
+pairs, so the permutation walk is a depth-first search that remembers every
+set of used host cells from which no completion exists (at most 2**cells
+states instead of cells! permutations), pair results are computed once per
+call, and kept on the host (``HostState.fit_cache``) until the host's usage
+changes.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import pci
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.placement import CellPlacement
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import (
+    DEDICATED, MIXED, ISOLATE, REQUIRE, EMULATOR_ISOLATE, EMULATOR_SHARE, PAGE_SMALL, PAGE_LARGE, PAGE_ANY)
+
+_PAGE_WORDS = {PAGE_SMALL: "small", PAGE_LARGE: "large", PAGE_ANY: "any"}
+
+
+def _gb(mb):
+    return "%d MB" % mb
+
+
+def _page_candidates(cell, request):
+    sizes = cell.page_sizes
+    if request == PAGE_SMALL:
+        return sizes[:1]
+    if request == PAGE_LARGE:
+        return tuple(reversed(sizes[1:]))
+    if request == PAGE_ANY:
+        return tuple(reversed(sizes))
+    return (request,)
+
+
+def _fit_memory(cell, memory_mb, page_request, pinned):
+    """(page size in KiB or None, reason or None)"""
+    memory_kb = memory_mb * 1024
+    if page_request:
+        candidates = _page_candidates(cell, page_request)
+        for size in candidates:
+            if size in cell.pages and memory_kb % size == 0 and memory_kb <= cell.free_pages_kb(size):
+                return size, None
+        if not candidates:
+            return None, "cell %d offers no huge pages, guest cell {g} asks for %s pages" % (
+                cell.id, _PAGE_WORDS[page_request])
+        if page_request > 0 and page_request not in cell.pages:
+            return None, "cell %d has no %d KiB pages, guest cell {g} asks for them" % (cell.id, page_request)
+        free = ", ".join("%d MB in %d KiB pages" % (cell.free_pages_kb(s) // 1024, s)
+                         for s in candidates if s in cell.pages)
+        odd = [s for s in candidates if memory_kb % s]
+        extra = " (not a multiple of %s KiB pages)" % "/".join(str(s) for s in odd) if odd else ""
+        return None, "cell %d has %s free, guest cell {g} needs %s%s" % (cell.id, free, _gb(memory_mb), extra)
+    if cell.pages:
+        size = cell.page_sizes[0]
+        total, used = cell.pages[size]
+        avail_kb = (total - used) * size if pinned else total * size
+        if memory_kb % size == 0 and memory_kb <= avail_kb:
+            return size, None
+        what = "free" if pinned else "in total"
+        return None, "cell %d has %d MB %s in %d KiB pages, guest cell {g} needs %s" % (
+            cell.id, avail_kb // 1024, what, size, _gb(memory_mb))
+    avail = cell.memory_mb - cell.memory_used_mb if pinned else cell.memory_mb
+    if avail < memory_mb:
+        return None, "cell %d has %d MB %s, guest cell {g} needs %s" % (
+            cell.id, avail, "free" if pinned else "in total", _gb(memory_mb))
+    return None, None
+
+
+def _reserve(free_sibs, pins, count, isolate):
+    """CPUs for isolated emulator threads after ``pins`` (Nova's ``_get_reserved``)."""
+    pinned = set(pins)
+    usable = []
+    for sib in free_sibs:
+        if not sib:
+            continue
+        if pinned.intersection(sib):
+            if isolate:
+                continue
+            sib = [c for c in sib if c not in pinned]
+        usable.extend(sib)
+    return usable[:count] if len(usable) >= count else None
+
+
+def pack(cell, count, thread_policy, reserved=0):
+    """Host CPUs for ``count`` pinned vCPUs (in vCPU order) and the reserved
+    emulator CPUs, or a reason string. Mirrors Nova's packing order."""
+    free = cell.free_pcpus
+    free_sibs = cell.free_siblings
+    per_core = cell.threads_per_core
+    by_len = cell.free_by_len       # {k: free sibling sets with at least k free threads}
+    longest = len(by_len)
+    if thread_policy == ISOLATE:
+        whole = by_len[per_core] if longest >= per_core else []
+        if len(whole) < count:
+            return "cell %d has %d free whole cores under the isolate policy, guest cell {g} needs %d" % (
+                cell.id, len(whole), count)
+        pins = [s[0] for s in whole[:count]]
+        spare = _reserve(free_sibs, pins, reserved, True) if reserved else ()
+        if spare is None:
+            return "cell %d has no free CPU left for the isolated emulator threads of guest cell {g}" % cell.id
+        return pins, spare
+    if thread_policy == REQUIRE and per_core <= 1:
+        return "cell %d has no SMT siblings, guest cell {g} requires them (thread policy require)" % cell.id
+    pins = None
+    spare = ()
+    threads_no = 1
+    for threads_no in range(longest, 0, -1):
+        if thread_policy == REQUIRE and threads_no <= 1:
+            continue
+        usable = by_len[threads_no]
+        if threads_no * len(usable) < count:
+            pins = None
+            continue
+        pins = [c for s in usable for c in s[:threads_no]][:count]
+        spare = _reserve(free_sibs, pins, reserved, False) if reserved else ()
+        if spare is None:
+            continue
+        break
+    if thread_policy != REQUIRE and not pins:
+        singles = [c for s in free_sibs for c in s]
+        if threads_no * len(singles) >= count:
+            pins = singles[:count]
+            spare = _reserve([(c,) for c in singles], pins, reserved, False) if reserved else ()
+        else:
+            pins = None
+    if pins is None or spare is None:
+        if thread_policy == REQUIRE:
+            pairs = sum(len(s) // 2 * 2 for s in free_sibs if len(s) > 1)
+            return "cell %d has %d free dedicated CPUs in sibling pairs (thread policy require), " \
+                   "guest cell {g} needs %d" % (cell.id, pairs, count + reserved)
+        return "cell %d has %d free dedicated CPUs, guest cell {g} needs %d" % (
+            cell.id, len(free), count + reserved)
+    return pins, tuple(spare)
+
+
+def fit_cell(cell, pcpus, shared, memory_mb, page_request, policy, thread_policy, reserved=0,
+             cpu_ratio=4.0, ram_ratio=1.0):
+    """One guest cell (counts only) on one host cell.
+
+    Returns ``(page_size_kb, pinned host CPUs, emulator CPUs)`` or a reason
+    string with ``{g}`` where the guest cell id goes.
+    """
+    pinned = policy in (DEDICATED, MIXED)
+    page_size, reason = _fit_memory(cell, memory_mb, page_request, pinned)
+    if reason:
+        return reason
+    if pinned and pcpus + reserved > len(cell.pcpuset):
+        return "cell %d has %d dedicated CPUs in all, guest cell {g} needs %d" % (
+            cell.id, len(cell.pcpuset), pcpus + reserved)
+    shared_cpus = cell.shared_cpus
+    if shared and shared > len(shared_cpus):
+        return "cell %d has %d shared CPUs in all, guest cell {g} has %d floating vCPUs" % (
+            cell.id, len(shared_cpus), shared)
+    pins, spare = (), ()
+    if pinned:
+        free = len(cell.free_pcpus)
+        if pcpus + reserved > free:
+            policy_text = " under the %s policy" % thread_policy if thread_policy else ""
+            return "cell %d has %d free dedicated CPUs%s, guest cell {g} needs %d" % (
+                cell.id, free, policy_text, pcpus + reserved)
+        packed = pack(cell, pcpus, thread_policy, reserved)
+        if isinstance(packed, str):
+            return packed
+        pins, spare = packed
+    if shared or not pinned:
+        limit = len(shared_cpus) * cpu_ratio
+        if cell.shared_vcpus_used + shared > limit:
+            return "cell %d has %d of %g floating vCPUs in use (%d CPUs x %g), guest cell {g} needs %d" % (
+                cell.id, cell.shared_vcpus_used, limit, len(shared_cpus), cpu_ratio, shared)
+        ram_limit = cell.memory_mb * ram_ratio
+        if cell.memory_used_mb + memory_mb > ram_limit:
+            return "cell %d has %d of %g MB in use (ram ratio %g), guest cell {g} needs %d MB" % (
+                cell.id, cell.memory_used_mb, ram_limit, ram_ratio, memory_mb)
+    return page_size, pins, spare
+
+
+def spread_order(host, spec):
+    """Host cells in Nova's default (spread) order for this request."""
+    # Nova sorts three times (stable): by free memory (descending), then by free
+    # dedicated CPUs (descending) or floating vCPUs in use (ascending), then by
+    # PCI devices (descending); one sort on the combined key gives the same order.
+    counts = pci.pci_by_cell(host, spec) if spec.pci_requests else {}
+    if spec.cpu_policy in (DEDICATED, MIXED):
+        return sorted(host.cells, key=lambda c: (-counts.get(c.id, 0), -len(c.free_pcpus),
+                                                 c.memory_used_mb - c.memory_mb))
+    return sorted(host.cells, key=lambda c: (-counts.get(c.id, 0), c.shared_vcpus_used,
+                                             c.memory_used_mb - c.memory_mb))
+
+
+class NumaFit(object):
+    """The result of fitting: ``cells`` (CellPlacement list) and PCI claims, or
+    ``reason`` (a string, or a callable that writes it when first asked: the
+    why-not text is only composed for the hosts someone looks at)."""
+
+    __slots__ = ("cells", "pci_claims", "_reason", "ok")
+
+    def __init__(self, cells=None, pci_claims=(), reason=None):
+        self.cells = cells
+        self.pci_claims = pci_claims
+        self._reason = reason
+        self.ok = reason is None
+
+    @property
+    def reason(self):
+        if callable(self._reason):
+            self._reason = self._reason()
+        return self._reason
+
+    def __bool__(self):
+        return self.ok
+
+    def __str__(self):
+        return self.reason or "fits"
+
+    __nonzero__ = __bool__
+
+
+def _pair(host, cell, shape):
+    """``fit_cell`` for one guest cell shape, cached on the host until it changes."""
+    key = (cell.id, shape)
+    cache = host.pair_cache
+    result = cache.get(key)
+    if result is None:
+        result = cache[key] = fit_cell(cell, *shape, cpu_ratio=host.cpu_allocation_ratio,
+                                       ram_ratio=host.ram_allocation_ratio)
+    return result
+
+
+def _shapes(spec, emulator):
+    """Per guest cell the arguments of ``fit_cell`` that describe it."""
+    shapes = spec.__dict__.get("_shapes")
+    if shapes is None:
+        shapes = spec._shapes = [(len(g.pcpus), len(g.cpus), g.memory_mb, spec.page_size, spec.cpu_policy,
+                                  spec.thread_policy, emulator if index == 0 else 0)
+                                 for index, g in enumerate(spec.numa_cells)]
+    return shapes
+
+
+def fit_key(spec):
+    """What a fit depends on besides the host: equal keys, equal fits."""
+    key = spec.__dict__.get("_fit_key")
+    if key is None:
+        cells = tuple((g.id, g.cpus, g.pcpus, g.memory_mb) for g in spec.numa_cells or ())
+        pci_key = tuple((r.vendor_id, r.product_id, r.count, r.numa_policy) for r in spec.pci_requests)
+        key = spec._fit_key = (cells, spec.page_size, spec.cpu_policy, spec.thread_policy, spec.emulator_policy,
+                               pci_key)
+    return key
+
+
+class FitIndex(object):
+    """Fit results of many hosts per request shape, shared by the hosts of one
+    scheduler run so that a filter pass is a dict lookup per host; a host that
+    changes (consume / release) is forgotten."""
+
+    def __init__(self):
+        self.tables = {}
+
+    def table(self, key):
+        table = self.tables.get(key)
+        if table is None:
+            table = self.tables[key] = {}
+        return table
+
+    def forget(self, host):
+        for table in self.tables.values():
+            table.pop(host, None)
+
+
+def fit_many(hosts, spec, index):
+    """``[NumaFit per host]`` through ``index``."""
+    table = index.table(fit_key(spec))
+    results = list(map(table.get, hosts))
+    if None in results:
+        for position, result in enumerate(results):
+            if result is None:
+                host = hosts[position]
+                results[position] = table[host] = fit(host, spec)
+    return results
+
+
+def fit(host, spec):
+    """Fit ``spec``'s guest NUMA cells onto ``host``; returns a ``NumaFit``.
+
+    Kept in ``host.fit_cache`` until the host's usage changes."""
+    key = fit_key(spec)
+    result = host.fit_cache.get(key)
+    if result is None:
+        result = host.fit_cache[key] = _fit(host, spec)
+    return result
+
+
+def _fit(host, spec):
+    guests = spec.numa_cells
+    if not guests:
+        claims = pci.select_devices(host, spec, None) if spec.pci_requests else ()
+        if isinstance(claims, str):
+            return NumaFit(reason=claims)
+        return NumaFit(cells=None, pci_claims=claims)
+    if not host.cells:
+        return NumaFit(reason="host reports no NUMA topology, the guest has %d NUMA cell(s)" % len(guests))
+    if len(guests) > len(host.cells):
+        return NumaFit(reason="guest has %d NUMA cells, host has %d" % (len(guests), len(host.cells)))
+    order = spread_order(host, spec) if len(host.cells) > len(guests) else host.cells
+    emulator = 1 if spec.emulator_policy == EMULATOR_ISOLATE else 0
+    search = _Search(host, spec, order, emulator)
+    if not (search.run_single() if len(guests) == 1 else search.run()):
+        return NumaFit(reason=lambda: _explain(host, spec, order, emulator, search.pci_reason))
+    chosen = search.chosen
+    cells = []
+    for guest, (cell, (page_size, pins, spare)) in zip(guests, chosen):
+        cpuset = cell.shared_sorted if guest.cpus else ()
+        cells.append(CellPlacement(guest.id, cell.id, guest.memory_mb, page_size, dict(zip(guest.pcpus, pins)),
+                                   cpuset, guest.cpus, tuple(spare), spec.thread_policy == ISOLATE))
+    return NumaFit(cells=cells, pci_claims=search.pci_claims or ())
+
+
+class _Search(object):
+    """Nova's walk over permutations of host cells, first valid one wins, without
+    its cost: pair results are independent of each other, so a set of used host
+    cells from which no completion exists is remembered, and after the first
+    dead end every step first checks that the remaining guest cells can still be
+    matched to distinct free host cells (bipartite matching), else stops."""
+
+    def __init__(self, host, spec, order, emulator):
+        self.host, self.spec, self.order = host, spec, order
+        self.guests = spec.numa_cells
+        self.shapes = _shapes(spec, emulator)
+        self.failed = set()
+        self.chosen = []
+        self.rows = None            # per guest cell: bitmask of host cell positions it fits
+        self.pci_reason = None
+        self.pci_claims = None
+
+    def pair(self, index, position):
+        return _pair(self.host, self.order[position], self.shapes[index])
+
+    def _build_rows(self):
+        """Per guest cell the bitmask of host cell positions it fits (once per distinct shape)."""
+        by_shape = {}
+        self.rows = []
+        for shape in self.shapes:
+            mask = by_shape.get(shape)
+            if mask is None:
+                mask = 0
+                for position, cell in enumerate(self.order):
+                    if not isinstance(_pair(self.host, cell, shape), str):
+                        mask |= 1 << position
+                by_shape[shape] = mask
+            self.rows.append(mask)
+
+    def matchable(self, start, used):
+        """Can guest cells ``start``.. each get their own host cell outside ``used``?"""
+        rows, owner = self.rows, {}
+
+        def augment(index, seen):
+            mask = rows[index] & ~used
+            position = 0
+            while mask:
+                if mask & 1 and position not in seen:
+                    seen.add(position)
+                    if position not in owner or augment(owner[position], seen):
+                        owner[position] = index
+                        return True
+                mask >>= 1
+                position += 1
+            return False
+
+        return all(augment(index, set()) for index in range(start, len(rows)))
+
+    def run(self):
+        return self.step(0, 0)
+
+    def run_single(self):
+        """One guest cell: the first host cell in order that takes it."""
+        shape = self.shapes[0]
+        for cell in self.order:
+            result = _pair(self.host, cell, shape)
+            if isinstance(result, str):
+                continue
+            self.chosen = [(cell, result)]
+            if self.step(1, 0):
+                return True
+        return False
+
+    def step(self, index, used):
+        if index == len(self.guests):
+            if not self.spec.pci_requests:
+                return True
+            claims = pci.select_devices(self.host, self.spec, set(cell.id for cell, result in self.chosen))
+            if isinstance(claims, str):
+                self.pci_reason = claims
+                return False
+            self.pci_claims = claims
+            return True
+        if used in self.failed:
+            return False
+        if self.rows is not None and not self.matchable(index, used):
+            self.failed.add(used)
+            return False
+        for position in range(len(self.order)):
+            bit = 1 << position
+            if used & bit:
+                continue
+            result = self.pair(index, position)
+            if isinstance(result, str):
+                continue
+            self.chosen.append((self.order[position], result))
+            if self.step(index + 1, used | bit):
+                return True
+            self.chosen.pop()
+        self.failed.add(used)
+        if self.rows is None and used:
+            # first dead end below the top: from now on prune with the matching check
+            self._build_rows()
+            if 0 in self.rows or not self.matchable(0, 0):
+                self.failed.add(0)
+        return False
+
+
+def _explain(host, spec, order, emulator, pci_reason):
+    guests = spec.numa_cells
+    fits, taken, first = [], set(), None
+    for guest, shape in zip(guests, _shapes(spec, emulator)):
+        results = [(cell, _pair(host, cell, shape)) for cell in order]
+        good = [cell.id for cell, r in results if not isinstance(r, str)]
+        if not good:
+            return "; ".join(sorted(set(r.replace("{g}", str(guest.id)) for cell, r in results)))
+        if first is None:
+            first = dict((cell.id, r.replace("{g}", str(guest.id))) for cell, r in results if isinstance(r, str))
+        taken.update(good)
+        fits.append("guest cell %d fits host cell(s) %s" % (guest.id, ",".join(str(c) for c in sorted(good))))
+    if pci_reason:
+        return pci_reason
+    idle = ["cell %d takes none: %s" % (cell.id, first[cell.id]) for cell in sorted(order, key=lambda c: c.id)
+            if cell.id not in taken and cell.id in first]
+    return "no way to give each guest cell its own host cell: " + "; ".join(fits + idle)
+
+
+def emulator_cpus(host, spec, cells):
+    """Where the emulator threads run: isolated CPUs, the shared set, or the guest's own CPUs."""
+    if cells is None:
+        return tuple(sorted(host.shared_cpus))
+    reserved = [c for cell in cells for c in cell.reserved]
+    if reserved:
+        return tuple(sorted(reserved))
+    if spec.emulator_policy == EMULATOR_SHARE and host.sets_configured:
+        shared = set()
+        for cell in host.cells:
+            shared |= cell.shared_fixed or frozenset()
+        if shared:
+            return tuple(sorted(shared))
+    own = set()
+    for cell in cells:
+        own.update(cell.pinning.values())
+        own.update(cell.cpuset)
+    return tuple(sorted(own))

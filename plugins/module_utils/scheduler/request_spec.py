@@ -1,0 +1,449 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A placement request: flavor + image properties + scheduler hints.
+
+``build_request_spec`` reads the flavor's ``hw:*`` extra specs and the image's
+``hw_*`` properties with Nova's meaning and Nova's refusals, and returns a
+``RequestSpec`` the filters read without parsing anything again. Every
+refusal is an ``InvalidInput`` naming the spec, the value and what is allowed,
+raised before any host is looked at.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import parse_cpuset
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, whole_number
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import cpu_topology
+
+SHARED, DEDICATED, MIXED = "shared", "dedicated", "mixed"
+CPU_POLICIES = (SHARED, DEDICATED, MIXED)
+PREFER, ISOLATE, REQUIRE = "prefer", "isolate", "require"
+THREAD_POLICIES = (PREFER, ISOLATE, REQUIRE)
+EMULATOR_SHARE, EMULATOR_ISOLATE = "share", "isolate"
+EMULATOR_POLICIES = (EMULATOR_SHARE, EMULATOR_ISOLATE)
+PCI_NUMA_POLICIES = ("required", "preferred", "legacy")
+GROUP_POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
+
+# page size requests besides an explicit size in KiB
+PAGE_SMALL, PAGE_LARGE, PAGE_ANY = -1, -2, -3
+_PAGE_WORDS = {"small": PAGE_SMALL, "large": PAGE_LARGE, "any": PAGE_ANY}
+_PAGE_ALLOWED = "small, large, any, or a size such as 2MB, 1GB, 2048 (KiB)"
+_POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
+_PAGE_RE = re.compile(r"^(\d+)\s*([KMGTkmgt]?)i?B$")
+_TRUE = ("1", "t", "true", "on", "y", "yes")
+NUMA_NODES_MAX = 128
+
+
+class GuestCell(object):
+    """One guest NUMA cell: its vCPU ids (floating and pinned) and memory."""
+
+    __slots__ = ("id", "cpus", "pcpus", "memory_mb")
+
+    def __init__(self, cell_id, cpus, pcpus, memory_mb):
+        self.id = cell_id
+        self.cpus = tuple(sorted(cpus))      # shared (floating) vCPUs of this cell
+        self.pcpus = tuple(sorted(pcpus))    # dedicated (pinned) vCPUs of this cell
+        self.memory_mb = memory_mb
+
+    def to_dict(self):
+        return {"id": self.id, "cpus": sorted(self.cpus + self.pcpus), "memory_mb": self.memory_mb}
+
+
+class PciRequest(object):
+    __slots__ = ("alias", "count", "vendor_id", "product_id", "numa_policy")
+
+    def __init__(self, alias, count, vendor_id, product_id, numa_policy):
+        self.alias = alias
+        self.count = count
+        self.vendor_id = vendor_id
+        self.product_id = product_id
+        self.numa_policy = numa_policy
+
+
+class RequestSpec(object):
+    """Everything the filters, weighers and NUMA fitting need about one request."""
+
+    def __init__(self, name, vcpus, memory_mb, disk_gb):
+        self.name = name
+        self.flavor_name = None
+        self.vcpus = vcpus
+        self.memory_mb = memory_mb
+        self.disk_gb = disk_gb
+        self.extra_specs = {}
+        self.image_props = {}
+        self.cpu_policy = None          # None (shared, implicit) | shared | dedicated | mixed
+        self.thread_policy = None
+        self.emulator_policy = None
+        self.page_size = None           # None | PAGE_* | size in KiB
+        self.realtime_cpus = ()
+        self.numa_cells = None          # list of GuestCell, or None (no guest NUMA topology)
+        self.preferred_topology = None
+        self.max_topology = None
+        self.topology = None            # the guest's sockets/cores/threads
+        self.pci_requests = []
+        self.pci_numa_policy = None
+        self.availability_zone = None
+        self.group = None               # {"name", "policy", "members"} or None
+        self.same_host = ()
+        self.different_host = ()
+        self.force_host = None
+        self.force = False
+        self.retry_exclude = ()
+        # derived counts used in the hot path
+        self.dedicated_vcpus = 0
+        self.shared_vcpus = vcpus
+        self.pcpus_needed = 0
+
+    @property
+    def is_pinned(self):
+        return self.cpu_policy in (DEDICATED, MIXED)
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip()
+
+
+def _positive_int(value, field, minimum=1):
+    return whole_number(field, value, minimum)
+
+
+def _cpu_list(value, field):
+    try:
+        return set(parse_cpuset(value if isinstance(value, (list, tuple)) else _text(value), field))
+    except InvalidInput:
+        raise InvalidInput(field, value, "a guest CPU list such as '0-3,^2'")
+
+
+def _choice(value, field, allowed):
+    if value is None or value == "":
+        return None
+    text = _text(value).lower()
+    if text not in allowed:
+        raise InvalidInput(field, value, ", ".join(allowed))
+    return text
+
+
+def parse_page_size(value, field):
+    """``small|large|any`` -> PAGE_*; ``2048`` (KiB), ``2MB``, ``2MiB``, ``1GB`` -> KiB."""
+    text = _text(value)
+    if text.lower() in _PAGE_WORDS:
+        return _PAGE_WORDS[text.lower()]
+    if text.isdigit():
+        size = int(text)
+    else:
+        # oslo's IEC byte strings, as Nova reads them: 2MB, 2MiB, 1GB, 1048576KB
+        match = _PAGE_RE.match(text)
+        if not match:
+            raise InvalidInput(field, value, _PAGE_ALLOWED)
+        size_bytes = int(match.group(1)) * 1024 ** _POWERS[match.group(2).upper()]
+        if size_bytes % 1024:
+            raise InvalidInput(field, value, _PAGE_ALLOWED, reason="not a whole number of KiB")
+        size = size_bytes // 1024
+    if size <= 0:
+        raise InvalidInput(field, value, _PAGE_ALLOWED)
+    return size
+
+
+def _page_size(specs, props):
+    flavor_value, image_value = specs.get("hw:mem_page_size"), props.get("hw_mem_page_size")
+    if not flavor_value and image_value:
+        raise InvalidInput("hw_mem_page_size", image_value, "only when the flavor sets hw:mem_page_size to large or any",
+                           reason="the flavor sets no page size, so the image may not choose one")
+    if not flavor_value:
+        return None
+    size = parse_page_size(flavor_value, "hw:mem_page_size")
+    if image_value:
+        if size in (PAGE_ANY, PAGE_LARGE):
+            return parse_page_size(image_value, "hw_mem_page_size")
+        raise InvalidInput("hw_mem_page_size", image_value, "only when the flavor sets hw:mem_page_size to large or any",
+                           reason="the flavor fixed hw:mem_page_size=%s" % flavor_value)
+    return size
+
+
+def _cpu_policy(specs, props):
+    flavor_policy = _choice(specs.get("hw:cpu_policy"), "hw:cpu_policy", CPU_POLICIES)
+    image_policy = _choice(props.get("hw_cpu_policy"), "hw_cpu_policy", CPU_POLICIES)
+    forbidden = {DEDICATED: (), MIXED: (DEDICATED,), SHARED: (MIXED, DEDICATED)}
+    if flavor_policy:
+        if image_policy in forbidden[flavor_policy]:
+            raise InvalidInput("hw_cpu_policy", image_policy, "not %s when the flavor sets hw:cpu_policy=%s"
+                               % (" or ".join(forbidden[flavor_policy]), flavor_policy),
+                               reason="the image may not override the flavor's CPU pinning policy")
+        return flavor_policy
+    return image_policy
+
+
+def _thread_policy(specs, props):
+    flavor_policy = _choice(specs.get("hw:cpu_thread_policy"), "hw:cpu_thread_policy", THREAD_POLICIES)
+    image_policy = _choice(props.get("hw_cpu_thread_policy"), "hw_cpu_thread_policy", THREAD_POLICIES)
+    if flavor_policy in (None, PREFER):
+        return flavor_policy or image_policy
+    if image_policy and image_policy != flavor_policy:
+        raise InvalidInput("hw_cpu_thread_policy", image_policy, "%s (as the flavor) or unset" % flavor_policy,
+                           reason="the image may not override the flavor's hw:cpu_thread_policy=%s" % flavor_policy)
+    return flavor_policy
+
+
+def _vcpu_mask(mask, vcpus, field):
+    text = _text(mask)
+    if text.startswith("^"):
+        text = "0-%d,%s" % (vcpus - 1, text)
+    return _cpu_list(text, field)
+
+
+def _dedicated_mask(specs, vcpus):
+    mask = specs.get("hw:cpu_dedicated_mask")
+    if not mask:
+        return None
+    pcpus = _vcpu_mask(mask, vcpus, "hw:cpu_dedicated_mask")
+    allowed = "a subset of the vCPUs 0-%d leaving at least one dedicated and one shared vCPU" % (vcpus - 1)
+    if not pcpus or not set(range(vcpus)) - pcpus or not pcpus <= set(range(vcpus)):
+        raise InvalidInput("hw:cpu_dedicated_mask", mask, allowed)
+    return pcpus
+
+
+def _realtime(specs, props, vcpus, emulator_policy):
+    if _text(specs.get("hw:cpu_realtime", "")).lower() not in _TRUE:
+        return None
+    mask = props.get("hw_cpu_realtime_mask") or specs.get("hw:cpu_realtime_mask")
+    field = "hw_cpu_realtime_mask" if props.get("hw_cpu_realtime_mask") else "hw:cpu_realtime_mask"
+    rt_cpus = _vcpu_mask(mask, vcpus, field) if mask else set(range(vcpus))
+    allowed = "a subset of the vCPUs 0-%d that leaves one vCPU for the emulator threads " \
+              "(or set hw:emulator_threads_policy)" % (vcpus - 1)
+    if not rt_cpus or not rt_cpus <= set(range(vcpus)):
+        raise InvalidInput(field, mask, allowed)
+    if rt_cpus == set(range(vcpus)) and not emulator_policy:
+        raise InvalidInput(field, mask, allowed, reason="every vCPU is realtime and no emulator threads policy is set")
+    return rt_cpus
+
+
+def _numa_nodes(specs, props):
+    flavor_nodes, image_nodes = specs.get("hw:numa_nodes"), props.get("hw_numa_nodes")
+    if flavor_nodes and image_nodes:
+        raise InvalidInput("hw_numa_nodes", image_nodes, "unset when the flavor sets hw:numa_nodes",
+                           reason="the image may not override the flavor's hw:numa_nodes=%s" % flavor_nodes)
+    if flavor_nodes is not None and flavor_nodes != "":
+        return _positive_int(flavor_nodes, "hw:numa_nodes")
+    if image_nodes is not None and image_nodes != "":
+        return _positive_int(image_nodes, "hw_numa_nodes")
+    return None
+
+
+def _numa_lists(specs, props, key, convert):
+    """``hw:numa_cpus.N`` from the flavor, else ``hw_numa_cpus.N`` (or a list) from the image."""
+    flavor_list = []
+    for cell in range(NUMA_NODES_MAX):
+        name = "hw:%s.%d" % (key, cell)
+        if name not in specs:
+            break
+        flavor_list.append(convert(specs[name], name))
+    image_list = props.get("hw_" + key)
+    if image_list is not None:
+        image_list = [convert(v, "hw_%s.%d" % (key, i)) for i, v in enumerate(image_list)]
+    else:
+        image_list = []
+        for cell in range(NUMA_NODES_MAX):
+            name = "hw_%s.%d" % (key, cell)
+            if name not in props:
+                break
+            image_list.append(convert(props[name], name))
+    if flavor_list and image_list:
+        raise InvalidInput("hw_%s.0" % key, props.get("hw_%s.0" % key, props.get("hw_" + key)),
+                           "unset when the flavor sets hw:%s.N" % key,
+                           reason="the image may not override the flavor's guest NUMA layout")
+    return flavor_list or image_list or None
+
+
+def _numa_cells(spec, nodes, pcpus, specs, props):
+    all_cpus = set(range(spec.vcpus))
+    vcpus = all_cpus - pcpus
+    cpu_list = _numa_lists(specs, props, "numa_cpus", _cpu_list)
+    mem_list = _numa_lists(specs, props, "numa_mem", _positive_int)
+    if cpu_list is None and mem_list is None:
+        if spec.vcpus % nodes or spec.memory_mb % nodes:
+            raise InvalidInput("hw:numa_nodes", nodes,
+                               "a divisor of both the vCPUs (%d) and the memory (%d MB), or hw:numa_cpus.N and "
+                               "hw:numa_mem.N for every node" % (spec.vcpus, spec.memory_mb),
+                               reason="the vCPUs and memory do not split evenly")
+        per_cpus, per_mem = spec.vcpus // nodes, spec.memory_mb // nodes
+        cells = []
+        for node in range(nodes):
+            ids = set(range(node * per_cpus, (node + 1) * per_cpus))
+            cells.append(GuestCell(node, ids & vcpus, ids & pcpus, per_mem))
+        return cells
+    for key, values in (("numa_cpus", cpu_list), ("numa_mem", mem_list)):
+        if values is None or len(values) != nodes:
+            given = len(values or ())
+            raise InvalidInput("hw:%s.%d" % (key, given if given < nodes else nodes), None,
+                               "hw:numa_cpus.N and hw:numa_mem.N for every node 0-%d" % (nodes - 1),
+                               reason="both lists must name every guest NUMA node")
+    free = set(all_cpus)
+    cells = []
+    for node in range(nodes):
+        for cpu in sorted(cpu_list[node]):
+            field = "hw:numa_cpus.%d" % node
+            if cpu > spec.vcpus - 1:
+                raise InvalidInput(field, sorted(cpu_list[node]), "vCPU ids 0-%d" % (spec.vcpus - 1),
+                                   reason="vCPU %d is out of range" % cpu)
+            if cpu not in free:
+                raise InvalidInput(field, sorted(cpu_list[node]), "each vCPU in exactly one node",
+                                   reason="vCPU %d is already in another node" % cpu)
+            free.discard(cpu)
+        cells.append(GuestCell(node, cpu_list[node] & vcpus, cpu_list[node] & pcpus, mem_list[node]))
+    if free:
+        raise InvalidInput("hw:numa_cpus.N", sorted(free), "every vCPU 0-%d assigned to a node" % (spec.vcpus - 1),
+                           reason="vCPUs %s are in no node" % sorted(free))
+    total = sum(mem_list)
+    if total != spec.memory_mb:
+        raise InvalidInput("hw:numa_mem.N", mem_list, "node memory summing to the flavor's %d MB" % spec.memory_mb,
+                           reason="the nodes sum to %d MB" % total)
+    return cells
+
+
+def _pci_requests(spec, specs, props, aliases):
+    text = specs.get("pci_passthrough:alias")
+    flavor_policy = _choice(specs.get("hw:pci_numa_affinity_policy"), "hw:pci_numa_affinity_policy",
+                            PCI_NUMA_POLICIES)
+    image_policy = _choice(props.get("hw_pci_numa_affinity_policy"), "hw_pci_numa_affinity_policy",
+                           PCI_NUMA_POLICIES)
+    if flavor_policy and image_policy and flavor_policy != image_policy:
+        raise InvalidInput("hw_pci_numa_affinity_policy", image_policy, "%s (as the flavor) or unset" % flavor_policy,
+                           reason="the image may not override the flavor's PCI NUMA affinity policy")
+    spec.pci_numa_policy = flavor_policy or image_policy
+    if not text:
+        return []
+    requests = []
+    for part in _text(text).split(","):
+        name, sep, count = part.strip().partition(":")
+        name = name.strip()
+        if name not in aliases:
+            raise InvalidInput("pci_passthrough:alias", text, "aliases from the scheduler config pci_aliases: %s"
+                               % (", ".join(sorted(aliases)) or "(none configured)"),
+                               reason="unknown alias %r" % name)
+        number = _positive_int(count if sep else "1", "pci_passthrough:alias")
+        alias = aliases[name]
+        policy = spec.pci_numa_policy or alias.get("numa_policy") or "legacy"
+        requests.append(PciRequest(name, number, alias["vendor_id"], alias["product_id"], policy))
+    return requests
+
+
+def _flavor_numbers(flavor, name):
+    for key, minimum in (("vcpus", 1), ("memory_mb", 1), ("disk_gb", 0)):
+        if key not in flavor or flavor[key] is None:
+            if key == "disk_gb":
+                continue
+            raise InvalidInput("flavor.%s" % key, None, "a whole number of %d or more" % minimum,
+                               reason="request %s has no flavor %s" % (name, key))
+    return (_positive_int(flavor["vcpus"], "flavor.vcpus"),
+            _positive_int(flavor["memory_mb"], "flavor.memory_mb"),
+            _positive_int(flavor.get("disk_gb") or 0, "flavor.disk_gb", minimum=0))
+
+
+def _hints(spec, hints):
+    spec.availability_zone = hints.get("availability_zone") or None
+    group = hints.get("group")
+    if group:
+        policy = _choice(group.get("policy"), "hints.group.policy", GROUP_POLICIES)
+        if not policy:
+            raise InvalidInput("hints.group.policy", None, ", ".join(GROUP_POLICIES))
+        spec.group = {"name": group.get("name") or "group", "policy": policy,
+                      "members": list(group.get("members") or ())}
+    spec.same_host = tuple(hints.get("same_host") or ())
+    spec.different_host = tuple(hints.get("different_host") or ())
+    spec.force_host = hints.get("force_host") or None
+    spec.force = bool(hints.get("force"))
+    if spec.force and not spec.force_host:
+        raise InvalidInput("hints.force", True, "true only together with hints.force_host")
+    spec.retry_exclude = tuple(hints.get("retry_exclude") or ())
+
+
+def build_request_spec(request, pci_aliases=None):
+    """Validate one request dict and return its ``RequestSpec``.
+
+    ``request``: ``{name, flavor: {name, vcpus, memory_mb, disk_gb, extra_specs},
+    image: {properties}, hints: {...}}``. ``pci_aliases``: ``{alias: {vendor_id,
+    product_id, numa_policy}}`` from the scheduler configuration.
+    """
+    name = request.get("name")
+    if not name:
+        raise InvalidInput("requests[].name", name, "a non-empty name for every request")
+    flavor = request.get("flavor") or {}
+    vcpus, memory_mb, disk_gb = _flavor_numbers(flavor, name)
+    spec = RequestSpec(name, vcpus, memory_mb, disk_gb)
+    spec.flavor_name = flavor.get("name")
+    specs = dict((k, v) for k, v in (flavor.get("extra_specs") or {}).items() if v is not None)
+    props = dict((k, v) for k, v in ((request.get("image") or {}).get("properties") or {}).items() if v is not None)
+    spec.extra_specs, spec.image_props = specs, props
+
+    cpu_policy = _cpu_policy(specs, props)
+    thread_policy = _thread_policy(specs, props)
+    emulator_policy = _choice(specs.get("hw:emulator_threads_policy"), "hw:emulator_threads_policy",
+                              EMULATOR_POLICIES)
+    realtime = _realtime(specs, props, vcpus, emulator_policy)
+    dedicated = _dedicated_mask(specs, vcpus)
+    if cpu_policy in (None, SHARED):
+        for field, value, problem in (
+                ("hw:cpu_thread_policy", thread_policy, "a thread policy"),
+                ("hw:emulator_threads_policy", emulator_policy == EMULATOR_ISOLATE and emulator_policy,
+                 "isolated emulator threads"),
+                ("hw:cpu_dedicated_mask", dedicated and specs.get("hw:cpu_dedicated_mask"), "a dedicated mask"),
+                ("hw:cpu_realtime", realtime and specs.get("hw:cpu_realtime"), "realtime vCPUs")):
+            if value:
+                raise InvalidInput(field, value, "only with hw:cpu_policy=dedicated%s"
+                                   % (" or mixed" if field != "hw:cpu_dedicated_mask" else ""),
+                                   reason="%s needs pinned CPUs, the CPU policy is %s" % (problem, cpu_policy or SHARED))
+    elif cpu_policy == DEDICATED:
+        if dedicated:
+            raise InvalidInput("hw:cpu_dedicated_mask", specs.get("hw:cpu_dedicated_mask"),
+                               "only with hw:cpu_policy=mixed")
+        dedicated = set(range(vcpus))
+    else:
+        if (realtime and dedicated) or not (realtime or dedicated):
+            raise InvalidInput("hw:cpu_dedicated_mask", specs.get("hw:cpu_dedicated_mask"),
+                               "exactly one of hw:cpu_dedicated_mask or hw:cpu_realtime_mask with hw:cpu_policy=mixed")
+        dedicated = dedicated or realtime
+    dedicated = dedicated or set()
+
+    spec.cpu_policy, spec.thread_policy, spec.emulator_policy = cpu_policy, thread_policy, emulator_policy
+    spec.realtime_cpus = tuple(sorted(realtime or ()))
+    spec.dedicated_vcpus = len(dedicated)
+    spec.shared_vcpus = vcpus - len(dedicated)
+    spec.pcpus_needed = len(dedicated) + (1 if dedicated and emulator_policy == EMULATOR_ISOLATE else 0)
+
+    nodes = _numa_nodes(specs, props)
+    spec.page_size = _page_size(specs, props)
+    if nodes or spec.page_size or cpu_policy in (DEDICATED, MIXED):
+        spec.numa_cells = _numa_cells(spec, nodes or 1, dedicated, specs, props)
+    elif any(k.startswith("hw:numa_cpus.") or k.startswith("hw:numa_mem.") for k in specs):
+        raise InvalidInput("hw:numa_nodes", None, "a positive integer when hw:numa_cpus.N / hw:numa_mem.N are set",
+                           reason="guest NUMA node layout given without hw:numa_nodes")
+
+    spec.preferred_topology, spec.max_topology = cpu_topology.topology_constraints(specs, props)
+    spec.topology = cpu_topology.best_topology(vcpus, spec.preferred_topology, spec.max_topology)
+    spec.pci_requests = _pci_requests(spec, specs, props, pci_aliases or {})
+    _hints(spec, request.get("hints") or {})
+    return spec
+
+
+def build_request_specs(requests, pci_aliases=None):
+    """Validate every request before any is placed; errors say which request."""
+    specs, seen = [], set()
+    for index, request in enumerate(requests):
+        label = "requests[%d]" % index
+        try:
+            if not isinstance(request, dict):
+                raise InvalidInput("requests[%d]" % index, request, "a dict with name and flavor")
+            spec = build_request_spec(request, pci_aliases)
+        except InvalidInput as error:
+            raise error.within("%s (%s)" % (label, request.get("name") if isinstance(request, dict) else "?"),
+                               request=index)
+        if spec.name in seen:
+            raise InvalidInput("requests[%d].name" % index, spec.name, "names unique within the batch")
+        seen.add(spec.name)
+        specs.append(spec)
+    return specs

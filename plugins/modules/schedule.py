@@ -1,0 +1,466 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: schedule
+short_description: Place guests on hypervisors the way Nova's scheduler does
+version_added: 0.1.0
+description:
+  - Computes a placement plan for a batch of guest requests (flavor, image properties, scheduler hints)
+    from the host facts that M(vmfleet.compute.hypervisor_info) returns. It changes nothing.
+  - Filters drop hosts, weighers rank the survivors (each weigher normalised to 0..1 across the hosts,
+    times its multiplier), and one of the O(config.host_subset_size) best hosts is picked. Each placed request
+    consumes its resources (vCPUs, pinned CPUs, memory, hugepages, disk, PCI devices) in the scheduler's
+    view before the next request of the batch is placed.
+  - Flavor extra specs C(hw:*) and image properties C(hw_*) have Nova's meaning (guest NUMA nodes, CPU
+    pinning with thread and emulator thread policies, hugepages, guest CPU topology). A request that is
+    wrong fails before any host is looked at, naming the spec, the value and what is allowed.
+  - For every host a request did not get, the result says which filter refused it and why.
+  - Differences from Nova. A forced host (O(requests[].hints.force_host)) still has to pass every filter
+    unless O(requests[].hints.force=true). Filters run cheapest first whatever their order in
+    O(config.enabled_filters). The C(isolate) thread policy is honoured on SMT hosts by taking the
+    siblings of every pinned CPU out of use.
+author:
+  - vmfleet.compute contributors (@vmfleet)
+options:
+  hosts:
+    description:
+      - Host facts, one per hypervisor, as M(vmfleet.compute.hypervisor_info) returns them under the key
+        C(hypervisor). A whole registered result that holds a C(hypervisor) key is accepted too.
+    type: list
+    elements: dict
+    required: true
+  requests:
+    description:
+      - The guests to place, in order.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Name of the guest; unique within the batch.
+        type: str
+        required: true
+      flavor:
+        description: Nova-style flavor.
+        type: dict
+        required: true
+        suboptions:
+          name:
+            description: Flavor name, reported in the plan.
+            type: str
+          vcpus:
+            description: Number of vCPUs.
+            type: int
+            required: true
+          memory_mb:
+            description: Memory in MiB.
+            type: int
+            required: true
+          disk_gb:
+            description: Disk in GiB.
+            type: int
+            default: 0
+          extra_specs:
+            description:
+              - Nova flavor extra specs, for example C(hw:cpu_policy=dedicated), C(hw:numa_nodes=2),
+                C(hw:mem_page_size=1GB), C(hw:cpu_thread_policy=isolate), C(hw:emulator_threads_policy=isolate),
+                C(hw:cpu_max_sockets=2), C(pci_passthrough:alias=nic:1), and aggregate extra specs.
+            type: dict
+            default: {}
+      image:
+        description: The image the guest boots from.
+        type: dict
+        suboptions:
+          properties:
+            description:
+              - Image properties, for example C(hw_cpu_cores=4), C(hw_mem_page_size=2MB) (only when the
+                flavor allows C(large) or C(any)), C(hw_architecture=x86_64), C(img_hv_requested_version=>=7.0).
+            type: dict
+            default: {}
+      hints:
+        description: Scheduler hints.
+        type: dict
+        suboptions:
+          availability_zone:
+            description: Only hosts of this availability zone.
+            type: str
+          group:
+            description: The server group of the guest.
+            type: dict
+            suboptions:
+              name:
+                description: Group name.
+                type: str
+              policy:
+                description: Group policy. The soft policies only weigh, the others filter.
+                type: str
+                required: true
+                choices: [affinity, anti-affinity, soft-affinity, soft-anti-affinity]
+              members:
+                description:
+                  - Guests already in the group. Requests of the same group placed earlier in the batch
+                    count too.
+                type: list
+                elements: str
+                default: []
+          same_host:
+            description: Place on a host that runs one of these guests.
+            type: list
+            elements: str
+            default: []
+          different_host:
+            description: Place on a host that runs none of these guests.
+            type: list
+            elements: str
+            default: []
+          force_host:
+            description: Consider only this host. Its filters still run unless O(requests[].hints.force=true).
+            type: str
+          force:
+            description:
+              - Skip the filters on O(requests[].hints.force_host); the placement lists in C(would_fail) the
+                filters it would have failed.
+            type: bool
+            default: false
+          retry_exclude:
+            description: Hosts already tried for this request (RetryFilter).
+            type: list
+            elements: str
+            default: []
+  config:
+    description:
+      - Scheduler configuration, with Nova's option names. Omitted options take Nova's defaults.
+    type: dict
+    suboptions:
+      enabled_filters:
+        description:
+          - Filters to run, by Nova's names. C(CoreFilter) is accepted for C(VCPUFilter).
+          - Default is every filter listed in the choices.
+        type: list
+        elements: str
+        choices: [ComputeFilter, RetryFilter, AvailabilityZoneFilter, SameHostFilter, DifferentHostFilter,
+                  ServerGroupAffinityFilter, ServerGroupAntiAffinityFilter, IoOpsFilter, NumInstancesFilter,
+                  RamFilter, VCPUFilter, CoreFilter, DiskFilter, ImagePropertiesFilter,
+                  AggregateInstanceExtraSpecsFilter, PciPassthroughFilter, NUMATopologyFilter]
+      weighers:
+        description:
+          - Weighers to use. Default is every weigher listed in the choices.
+        type: list
+        elements: str
+        choices: [RAMWeigher, CPUWeigher, DiskWeigher, IoOpsWeigher, NumInstancesWeigher,
+                  ServerGroupSoftAffinityWeigher, ServerGroupSoftAntiAffinityWeigher]
+      ram_weight_multiplier:
+        description: Multiplier of free RAM; positive spreads, negative stacks.
+        type: float
+        default: 1.0
+      cpu_weight_multiplier:
+        description: Multiplier of free vCPUs.
+        type: float
+        default: 1.0
+      disk_weight_multiplier:
+        description: Multiplier of free disk.
+        type: float
+        default: 1.0
+      io_ops_weight_multiplier:
+        description: Multiplier of builds and migrations in flight.
+        type: float
+        default: -1.0
+      num_instances_weight_multiplier:
+        description: Multiplier of the number of guests.
+        type: float
+        default: 0.0
+      soft_affinity_weight_multiplier:
+        description: Multiplier of the soft-affinity weigher.
+        type: float
+        default: 1.0
+      soft_anti_affinity_weight_multiplier:
+        description: Multiplier of the soft-anti-affinity weigher.
+        type: float
+        default: 1.0
+      host_subset_size:
+        description: Pick at random among this many best hosts.
+        type: int
+        default: 1
+      max_io_ops_per_host:
+        description: IoOpsFilter refuses hosts with this many builds and migrations in flight.
+        type: int
+        default: 8
+      max_instances_per_host:
+        description: NumInstancesFilter refuses hosts with this many guests.
+        type: int
+        default: 50
+      pci_aliases:
+        description: PCI aliases that flavors request with C(pci_passthrough:alias).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: Alias name.
+            type: str
+            required: true
+          vendor_id:
+            description: PCI vendor id, for example C(8086).
+            type: str
+            required: true
+          product_id:
+            description: PCI product id, for example C(1572).
+            type: str
+            required: true
+          numa_policy:
+            description:
+              - C(required) only devices on the guest's NUMA cells; C(legacy) those or devices without NUMA
+                information; C(preferred) any device, NUMA-local first. Flavor C(hw:pci_numa_affinity_policy)
+                overrides it.
+            type: str
+            choices: [required, legacy, preferred]
+            default: legacy
+  seed:
+    description: Seed of the random pick among O(config.host_subset_size) hosts, for repeatable plans.
+    type: int
+  allow_partial:
+    description:
+      - Return a plan even when some requests found no valid host (their plan entry has C(host=null) and
+        an C(error)). By default the module fails then, with the plan and the rejections in the result.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: The module only computes a plan; check mode returns the same plan.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+notes:
+  - The module only computes; it runs where the facts are (usually the controller via C(delegate_to)).
+seealso:
+  - module: vmfleet.compute.hypervisor_info
+"""
+
+EXAMPLES = r"""
+- name: Gather the facts of every hypervisor
+  vmfleet.compute.hypervisor_info:
+  register: hv
+
+- name: Place two pinned guests and one floating guest
+  vmfleet.compute.schedule:
+    hosts: "{{ groups['hypervisors'] | map('extract', hostvars, ['hv', 'hypervisor']) | list }}"
+    requests:
+      - name: db1
+        flavor:
+          name: pinned.large
+          vcpus: 8
+          memory_mb: 16384
+          disk_gb: 40
+          extra_specs:
+            "hw:cpu_policy": dedicated
+            "hw:cpu_thread_policy": prefer
+            "hw:numa_nodes": 2
+            "hw:mem_page_size": 1GB
+        hints:
+          group: {name: db, policy: anti-affinity}
+      - name: db2
+        flavor: {name: pinned.large, vcpus: 8, memory_mb: 16384, disk_gb: 40,
+                 extra_specs: {"hw:cpu_policy": dedicated, "hw:numa_nodes": 2}}
+        hints:
+          group: {name: db, policy: anti-affinity}
+      - name: web1
+        flavor: {name: small, vcpus: 2, memory_mb: 2048, disk_gb: 10}
+        image:
+          properties: {hw_cpu_cores: 2}
+    config:
+      host_subset_size: 2
+      ram_weight_multiplier: -1.0
+    seed: 42
+  delegate_to: localhost
+  run_once: true
+  register: plan
+
+- name: Show where db1 goes and its pinning
+  ansible.builtin.debug:
+    msg: "{{ plan.plan | selectattr('name', 'equalto', 'db1') | first }}"
+
+- name: Force a host, skipping the filters
+  vmfleet.compute.schedule:
+    hosts: "{{ [hv.hypervisor] }}"
+    requests:
+      - name: rescue
+        flavor: {vcpus: 1, memory_mb: 512}
+        hints: {force_host: hv1, force: true}
+"""
+
+RETURN = r"""
+plan:
+  description: One entry per request, in request order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The request's name.
+      type: str
+      sample: db1
+    host:
+      description: The chosen host, or null when no host is valid.
+      type: str
+      sample: hv2
+    error:
+      description: Only when no host is valid; says for every host which filter refused it and why.
+      type: str
+      sample: "No valid host was found for db1: hv3: NUMATopologyFilter: cell 1 has 2 free dedicated CPUs under the isolate policy, guest cell 0 needs 4"
+    cpu_policy:
+      description: shared, dedicated or mixed.
+      type: str
+      sample: dedicated
+    cpu_topology:
+      description: Guest sockets, cores and threads.
+      type: dict
+      sample: {sockets: 1, cores: 8, threads: 1}
+    numa:
+      description: Per guest NUMA cell, or null when the guest has no NUMA topology.
+      type: list
+      elements: dict
+      sample:
+        - guest_cell: 0
+          host_cell: 1
+          memory_mb: 8192
+          page_size_kb: 1048576
+          vcpus: [0, 1, 2, 3]
+          pinning: [{vcpu: 0, cpu: 8}, {vcpu: 1, cpu: 24}, {vcpu: 2, cpu: 9}, {vcpu: 3, cpu: 25}]
+          cpuset: null
+          emulator_cpus: []
+    cpuset:
+      description: Host CPUs a guest without NUMA topology floats on.
+      type: str
+      sample: "0-31"
+    emulator_cpus:
+      description: Host CPUs of the emulator threads.
+      type: str
+      sample: "4"
+    pci_devices:
+      description: PCI addresses given to the guest.
+      type: list
+      elements: str
+      sample: ["0000:3b:00.0"]
+    weight:
+      description: The host's total weight.
+      type: float
+      sample: 1.85
+    forced:
+      description: The host was named by force_host.
+      type: bool
+      sample: false
+    would_fail:
+      description: With force, the filters the host would have failed.
+      type: list
+      elements: dict
+      sample: [{host: hv1, filter: RamFilter, reason: "512 MB usable RAM left ..., request needs 1024 MB"}]
+rejections:
+  description: Per request name, every host a filter refused, with the filter and a one-line reason.
+  returned: always
+  type: dict
+  sample:
+    db1:
+      - {host: hv3, filter: NUMATopologyFilter,
+         reason: "cell 1 has 2 free dedicated CPUs under the isolate policy, guest cell 0 needs 4"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
+
+FILTER_CHOICES = ["ComputeFilter", "RetryFilter", "AvailabilityZoneFilter", "SameHostFilter", "DifferentHostFilter",
+                  "ServerGroupAffinityFilter", "ServerGroupAntiAffinityFilter", "IoOpsFilter", "NumInstancesFilter",
+                  "RamFilter", "VCPUFilter", "CoreFilter", "DiskFilter", "ImagePropertiesFilter",
+                  "AggregateInstanceExtraSpecsFilter", "PciPassthroughFilter", "NUMATopologyFilter"]
+WEIGHER_CHOICES = ["RAMWeigher", "CPUWeigher", "DiskWeigher", "IoOpsWeigher", "NumInstancesWeigher",
+                   "ServerGroupSoftAffinityWeigher", "ServerGroupSoftAntiAffinityWeigher"]
+
+
+def argument_spec():
+    names = dict(type="list", elements="str", default=[])
+    return dict(
+        hosts=dict(type="list", elements="dict", required=True),
+        requests=dict(type="list", elements="dict", required=True, options=dict(
+            name=dict(type="str", required=True),
+            flavor=dict(type="dict", required=True, options=dict(
+                name=dict(type="str"),
+                vcpus=dict(type="int", required=True),
+                memory_mb=dict(type="int", required=True),
+                disk_gb=dict(type="int", default=0),
+                extra_specs=dict(type="dict", default={}),
+            )),
+            image=dict(type="dict", options=dict(properties=dict(type="dict", default={}))),
+            hints=dict(type="dict", options=dict(
+                availability_zone=dict(type="str"),
+                group=dict(type="dict", options=dict(
+                    name=dict(type="str"),
+                    policy=dict(type="str", required=True,
+                                choices=["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"]),
+                    members=dict(type="list", elements="str", default=[]),
+                )),
+                same_host=dict(names),
+                different_host=dict(names),
+                force_host=dict(type="str"),
+                force=dict(type="bool", default=False),
+                retry_exclude=dict(names),
+            )),
+        )),
+        config=dict(type="dict", options=dict(
+            enabled_filters=dict(type="list", elements="str", choices=FILTER_CHOICES),
+            weighers=dict(type="list", elements="str", choices=WEIGHER_CHOICES),
+            ram_weight_multiplier=dict(type="float", default=1.0),
+            cpu_weight_multiplier=dict(type="float", default=1.0),
+            disk_weight_multiplier=dict(type="float", default=1.0),
+            io_ops_weight_multiplier=dict(type="float", default=-1.0),
+            num_instances_weight_multiplier=dict(type="float", default=0.0),
+            soft_affinity_weight_multiplier=dict(type="float", default=1.0),
+            soft_anti_affinity_weight_multiplier=dict(type="float", default=1.0),
+            host_subset_size=dict(type="int", default=1),
+            max_io_ops_per_host=dict(type="int", default=8),
+            max_instances_per_host=dict(type="int", default=50),
+            pci_aliases=dict(type="list", elements="dict", default=[], options=dict(
+                name=dict(type="str", required=True),
+                vendor_id=dict(type="str", required=True),
+                product_id=dict(type="str", required=True),
+                numa_policy=dict(type="str", choices=["required", "legacy", "preferred"], default="legacy"),
+            )),
+        )),
+        seed=dict(type="int"),
+        allow_partial=dict(type="bool", default=False),
+    )
+
+
+def run(params):
+    """The module's work on validated params: returns the result dict (and whether it failed)."""
+    result = schedule(params["hosts"], params["requests"], params.get("config"), params.get("seed"))
+    output = result.to_dict()
+    failed = result.failed
+    output["changed"] = False
+    if failed and not params.get("allow_partial"):
+        output["msg"] = "; ".join(o.error for o in failed)
+        return output, True
+    output["msg"] = "%d of %d requests placed" % (len(result.placed), len(result.outcomes))
+    return output, False
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        output, failed = run(module.params)
+    except VmfleetError as error:
+        module.fail_json(msg=error.message, changed=False, **error.to_result())
+    if failed:
+        module.fail_json(**output)
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()

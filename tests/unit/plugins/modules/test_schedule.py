@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+# pylint: disable=wrong-import-position
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.vmfleet.compute.plugins.modules import schedule
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "module_utils", "scheduler"))
+from host_factory import make_host, make_request  # noqa: E402
+
+
+def run(capsys, **args):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            schedule.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_plan_and_rejections(capsys):
+    hosts = [{"hypervisor": make_host("hv1"), "changed": False}, make_host("hv2", enabled=False)]
+    requests = [make_request("db1", 4, 4096, extra_specs={"hw:cpu_policy": "dedicated", "hw:numa_nodes": 2})]
+    result = run(capsys, hosts=hosts, requests=requests, config={"host_subset_size": 1}, _ansible_check_mode=True)
+    assert result["changed"] is False and not result.get("failed")
+    assert result["plan"][0]["host"] == "hv1"
+    assert len(result["plan"][0]["numa"]) == 2
+    assert result["rejections"]["db1"] == [{"host": "hv2", "filter": "ComputeFilter",
+                                            "reason": "host is disabled: maintenance"}]
+    assert result["msg"] == "1 of 1 requests placed"
+
+
+def test_no_valid_host_fails_with_the_reasons(capsys):
+    result = run(capsys, hosts=[make_host("hv1", threads=1)],
+                 requests=[make_request("big", 40, 1024, extra_specs={"hw:cpu_policy": "dedicated"})])
+    assert result["failed"] is True
+    assert result["msg"] == ("No valid host was found for big: hv1: VCPUFilter: 16 free dedicated CPUs "
+                             "(16 - 0 pinned), request needs 40")
+    assert result["plan"][0]["host"] is None
+
+
+def test_allow_partial(capsys):
+    result = run(capsys, hosts=[make_host("hv1", threads=1)], allow_partial=True,
+                 requests=[make_request("big", 40, 1024, extra_specs={"hw:cpu_policy": "dedicated"}),
+                           make_request("small", 1, 512)])
+    assert not result.get("failed")
+    assert [p["host"] for p in result["plan"]] == [None, "hv1"]
+    assert result["msg"] == "1 of 2 requests placed"
+
+
+def test_invalid_request_names_the_field(capsys):
+    result = run(capsys, hosts=[make_host("hv1")],
+                 requests=[make_request("vm", 3, 1024, extra_specs={"hw:numa_nodes": "2"})])
+    assert result["failed"] is True
+    assert result["field"] == "hw:numa_nodes"
+    assert result["msg"].startswith("requests[0] (vm): invalid hw:numa_nodes=2")
+
+
+def test_argument_spec_rejects_unknown_filter(capsys):
+    result = run(capsys, hosts=[], requests=[make_request()], config={"enabled_filters": ["Nope"]})
+    assert result["failed"] is True and "enabled_filters" in result["msg"]
+
+
+def test_facts_from_hypervisor_info_are_accepted(capsys):
+    pytest.importorskip("libvirt")
+    from ansible_collections.vmfleet.compute.plugins.modules import hypervisor_info
+    with patch_module_args({"uri": "test:///default", "name": "hv-test"}):
+        with pytest.raises(SystemExit):
+            hypervisor_info.main()
+    facts = json.loads(capsys.readouterr().out)
+    if facts.get("failed"):
+        pytest.skip("hypervisor_info cannot read the test driver here: %s" % facts.get("msg"))
+    result = run(capsys, hosts=[{"hypervisor": facts["hypervisor"], "changed": False}],
+                 requests=[make_request("vm", 1, 128, 0)], allow_partial=True)
+    assert not result.get("failed"), result
+    assert result["plan"][0]["name"] == "vm"
