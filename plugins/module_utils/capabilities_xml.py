@@ -27,7 +27,7 @@ def parse_capabilities(text):
     Keys: ``host_uuid``, ``cpu`` (arch, vendor, model, features, sockets,
     cores_per_socket, threads_per_core, total_threads), ``cells`` (id,
     memory_mb, cpus, pages [{size_kb, total}], distances {"id": value}),
-    ``page_sizes_kb`` and ``virt_type``.
+    ``page_sizes_kb``, ``virt_type`` and ``machine_types``.
     """
     root = parse_xml(text, "capabilities")
     host = root.find("host")
@@ -50,7 +50,22 @@ def parse_capabilities(text):
         "cells": cells,
         "page_sizes_kb": sorted(int(p.get("size")) for p in cpu.findall("pages") if p.get("size")),
         "virt_type": _best_virt_type(root, arch),
+        "machine_types": _machine_types(root, arch),
     }
+
+
+def _machine_types(root, arch):
+    """Machine types the host's QEMU offers for its own arch (names and aliases), sorted."""
+    names = set()
+    for guest_arch in root.findall("guest/arch"):
+        if arch and guest_arch.get("name") != arch:
+            continue
+        for machine in guest_arch.iter("machine"):
+            if (machine.text or "").strip():
+                names.add(machine.text.strip())
+            if machine.get("canonical"):
+                names.add(machine.get("canonical"))
+    return sorted(names)
 
 
 def _parse_cell(cell):

@@ -29,15 +29,18 @@ _ACTIVE_STATES = ("running", "blocked", "paused", "pmsuspended")
 _MAX_BACKING_DEPTH = 32
 
 
-def gather_host_facts(conn, name, uri, config, gather_guests=True):
+def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=None):
     """The ``hypervisor`` dict of docs/host-facts.md for the host behind ``conn``.
 
     ``name``: the host's fleet name (None: libvirt's hostname); ``config``:
-    the output of host_config.normalize_host_config. Raises HostUnreachable
+    the output of host_config.normalize_host_config; ``maintenance``: the
+    host's state folder as host_cordon.read_state reads it (None: not read);
+    a cordon record there disables the host. Raises HostUnreachable
     when the connection fails midway, InvalidInput when ``config`` names CPUs
     the host lacks.
     """
     libvirt = libvirt_client.libvirt
+    config = with_cordon(config, (maintenance or {}).get("cordon"))
     try:
         caps = parse_capabilities(conn.getCapabilities())
         hostname = conn.getHostname()
@@ -57,11 +60,13 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True):
             "libvirt_version": _version(conn.getLibVersion()),
             "hypervisor_version": _version(conn.getVersion()),
             "cpu": caps["cpu"],
+            "machine_types": caps["machine_types"],
             "numa": {"cells": cells},
             "pci_devices": _pci_devices(conn),
             "storage_pools": pools,
             "guests": guests,
             "config": config,
+            "maintenance": maintenance,
         }
     except libvirt.libvirtError as exc:
         raise libvirt_client.unreachable(name or uri, uri, exc)
@@ -72,6 +77,15 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True):
         guest["usage"] = usage
     facts["resources"] = counted["resources"]
     return facts
+
+
+def with_cordon(config, record):
+    """A copy of ``config`` with ``disabled_by`` / ``disabled_at``, disabled when ``record`` is a cordon."""
+    config = dict(config, disabled_by=None, disabled_at=None)
+    if record:
+        config.update(enabled=False, disabled_reason=record.get("reason") or "cordoned",
+                      disabled_by=record.get("by"), disabled_at=record.get("at"))
+    return config
 
 
 def _version(number):

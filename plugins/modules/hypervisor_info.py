@@ -34,6 +34,15 @@ options:
         the resource figures are then not fit for scheduling.
     type: bool
     default: true
+  state_dir:
+    description:
+      - The host's state folder (inventory C(vmfleet_state_dir)), where M(vmfleet.compute.host_maintenance) keeps
+        the cordon record and the drain keeps its migration journal.
+      - When given and the host is cordoned, RV(hypervisor.config.enabled) is V(false) and
+        RV(hypervisor.config.disabled_reason), RV(hypervisor.config.disabled_by) and
+        RV(hypervisor.config.disabled_at) come from the record, so the scheduler never places onto the host.
+      - Read on the machine that runs the module.
+    type: path
 extends_documentation_fragment:
   - vmfleet.compute.libvirt_connection
   - vmfleet.compute.host_config
@@ -151,6 +160,12 @@ hypervisor:
           description: Logical CPUs (threads) of the host.
           type: int
           sample: 32
+    machine_types:
+      description: Machine types the host's QEMU offers for its own architecture (names and aliases), from the
+        capabilities XML.
+      type: list
+      elements: str
+      sample: [pc, pc-i440fx-7.2, pc-q35-7.2, q35]
     numa:
       description: The host's NUMA topology.
       type: dict
@@ -559,11 +574,35 @@ hypervisor:
           type: list
           elements: str
         enabled:
-          description: Whether the scheduler may place guests here.
+          description: Whether the scheduler may place guests here; V(false) while the host is cordoned.
           type: bool
         disabled_reason:
-          description: Why the host is disabled.
+          description: Why the host is disabled (the cordon's reason when it is cordoned).
           type: str
+        disabled_by:
+          description: Who cordoned the host; null when it is not cordoned.
+          type: str
+        disabled_at:
+          description: When the host was cordoned (UTC, ISO 8601); null when it is not cordoned.
+          type: str
+          sample: "2026-11-21T08:30:00Z"
+    maintenance:
+      description:
+        - The host's state folder (O(state_dir)); null when O(state_dir) is not given.
+      type: dict
+      contains:
+        state_dir:
+          description: The state folder read.
+          type: str
+          sample: /var/lib/vmfleet/state
+        cordon:
+          description: The cordon record (C(host), C(reason), C(by), C(at)); null when the host is not cordoned.
+          type: dict
+        journal:
+          description:
+            - Entries of the migration journal C(<state_dir>/journal); null when there is no journal yet.
+          type: list
+          elements: dict
     resources:
       description: The Nova resource tracker's view of the host.
       type: dict
@@ -626,7 +665,7 @@ hypervisor:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils import host_cordon, libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.host_config import (
     HOST_CONFIG_ARGSPEC,
@@ -639,6 +678,7 @@ def argument_spec():
     spec = dict(
         name=dict(type="str"),
         gather_guests=dict(type="bool", default=True),
+        state_dir=dict(type="path"),
     )
     spec.update(libvirt_client.CONNECTION_ARGSPEC)
     spec.update(HOST_CONFIG_ARGSPEC)
@@ -652,8 +692,10 @@ def main():
     params = module.params
     try:
         config = normalize_host_config(params)
+        maintenance = host_cordon.read_state(params["state_dir"])
         with libvirt_client.connection(params["uri"], params["name"]) as conn:
-            facts = gather_host_facts(conn, params["name"], params["uri"], config, params["gather_guests"])
+            facts = gather_host_facts(conn, params["name"], params["uri"], config, params["gather_guests"],
+                                      maintenance)
     except VmfleetError as exc:
         module.fail_json(msg=exc.message, **exc.to_result())
     known_pools = set(pool["name"] for pool in facts["storage_pools"])

@@ -76,3 +76,15 @@ def test_host_without_numa_cells_falls_back_to_cpu_topology():
 def test_broken_xml_is_reported():
     with pytest.raises(VmfleetError, match="capabilities"):
         parse_capabilities("<capabilities><host>")
+
+
+def test_machine_types_of_the_hosts_own_arch_with_aliases():
+    text = """<capabilities><host><cpu><arch>x86_64</arch></cpu></host>
+      <guest><os_type>hvm</os_type>
+        <arch name='x86_64'><machine maxCpus='255'>pc-i440fx-7.2</machine>
+          <machine canonical='pc-i440fx-7.2' maxCpus='255'>pc</machine>
+          <machine maxCpus='288'>pc-q35-7.2</machine>
+          <domain type='kvm'><machine>pc-q35-6.2</machine></domain></arch></guest>
+      <guest><os_type>hvm</os_type><arch name='i686'><machine>isapc</machine></arch></guest>
+    </capabilities>"""
+    assert parse_capabilities(text)["machine_types"] == ["pc", "pc-i440fx-7.2", "pc-q35-6.2", "pc-q35-7.2"]

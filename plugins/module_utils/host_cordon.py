@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A host's maintenance state, kept in its state folder (``vmfleet_state_dir``).
+
+``<state_dir>/cordon.json`` holds the cordon record ``{host, reason, by, at}``
+while the host is cordoned (Nova: the compute service is disabled): the
+scheduler's ComputeFilter then never places onto it. The file is written
+atomically (a temporary file in the same folder, then ``os.replace``), so a
+reader sees either the old record or the new one, never half of one.
+
+``<state_dir>/journal`` is the migration journal of the drain issue; until it
+exists, :func:`read_state` only says whether something is there.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import tempfile
+
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+
+CORDON_FILE = "cordon.json"
+JOURNAL = "journal"
+CORDONED, UNCORDONED = "cordoned", "uncordoned"
+STATES = (CORDONED, UNCORDONED)
+# Journal entry statuses that mean the migration is over and left nothing behind.
+FINISHED_STATUSES = ("completed", "done", "finished", "cancelled", "confirmed", "reverted")
+# Statuses of a migration that is still running.
+ACTIVE_STATUSES = ("queued", "preparing", "pre-migrating", "running", "migrating", "post-migrating")
+
+
+def cordon_path(state_dir):
+    return os.path.join(state_dir, CORDON_FILE)
+
+
+def read_cordon(state_dir):
+    """The cordon record of the host, or None when it is not cordoned.
+
+    Raises VmfleetError when the record exists but cannot be read: a broken
+    record must not silently uncordon a host.
+    """
+    path = cordon_path(state_dir)
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            record = json.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise VmfleetError("cordon record %s cannot be read (%s): fix or remove it, then run again" % (path, exc),
+                           path=path)
+    if not isinstance(record, dict):
+        raise VmfleetError("cordon record %s is not a JSON object: fix or remove it, then run again" % path,
+                           path=path)
+    return record
+
+
+def new_record(host, reason, by, now=None):
+    """The record ``cordon`` writes; ``now``: a datetime (UTC), for tests."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return {
+        "host": host,
+        "reason": reason or "cordoned for maintenance",
+        "by": by or "unknown",
+        "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def write_cordon(state_dir, record):
+    """Write ``record`` atomically; creates ``state_dir`` (mode 0755) when missing."""
+    if not state_dir:
+        raise InvalidInput("state_dir", state_dir, "the host's state folder (inventory vmfleet_state_dir)")
+    try:
+        os.makedirs(state_dir, mode=0o755, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cordon-", suffix=".tmp", dir=state_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(record, handle, indent=2, sort_keys=True)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, cordon_path(state_dir))
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise VmfleetError("cannot write the cordon record in %s: %s" % (state_dir, exc), path=state_dir)
+
+
+def remove_cordon(state_dir):
+    """Remove the record; False when there was none."""
+    try:
+        os.unlink(cordon_path(state_dir))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise VmfleetError("cannot remove the cordon record in %s: %s" % (state_dir, exc), path=state_dir)
+    return True
+
+
+def set_state(state_dir, state, host, reason=None, by=None, check_mode=False):
+    """Bring the host to ``state``; returns ``(changed, before, after)`` records (None: not cordoned).
+
+    Idempotent: an existing cordon is kept as it is (its reason, author and time
+    are those of the cordon that is in force).
+    """
+    if state not in STATES:
+        raise InvalidInput("state", state, ", ".join(STATES))
+    before = read_cordon(state_dir)
+    if state == CORDONED:
+        if before is not None:
+            return False, before, before
+        after = new_record(host, reason, by)
+        if not check_mode:
+            write_cordon(state_dir, after)
+        return True, None, after
+    if before is None:
+        return False, None, None
+    if not check_mode:
+        remove_cordon(state_dir)
+    return True, before, None
+
+
+def read_journal(state_dir):
+    """Entries of ``<state_dir>/journal``, or None when there is no journal yet.
+
+    Provisional until the drain issue defines the journal: a file of JSON
+    lines, or a folder of ``*.json`` files, each an object with at least
+    ``status``. Lines that are not JSON objects are returned as
+    ``{"status": "unreadable", "raw": ...}``.
+    """
+    path = os.path.join(state_dir, JOURNAL)
+    if not os.path.exists(path):
+        return None
+    texts = []
+    try:
+        if os.path.isdir(path):
+            for name in sorted(os.listdir(path)):
+                if name.endswith(".json"):
+                    with open(os.path.join(path, name), "r", encoding="utf-8") as handle:
+                        texts.append(handle.read())
+        else:
+            with open(path, "r", encoding="utf-8") as handle:
+                texts = [line for line in handle.read().splitlines() if line.strip()]
+    except OSError as exc:
+        raise VmfleetError("migration journal %s cannot be read: %s" % (path, exc), path=path)
+    entries = []
+    for text in texts:
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            entry = None
+        entries.append(entry if isinstance(entry, dict) else {"status": "unreadable", "raw": text.strip()[:200]})
+    return entries
+
+
+def read_state(state_dir):
+    """``{state_dir, cordon, journal}`` for host facts' ``maintenance``; None without a state folder."""
+    if not state_dir:
+        return None
+    return {"state_dir": state_dir, "cordon": read_cordon(state_dir), "journal": read_journal(state_dir)}
