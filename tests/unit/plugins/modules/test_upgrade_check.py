@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.vmfleet.compute.plugins.modules import host_maintenance, upgrade_check
+from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.upgrade_checks.facts import fleet
+
+
+def run(capsys, module, **args):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_healthy_fleet(capsys):
+    result = run(capsys, upgrade_check, hosts=fleet(), _ansible_check_mode=True)
+    assert result["failed"] is False and result["changed"] is False
+    assert result["rc"] == 0 and result["summary"]["success"] == len(result["checks"])
+    assert "CHECK" in result["table"]
+
+
+def test_warning_passes_unless_strict(capsys):
+    hosts = fleet()
+    hosts[0]["config"]["enabled"] = False
+    result = run(capsys, upgrade_check, hosts=hosts, checks=["cordoned"])
+    assert result["failed"] is False and result["rc"] == 1
+    result = run(capsys, upgrade_check, hosts=hosts, checks=["cordoned"], strict=True)
+    assert result["failed"] is True and result["rc"] == 1 and "cordoned hv1 Warning" in result["msg"]
+
+
+def test_failure_fails_and_still_returns_the_rows(capsys):
+    result = run(capsys, upgrade_check, hosts=fleet(), target_qemu_version="99.1")
+    assert result["failed"] is True and result["rc"] == 2
+    assert len(result["checks"]) == 34 and "Failure" in result["table"]
+
+
+def test_bad_option_names_the_field(capsys):
+    result = run(capsys, upgrade_check, hosts=fleet(), target_libvirt_version="latest")
+    assert result["failed"] is True and result["field"] == "target_libvirt_version"
+
+
+def test_check_choices_match_the_registry():
+    doc = yaml.safe_load(upgrade_check.DOCUMENTATION)
+    assert doc["options"]["checks"]["choices"] == list(upgrade_check.argument_spec()["checks"]["choices"])
+    assert set(doc["options"]) == set(upgrade_check.argument_spec())
+
+
+def test_host_maintenance_cordons_with_a_diff(capsys, tmp_path):
+    result = run(capsys, host_maintenance, state_dir=str(tmp_path), name="hv1", reason="r", by="me", _ansible_diff=True)
+    assert result["changed"] is True and result["cordon"]["reason"] == "r"
+    assert result["diff"]["before"] == {} and result["diff"]["after"]["by"] == "me"
+    result = run(capsys, host_maintenance, state_dir=str(tmp_path), state="uncordoned")
+    assert result["changed"] is True and result["cordon"] is None and "diff" not in result
