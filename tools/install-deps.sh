@@ -8,8 +8,8 @@ packages=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   # libvirt-python is a source distribution built against these
   libvirt-dev pkg-config gcc python3-dev python3-venv
-  # used by the Makefile to stage the collection for ansible-test
-  git tar
+  # used by the Makefile to stage the collection for ansible-test, and by its shellcheck test
+  git tar shellcheck
 )
 
 missing=()
