@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import format_cpuset, parse_cpuset
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, whole_number
 
 DEFAULT_AVAILABILITY_ZONE = "default"
 
@@ -50,7 +50,7 @@ def normalize_host_config(params):
     values.update((key, params[key]) for key in HOST_CONFIG_ARGSPEC if params.get(key) is not None)
     config = {}
     for field in _RESERVED:
-        config[field] = _integer(field, values[field])
+        config[field] = whole_number(field, values[field])
     for field in _RATIOS:
         config[field] = _ratio(field, values[field])
     for field in _CPU_SETS:
@@ -94,17 +94,6 @@ def check_against_host(config, host_cpu_ids):
         raise InvalidInput(
             "reserved_host_cpus", config["reserved_host_cpus"],
             "at most the %d CPUs of the floating (shared) pool" % floating)
-
-
-def _integer(field, value):
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            value = int(str(value).strip())
-        except ValueError:
-            raise InvalidInput(field, value, "a whole number of 0 or more")
-    if value < 0:
-        raise InvalidInput(field, value, "a whole number of 0 or more")
-    return value
 
 
 def _ratio(field, value):
