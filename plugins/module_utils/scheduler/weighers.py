@@ -20,14 +20,18 @@ class BaseWeigher(object):
     name = None
     option = None          # the multiplier's configuration key
     default = 1.0
+    attribute = None       # the HostState attribute that is the raw value, when it is one
 
     def applies(self, spec):
         return True
 
     def raw(self, host, spec):
-        raise NotImplementedError
+        return getattr(host, self.attribute)
 
     def raw_all(self, hosts, spec):
+        if self.attribute is not None:
+            # one C loop over the hosts: this runs for every request of a batch
+            return list(map(attrgetter(self.attribute), hosts))
         raw = self.raw
         return [raw(h, spec) for h in hosts]
 
@@ -35,57 +39,31 @@ class BaseWeigher(object):
 class RAMWeigher(BaseWeigher):
     """Free RAM (MB): positive multiplier spreads, negative stacks."""
 
-    name, option = "RAMWeigher", "ram_weight_multiplier"
-
-    def raw(self, host, spec):
-        return host.free_ram_mb
-
-    def raw_all(self, hosts, spec):
-        return list(map(attrgetter('free_ram_mb'), hosts))
+    name, option, attribute = "RAMWeigher", "ram_weight_multiplier", "free_ram_mb"
 
 
 class CPUWeigher(BaseWeigher):
     """Free floating vCPUs within the allocation ratio."""
 
-    name, option = "CPUWeigher", "cpu_weight_multiplier"
-
-    def raw(self, host, spec):
-        return host.vcpu_headroom
-
-    def raw_all(self, hosts, spec):
-        return list(map(attrgetter('vcpu_headroom'), hosts))
+    name, option, attribute = "CPUWeigher", "cpu_weight_multiplier", "vcpu_headroom"
 
 
 class DiskWeigher(BaseWeigher):
-    name, option = "DiskWeigher", "disk_weight_multiplier"
+    """Free disk (GB)."""
 
-    def raw(self, host, spec):
-        return host.free_disk_gb
-
-    def raw_all(self, hosts, spec):
-        return list(map(attrgetter('free_disk_gb'), hosts))
+    name, option, attribute = "DiskWeigher", "disk_weight_multiplier", "free_disk_gb"
 
 
 class IoOpsWeigher(BaseWeigher):
     """Builds and migrations in flight; the default -1.0 prefers quiet hosts."""
 
-    name, option, default = "IoOpsWeigher", "io_ops_weight_multiplier", -1.0
-
-    def raw(self, host, spec):
-        return host.io_ops
-
-    def raw_all(self, hosts, spec):
-        return list(map(attrgetter('io_ops'), hosts))
+    name, option, default, attribute = "IoOpsWeigher", "io_ops_weight_multiplier", -1.0, "io_ops"
 
 
 class NumInstancesWeigher(BaseWeigher):
-    name, option, default = "NumInstancesWeigher", "num_instances_weight_multiplier", 0.0
+    """Guests on the host; 0.0 by default (Nova's), so it counts only when configured."""
 
-    def raw(self, host, spec):
-        return host.running_vms
-
-    def raw_all(self, hosts, spec):
-        return list(map(attrgetter('running_vms'), hosts))
+    name, option, default, attribute = "NumInstancesWeigher", "num_instances_weight_multiplier", 0.0, "running_vms"
 
 
 class ServerGroupSoftAffinityWeigher(BaseWeigher):
