@@ -140,14 +140,16 @@ options:
     suboptions:
       enabled_filters:
         description:
-          - Filters to run, by Nova's names. C(CoreFilter) is accepted for C(VCPUFilter).
-          - Default is every filter listed in the choices.
+          - Filters to run, by Nova's names. C(CoreFilter) is accepted for C(VCPUFilter) and
+            C(AvailabilityZone) for C(AvailabilityZoneFilter), the names older Nova releases used.
+          - Default is every filter (each alias stands for a filter already in the list).
         type: list
         elements: str
         choices: [ComputeFilter, RetryFilter, AvailabilityZoneFilter, SameHostFilter, DifferentHostFilter,
                   ServerGroupAffinityFilter, ServerGroupAntiAffinityFilter, IoOpsFilter, NumInstancesFilter,
-                  RamFilter, VCPUFilter, CoreFilter, DiskFilter, ImagePropertiesFilter,
-                  AggregateInstanceExtraSpecsFilter, PciPassthroughFilter, NUMATopologyFilter]
+                  RamFilter, VCPUFilter, DiskFilter, ImagePropertiesFilter,
+                  AggregateInstanceExtraSpecsFilter, PciPassthroughFilter, NUMATopologyFilter,
+                  CoreFilter, AvailabilityZone]
       weighers:
         description:
           - Weighers to use. Default is every weigher listed in the choices.
@@ -374,14 +376,14 @@ rejections:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import INT_OPTIONS, MULTIPLIERS
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters import ALIASES, FILTERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import WEIGHERS
 
-FILTER_CHOICES = ["ComputeFilter", "RetryFilter", "AvailabilityZoneFilter", "SameHostFilter", "DifferentHostFilter",
-                  "ServerGroupAffinityFilter", "ServerGroupAntiAffinityFilter", "IoOpsFilter", "NumInstancesFilter",
-                  "RamFilter", "VCPUFilter", "CoreFilter", "DiskFilter", "ImagePropertiesFilter",
-                  "AggregateInstanceExtraSpecsFilter", "PciPassthroughFilter", "NUMATopologyFilter"]
-WEIGHER_CHOICES = ["RAMWeigher", "CPUWeigher", "DiskWeigher", "IoOpsWeigher", "NumInstancesWeigher",
-                   "ServerGroupSoftAffinityWeigher", "ServerGroupSoftAntiAffinityWeigher"]
+# The registries are the one list of names: a filter or weigher added there is accepted here.
+FILTER_CHOICES = list(FILTERS) + list(ALIASES)
+WEIGHER_CHOICES = list(WEIGHERS)
 
 
 def argument_spec():
@@ -416,16 +418,9 @@ def argument_spec():
         config=dict(type="dict", options=dict(
             enabled_filters=dict(type="list", elements="str", choices=FILTER_CHOICES),
             weighers=dict(type="list", elements="str", choices=WEIGHER_CHOICES),
-            ram_weight_multiplier=dict(type="float", default=1.0),
-            cpu_weight_multiplier=dict(type="float", default=1.0),
-            disk_weight_multiplier=dict(type="float", default=1.0),
-            io_ops_weight_multiplier=dict(type="float", default=-1.0),
-            num_instances_weight_multiplier=dict(type="float", default=0.0),
-            soft_affinity_weight_multiplier=dict(type="float", default=1.0),
-            soft_anti_affinity_weight_multiplier=dict(type="float", default=1.0),
-            host_subset_size=dict(type="int", default=1),
-            max_io_ops_per_host=dict(type="int", default=8),
-            max_instances_per_host=dict(type="int", default=50),
+            # Nova's defaults, as the scheduler library holds them (one source for both)
+            **dict((option, dict(type="float", default=default)) for option, default in MULTIPLIERS.items()),
+            **dict((option, dict(type="int", default=default)) for option, (default, _minimum) in INT_OPTIONS.items()),
             pci_aliases=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
                 vendor_id=dict(type="str", required=True),

@@ -83,3 +83,13 @@ def test_facts_from_hypervisor_info_are_accepted(capsys):
                  requests=[make_request("vm", 1, 128, 0)], allow_partial=True)
     assert not result.get("failed"), result
     assert result["plan"][0]["name"] == "vm"
+
+
+@pytest.mark.parametrize("alias, real", [("CoreFilter", "VCPUFilter"), ("AvailabilityZone", "AvailabilityZoneFilter")])
+def test_old_nova_filter_names_are_accepted(capsys, alias, real):
+    # The refusal names the real filter: the alias only selects it.
+    result = run(capsys, hosts=[make_host("hv1", threads=1)],
+                 requests=[make_request("big", 400, 1024, hints={"availability_zone": "nowhere"})],
+                 config={"enabled_filters": [alias]})
+    assert result["failed"] is True
+    assert result["rejections"]["big"][0]["filter"] == real
