@@ -18,8 +18,8 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import tempfile
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import state_folder
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 
 CORDON_FILE = "cordon.json"
@@ -43,15 +43,8 @@ def read_cordon(state_dir):
     record must not silently uncordon a host.
     """
     path = cordon_path(state_dir)
-    try:
-        with open(path, "r", encoding="utf-8") as handle:
-            record = json.load(handle)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise VmfleetError("cordon record %s cannot be read (%s): fix or remove it, then run again" % (path, exc),
-                           path=path)
-    if not isinstance(record, dict):
+    record = state_folder.read_json(path, "cordon record")
+    if record is not None and not isinstance(record, dict):
         raise VmfleetError("cordon record %s is not a JSON object: fix or remove it, then run again" % path,
                            path=path)
     return record
@@ -70,36 +63,13 @@ def new_record(host, reason, by, now=None):
 
 def write_cordon(state_dir, record):
     """Write ``record`` atomically; creates ``state_dir`` (mode 0755) when missing."""
-    if not state_dir:
-        raise InvalidInput("state_dir", state_dir, "the host's state folder (inventory vmfleet_state_dir)")
-    try:
-        os.makedirs(state_dir, mode=0o755, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".cordon-", suffix=".tmp", dir=state_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(record, handle, indent=2, sort_keys=True)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, cordon_path(state_dir))
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-    except OSError as exc:
-        raise VmfleetError("cannot write the cordon record in %s: %s" % (state_dir, exc), path=state_dir)
+    state_folder.require(state_dir)
+    state_folder.write_json(cordon_path(state_dir), record, "cordon record")
 
 
 def remove_cordon(state_dir):
     """Remove the record; False when there was none."""
-    try:
-        os.unlink(cordon_path(state_dir))
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise VmfleetError("cannot remove the cordon record in %s: %s" % (state_dir, exc), path=state_dir)
-    return True
+    return state_folder.remove(cordon_path(state_dir), "cordon record")
 
 
 def set_state(state_dir, state, host, reason=None, by=None, check_mode=False):
