@@ -71,6 +71,28 @@ options:
     type: list
     elements: str
     default: [default]
+  disk_tiers:
+    description:
+      - Storage tiers of the host, as C({TIER: POOL}), such as C({hdd: default, ssd: fast}).
+      - A flavor asks for a tier with the extra spec C(vmfleet:disk_tier); its disks go to that pool,
+        and the scheduler places it only on hosts that have the tier.
+      - Each pool must be one of O(instance_pools). Without a tier, disks go to the first instance pool.
+    type: dict
+    default: {}
+  cpu_mode:
+    description:
+      - The guest CPU of guests built here (Nova's C([libvirt] cpu_mode)). Unset means Nova's default,
+        V(host-model) under KVM and no CPU model under TCG.
+      - V(custom) uses the first model of O(cpu_models), for fleets whose hosts must offer a common CPU for
+        live migration, or where the host CPU cannot be passed to guests (some nested hypervisors).
+    type: str
+    choices: [host-model, host-passthrough, custom, none]
+  cpu_models:
+    description:
+      - CPU models for O(cpu_mode=custom) (Nova's C(cpu_models)), such as V(Skylake-Server) or V(kvm64).
+    type: list
+    elements: str
+    default: []
   enabled:
     description:
       - Whether the scheduler may place new guests here; V(false) while the host is cordoned.

@@ -31,6 +31,9 @@ HOST_CONFIG_ARGSPEC = dict(
     availability_zone=dict(type="str", default=DEFAULT_AVAILABILITY_ZONE),
     aggregates=dict(type="list", elements="raw", default=[]),
     instance_pools=dict(type="list", elements="str", default=["default"]),
+    disk_tiers=dict(type="dict", default={}),
+    cpu_mode=dict(type="str", choices=["host-model", "host-passthrough", "custom", "none"]),
+    cpu_models=dict(type="list", elements="str", default=[]),
     enabled=dict(type="bool", default=True),
     disabled_reason=dict(type="str"),
 )
@@ -70,6 +73,8 @@ def normalize_host_config(params):
     config["availability_zone"] = zone
     config["aggregates"] = _aggregates(values["aggregates"])
     config["instance_pools"] = _names("instance_pools", values["instance_pools"])
+    config["disk_tiers"] = _disk_tiers(values["disk_tiers"], config["instance_pools"])
+    config["cpu_mode"], config["cpu_models"] = _cpu_mode(values["cpu_mode"], values["cpu_models"])
     config["enabled"] = bool(values["enabled"])
     config["disabled_reason"] = values["disabled_reason"]
     return config
@@ -116,6 +121,40 @@ def _names(field, values):
         if name not in names:
             names.append(name)
     return names
+
+
+CPU_MODES = ("host-model", "host-passthrough", "custom", "none")
+
+
+def _cpu_mode(mode, models):
+    """Nova's ``[libvirt] cpu_mode`` / ``cpu_models``: the guest CPU new guests get here.
+
+    None (unset) means Nova's default: host-model under KVM, none under TCG.
+    ``custom`` needs at least one model; the first is used."""
+    if mode is not None and mode not in CPU_MODES:
+        raise InvalidInput("cpu_mode", mode, ", ".join(CPU_MODES))
+    models = _names("cpu_models", models or [])
+    if mode == "custom" and not models:
+        raise InvalidInput("cpu_models", models, "at least one CPU model name (such as Skylake-Server) with "
+                                                 "cpu_mode custom")
+    if models and mode != "custom":
+        raise InvalidInput("cpu_models", models, "only with cpu_mode custom")
+    return mode, models
+
+
+def _disk_tiers(tiers, instance_pools):
+    """Storage tier (flavor extra spec ``vmfleet:disk_tier``) -> pool of this host.
+
+    A tier's pool must be an instance pool: its disks count as local disk."""
+    allowed = "a mapping of tier names (such as hdd, ssd, nvme) to instance pools of the host (%s)" % (
+        ", ".join(instance_pools))
+    if not isinstance(tiers, dict):
+        raise InvalidInput("disk_tiers", tiers, allowed)
+    for tier, pool in tiers.items():
+        if not isinstance(tier, str) or not tier.strip() or pool not in instance_pools:
+            raise InvalidInput("disk_tiers", {tier: pool}, allowed,
+                               reason="pool %r is not in instance_pools" % (pool,) if isinstance(tier, str) else None)
+    return dict(tiers)
 
 
 def _aggregates(values):

@@ -573,6 +573,16 @@ hypervisor:
           description: Storage pools counted as local disk.
           type: list
           elements: str
+        disk_tiers:
+          description: Storage tier name -> pool of this host (flavor extra spec C(vmfleet:disk_tier)).
+          type: dict
+        cpu_mode:
+          description: Guest CPU mode for guests built here; null for the default (host-model under KVM).
+          type: str
+        cpu_models:
+          description: CPU models for C(cpu_mode=custom).
+          type: list
+          elements: str
         enabled:
           description: Whether the scheduler may place guests here; V(false) while the host is cordoned.
           type: bool

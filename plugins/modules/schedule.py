@@ -147,7 +147,7 @@ options:
         elements: str
         choices: [ComputeFilter, RetryFilter, AvailabilityZoneFilter, SameHostFilter, DifferentHostFilter,
                   ServerGroupAffinityFilter, ServerGroupAntiAffinityFilter, IoOpsFilter, NumInstancesFilter,
-                  RamFilter, VCPUFilter, DiskFilter, ImagePropertiesFilter,
+                  RamFilter, VCPUFilter, DiskFilter, DiskTierFilter, ImagePropertiesFilter,
                   AggregateInstanceExtraSpecsFilter, PciPassthroughFilter, NUMATopologyFilter,
                   CoreFilter, AvailabilityZone]
       weighers:

@@ -437,6 +437,27 @@ class AggregateInstanceExtraSpecsFilter(BaseFilter):
         return None
 
 
+DISK_TIER_SPEC = "vmfleet:disk_tier"
+
+
+class DiskTierFilter(BaseFilter):
+    """The flavor's storage tier (extra spec ``vmfleet:disk_tier``) must be one
+    the host maps to a pool (host config ``disk_tiers``). The collection's own:
+    Nova expresses this with aggregates."""
+
+    name = "DiskTierFilter"
+    cost = 2
+
+    def applies(self, spec):
+        return bool(spec.extra_specs.get(DISK_TIER_SPEC))
+
+    def reason(self, host, spec, config):
+        tier = spec.extra_specs[DISK_TIER_SPEC]
+        if tier not in host.disk_tiers:
+            return "no storage tier %s here (disk_tiers: %s)" % (tier, ", ".join(sorted(host.disk_tiers)) or "none")
+        return None
+
+
 class PciPassthroughFilter(BaseFilter):
     name = "PciPassthroughFilter"
     cost = 8
@@ -510,7 +531,7 @@ class Bounds(dict):
 FILTERS = dict((cls.name, cls()) for cls in (
     ComputeFilter, RetryFilter, AvailabilityZoneFilter, SameHostFilter, DifferentHostFilter,
     ServerGroupAffinityFilter, ServerGroupAntiAffinityFilter, IoOpsFilter, NumInstancesFilter,
-    RamFilter, VCPUFilter, DiskFilter, ImagePropertiesFilter, AggregateInstanceExtraSpecsFilter,
+    RamFilter, VCPUFilter, DiskFilter, DiskTierFilter, ImagePropertiesFilter, AggregateInstanceExtraSpecsFilter,
     PciPassthroughFilter, NUMATopologyFilter))
 ALIASES = {"CoreFilter": "VCPUFilter", "AvailabilityZone": "AvailabilityZoneFilter"}
 DEFAULT_FILTERS = tuple(FILTERS)

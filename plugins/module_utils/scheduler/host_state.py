@@ -119,6 +119,7 @@ class HostState(object):
         self.pair_cache = {}    # numa_fit per (host cell, guest cell shape) results
         self.fit_index = None   # numa_fit.FitIndex shared by the hosts of a scheduler run
         self.instances = set()
+        self.disk_tiers = {}
 
     @classmethod
     def from_facts(cls, facts):
@@ -136,6 +137,7 @@ class HostState(object):
         self.disabled_reason = config.get("disabled_reason")
         self.availability_zone = config.get("availability_zone") or "default"
         self.aggregates = list(config.get("aggregates") or ())
+        self.disk_tiers = dict(config.get("disk_tiers") or {})
         self.aggregate_metadata = {}
         for aggregate in self.aggregates:
             for key, value in (aggregate.get("metadata") or {}).items():

@@ -18,8 +18,18 @@ def test_nova_defaults():
         "reserved_host_memory_mb": 512, "reserved_host_disk_mb": 0, "reserved_host_cpus": 0,
         "cpu_allocation_ratio": 4.0, "ram_allocation_ratio": 1.0, "disk_allocation_ratio": 1.0,
         "cpu_dedicated_set": None, "cpu_shared_set": None, "availability_zone": "default",
-        "aggregates": [], "instance_pools": ["default"], "enabled": True, "disabled_reason": None,
+        "aggregates": [], "instance_pools": ["default"], "disk_tiers": {}, "cpu_mode": None, "cpu_models": [], "enabled": True, "disabled_reason": None,
     }
+
+
+def test_disk_tiers_map_to_instance_pools():
+    config = normalize_host_config({"instance_pools": ["default", "fast"], "disk_tiers": {"hdd": "default", "ssd": "fast"}})
+    assert config["disk_tiers"] == {"hdd": "default", "ssd": "fast"}
+    with pytest.raises(InvalidInput) as error:
+        normalize_host_config({"disk_tiers": {"ssd": "fast"}})
+    assert error.value.field == "disk_tiers" and "not in instance_pools" in str(error.value)
+    with pytest.raises(InvalidInput):
+        normalize_host_config({"disk_tiers": ["ssd"]})
 
 
 def test_none_means_default_and_sets_are_parsed():

@@ -191,3 +191,16 @@ def test_soft_affinity_weighers(policy, expected):
     other = WEIGHERS["ServerGroupSoftAntiAffinityWeigher" if policy == "soft-affinity" else
                      "ServerGroupSoftAffinityWeigher"]
     assert weigh(hosts, spec, [(other, 1.0)]) == [0.0, 0.0, 0.0]
+
+
+def test_disk_tier_filter_keeps_hosts_with_the_tier():
+    from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
+    ssd = make_host("ssd-host")
+    ssd["config"]["disk_tiers"] = {"ssd": "fast"}
+    plain = make_host("plain-host")
+    result = schedule([plain, ssd], [{"name": "vm", "flavor": {"vcpus": 1, "memory_mb": 512,
+                                                                  "extra_specs": {"vmfleet:disk_tier": "ssd"}}}])
+    assert [p.host for p in result.placed] == ["ssd-host"]
+    reasons = result.rejections_dict()["vm"]
+    assert [(r["host"], r["filter"], r["reason"]) for r in reasons] == [
+        ("plain-host", "DiskTierFilter", "no storage tier ssd here (disk_tiers: none)")]
