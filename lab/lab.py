@@ -38,6 +38,13 @@ TCP_PORT_BASE = 16600          # hvN listens on 16600 + N
 MIGRATION_PORT_BASE = 49152    # hvN's QEMU migration ports: 49152 + 100 * N, 64 ports
 MIGRATION_PORTS = 64
 LAB_UUID_NAMESPACE = uuid.UUID("6f1b2a52-3c1d-4c0e-9a43-6d1f0c7a1ab0")
+# One bridge for the whole lab, as the hosts of a fleet share a network segment:
+# each host's libvirt network NETWORK forwards onto it (no firewall, no DHCP).
+BRIDGE = "vmfleet0"
+NETWORK = "vmfleet"
+# A second storage tier whose folder differs per host (as mount points do in a
+# real fleet), so moving a disk between hosts must re-point it at the base image.
+FAST_POOL = "fast"
 BASE_IMAGE = "vmfleet-tiny-base.qcow2"
 BASE_IMAGE_MB = 64
 
@@ -49,7 +56,7 @@ BIND_MOUNTS = (
     ("log", "/var/log/libvirt"),
     ("cache", "/var/cache/libvirt"),
 )
-REQUIRED_COMMANDS = ("libvirtd", "virtlogd", "virsh", "qemu-img", "unshare", "mount")
+REQUIRED_COMMANDS = ("ip", "libvirtd", "virtlogd", "virsh", "qemu-img", "unshare", "mount")
 
 
 class LabError(Exception):
@@ -261,17 +268,42 @@ def ensure_base_image():
     return source
 
 
-def ensure_pool(name, base_image):
-    if virsh(name, "pool-info", "default", check=False).returncode != 0:
-        virsh(name, "pool-define-as", "default", "dir", "--target", "/var/lib/libvirt/images")
-    if "running" not in virsh(name, "pool-info", "default").stdout:
-        virsh(name, "pool-start", "default")
-    virsh(name, "pool-autostart", "default")
+def fast_pool_path(name):
+    return "/var/lib/libvirt/fast-%s" % name
+
+
+def ensure_pools(name, base_image):
+    for pool, path in (("default", "/var/lib/libvirt/images"), (FAST_POOL, fast_pool_path(name))):
+        if virsh(name, "pool-info", pool, check=False).returncode != 0:
+            virsh(name, "pool-define-as", pool, "dir", "--target", path)
+            virsh(name, "pool-build", pool)
+        if "running" not in virsh(name, "pool-info", pool).stdout:
+            virsh(name, "pool-start", pool)
+        virsh(name, "pool-autostart", pool)
     target = os.path.join(host_dir(name), "lib", "images", BASE_IMAGE)
     if not os.path.exists(target):
         shutil.copyfile(base_image, target + ".tmp")
         os.rename(target + ".tmp", target)
     virsh(name, "pool-refresh", "default")
+
+
+def ensure_bridge():
+    if subprocess.run(["ip", "link", "show", BRIDGE], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL, check=False).returncode != 0:
+        run(["ip", "link", "add", BRIDGE, "type", "bridge"])
+    run(["ip", "link", "set", BRIDGE, "up"])
+
+
+def ensure_network(name):
+    if virsh(name, "net-info", NETWORK, check=False).returncode != 0:
+        xml = os.path.join(host_dir(name), "network-%s.xml" % NETWORK)
+        with open(xml, "w") as handle:
+            handle.write("<network><name>%s</name><forward mode='bridge'/><bridge name='%s'/></network>\n"
+                         % (NETWORK, BRIDGE))
+        virsh(name, "net-define", xml)
+    if "Active:         yes" not in virsh(name, "net-info", NETWORK).stdout:
+        virsh(name, "net-start", NETWORK)
+    virsh(name, "net-autostart", NETWORK)
 
 
 def stop_host(name):
@@ -308,6 +340,8 @@ def write_inventory(names, virt_type):
             "vmfleet_migration_address": "127.0.0.1",
             "vmfleet_lab_virt_type": virt_type,
             "vmfleet_lab_base_image": "/var/lib/libvirt/images/" + BASE_IMAGE,
+            "vmfleet_instance_pools": ["default", FAST_POOL],
+            "vmfleet_disk_tiers": {"hdd": "default", "ssd": FAST_POOL},
         }
     inventory = {
         "all": {
@@ -315,6 +349,11 @@ def write_inventory(names, virt_type):
                 "hypervisors": {
                     "hosts": hosts,
                     "vars": {
+                        "vmfleet_network": NETWORK,
+                        # QEMU 7.2 under nested KVM here aborts with host-model and
+                        # host-passthrough (MSR 0x10a); a named model works everywhere.
+                        "vmfleet_cpu_mode": "custom",
+                        "vmfleet_cpu_models": ["kvm64"],
                         # Lab hosts are daemons on this machine: modules run here
                         # and reach each host through its URI, as they would over
                         # qemu+ssh:// for a remote fleet.
@@ -342,13 +381,15 @@ def cmd_up(args):
         stop_host(extra)
     base_image = ensure_base_image()
     virt_type = "kvm" if kvm_usable() else "qemu"
+    ensure_bridge()
     for name in names:
         if host_running(name):
             print("%s: already running at %s" % (name, host_uri(name)))
         else:
             start_host(name)
             print("%s: started at %s" % (name, host_uri(name)))
-        ensure_pool(name, base_image)
+        ensure_pools(name, base_image)
+        ensure_network(name)
     write_inventory(names, virt_type)
     print("guests run under %s; inventory: %s" % (
         "KVM" if virt_type == "kvm" else "TCG (no usable /dev/kvm)", inventory_path()))
@@ -383,6 +424,8 @@ def cmd_down(_args):
         print("%s: stopped and removed" % name)
     if os.path.isdir(ROOT):
         shutil.rmtree(ROOT, ignore_errors=True)
+    subprocess.run(["ip", "link", "del", BRIDGE], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=False)
     if not names:
         print("no lab under %s" % ROOT)
     return 0

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # the lab's hypervisors (shared/lab-notes.md)
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+  # the lab bridge its hosts share (ip link)
+  iproute2
   # libvirt-python is a source distribution built against these
   libvirt-dev pkg-config gcc python3-dev python3-venv
   # used by the Makefile to stage the collection for ansible-test, and by its shellcheck test
