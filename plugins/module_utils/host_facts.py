@@ -29,13 +29,15 @@ _ACTIVE_STATES = ("running", "blocked", "paused", "pmsuspended")
 _MAX_BACKING_DEPTH = 32
 
 
-def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=None):
+def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=None, pending=()):
     """The ``hypervisor`` dict of docs/host-facts.md for the host behind ``conn``.
 
     ``name``: the host's fleet name (None: libvirt's hostname); ``config``:
     the output of host_config.normalize_host_config; ``maintenance``: the
     host's state folder as host_cordon.read_state reads it (None: not read);
-    a cordon record there disables the host. Raises HostUnreachable
+    a cordon record there disables the host. ``pending``: guest dicts (as
+    domain_xml.parse_domain returns them) of claims in flight, counted as
+    guests in state ``claimed`` (claims.py). Raises HostUnreachable
     when the connection fails midway, InvalidInput when ``config`` names CPUs
     the host lacks.
     """
@@ -50,6 +52,8 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
         check_against_host(config, cpu_ids)
         pools = _storage_pools(conn)
         guests, io_ops = _guests(conn, pools) if gather_guests else ([], 0)
+        guests.extend(_pending_guest(guest) for guest in pending)
+        io_ops += len(pending)  # Nova counts a build in progress as an I/O operation
         facts = {
             "name": name or hostname,
             "hostname": hostname,
@@ -219,6 +223,14 @@ def _guest(domain, volumes, pool_of_dir):
     task = ((guest["metadata"] or {}).get("state") or {})
     busy = busy or (isinstance(task, dict) and bool(task.get("task")))
     return guest, busy
+
+
+def _pending_guest(parsed):
+    """A claim's guest: counted from its flavor, its disks not created yet."""
+    guest = dict(parsed, state="claimed")
+    guest["disks"] = [dict(disk, pool=None, capacity_bytes=None, allocation_bytes=None)
+                      for disk in parsed["disks"]]
+    return guest
 
 
 def _vanished(exc):

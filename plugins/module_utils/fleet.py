@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The hosts an operation may touch, as their facts describe them, with one
+libvirt connection per host opened when first needed and closed at the end.
+
+Operations (instances, resize, migration) get a ``Fleet`` built from the
+``hosts`` option (hypervisor_info results): each host's name, URI, state
+folder and settings come from there, so a module needs no other inventory.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vmfleet.compute.plugins.module_utils import libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+
+
+class FleetHost(object):
+    """One host: ``name``, ``uri``, ``state_dir``, ``config`` and the facts it came from."""
+
+    def __init__(self, facts):
+        self.facts = facts
+        self.name = facts["name"]
+        self.uri = facts.get("uri")
+        self.state_dir = (facts.get("maintenance") or {}).get("state_dir")
+        self.config = facts.get("config") or {}
+
+    def as_claim_target(self):
+        return {"name": self.name, "uri": self.uri, "state_dir": self.state_dir, "config": self.config}
+
+    def pool_for(self, extra_specs):
+        """The pool a flavor's disks go to here: its tier's pool, else the first instance pool."""
+        tier = (extra_specs or {}).get("vmfleet:disk_tier")
+        if tier:
+            pools = self.config.get("disk_tiers") or {}
+            if tier not in pools:
+                raise InvalidInput("flavor.extra_specs.vmfleet:disk_tier", tier,
+                                   "a tier of host %s: %s" % (self.name, ", ".join(sorted(pools)) or "none"))
+            return pools[tier]
+        return (self.config.get("instance_pools") or ["default"])[0]
+
+
+def host_facts(item, index):
+    """One ``hosts`` item: facts, or a registered hypervisor_info result holding them."""
+    if isinstance(item, dict) and isinstance(item.get("hypervisor"), dict):
+        item = item["hypervisor"]
+    if not isinstance(item, dict) or not item.get("name") or not item.get("uri"):
+        raise InvalidInput("hosts[%d]" % index, item if not isinstance(item, dict) else item.get("name"),
+                           "host facts as hypervisor_info returns them (with name and uri)")
+    return item
+
+
+class Fleet(object):
+    """Hosts by name, and their connections. Use as a context manager."""
+
+    def __init__(self, hosts):
+        self.hosts = {}
+        for index, item in enumerate(hosts or ()):
+            facts = host_facts(item, index)
+            if facts["name"] in self.hosts:
+                raise InvalidInput("hosts[%d].name" % index, facts["name"], "each host once")
+            self.hosts[facts["name"]] = FleetHost(facts)
+        if not self.hosts:
+            raise InvalidInput("hosts", hosts, "a non-empty list of host facts (hypervisor_info results)")
+        self._connections = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def host(self, name, field="host"):
+        if name not in self.hosts:
+            raise InvalidInput(field, name, "one of the given hosts: %s" % ", ".join(sorted(self.hosts)))
+        return self.hosts[name]
+
+    def names(self):
+        return sorted(self.hosts)
+
+    def conn(self, name):
+        """The open connection to host ``name`` (HostUnreachable when it cannot be opened)."""
+        if name not in self._connections:
+            host = self.host(name)
+            self._connections[name] = libvirt_client.open_connection(host.uri, host.name)
+        return self._connections[name]
+
+    def facts_list(self):
+        return [host.facts for host in self.hosts.values()]
+
+    def find_domains(self, name):
+        """``[(host name, domain)]`` for every host where a guest ``name`` is defined."""
+        libvirt = libvirt_client.libvirt
+        found = []
+        for host_name in self.names():
+            try:
+                found.append((host_name, self.conn(host_name).lookupByName(name)))
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                    raise libvirt_client.unreachable(host_name, self.host(host_name).uri, exc)
+        return found
+
+    def close(self):
+        for conn in self._connections.values():
+            try:
+                conn.close()
+            except Exception:  # pylint: disable=broad-except
+                pass  # closing a connection whose daemon died: nothing to release
+        self._connections = {}
