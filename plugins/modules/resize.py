@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: resize
+short_description: Resize or cold-migrate an instance, then confirm or revert
+version_added: 0.1.0
+description:
+  - Nova's resize and cold migration for instances built by M(vmfleet.compute.instance).
+  - "V(resized): with O(flavor), a resize to that flavor; without it, a cold migration with the same flavor. The
+    scheduler picks the destination in the source's availability zone (never another one), the source host only
+    with O(allow_resize_to_same_host); O(host) names the destination, whose filters still run. The destination
+    claims the new flavor under its lock; the guest is shut down; its disks are copied (only the root disk's
+    overlay, re-pointed at the destination's cached base image, which is copied there first when missing), grown
+    to the new flavor, and the guest is defined there with the new flavor and a new NUMA placement, and started
+    when it was running. The source definition and disks stay as they are until the resize is confirmed."
+  - "V(confirmed): the source definition and disks are deleted and their resources freed."
+  - "V(reverted): the resized copy is deleted and the original runs again on the source, with its flavor, pinning
+    and disk content as before the resize."
+  - Refused with no change, naming the field: the same flavor, a smaller root or ephemeral disk, a guest with host
+    devices, another availability zone.
+  - A failure part-way removes what was made on the destination and leaves the guest defined (and running when it
+    was) on its source; the error says where the guest is and what, if anything, could not be removed.
+  - Every move is recorded in the migration journal of the source and destination hosts
+    (C(<state_dir>/journal/<id>.json)).
+author:
+  - vmfleet.compute contributors (@vmfleet)
+options:
+  name:
+    description: The instance.
+    type: str
+    required: true
+  state:
+    description: V(resized) resizes or cold-migrates; V(confirmed) and V(reverted) finish a pending resize.
+    type: str
+    choices: [resized, confirmed, reverted]
+    default: resized
+  hosts:
+    description:
+      - Host facts as M(vmfleet.compute.hypervisor_info) returns them, with their state folders; the source and every
+        possible destination.
+    type: list
+    elements: dict
+    required: true
+  flavor:
+    description:
+      - The new flavor, with the keys of M(vmfleet.compute.instance)'s O(vmfleet.compute.instance#module:flavor).
+        Omit it to cold-migrate with the current flavor.
+    type: dict
+  host:
+    description: Destination host; the scheduler's filters still check it.
+    type: str
+  allow_resize_to_same_host:
+    description: Whether the source host may be the destination (Nova's option of the same name).
+    type: bool
+    default: false
+  resize_confirm_window:
+    description:
+      - Seconds after which a pending resize is confirmed automatically (Nova's C(resize_confirm_window)); 0 never.
+      - The confirmation happens at the next run of this module or of M(vmfleet.compute.instance) for the
+        instance once the window has passed (there is no daemon to do it earlier).
+    type: int
+    default: 0
+  scheduler_config:
+    description: Scheduler configuration, as O(vmfleet.compute.schedule#module:config).
+    type: dict
+    default: {}
+  max_attempts:
+    description: Destinations to try when claims are refused (not with O(host)).
+    type: int
+    default: 3
+  shutdown_timeout:
+    description: Seconds a clean shutdown may take before the guest is powered off.
+    type: int
+    default: 60
+  seed:
+    description: Seed of the scheduler's random pick among equal hosts.
+    type: int
+attributes:
+  check_mode:
+    support: full
+    description: Returns the destination and placement the resize would use, or what confirm / revert would do.
+  diff_mode:
+    support: none
+seealso:
+  - module: vmfleet.compute.instance
+  - module: vmfleet.compute.schedule
+"""
+
+EXAMPLES = r"""
+- name: Resize db1 to a larger flavor
+  vmfleet.compute.resize:
+    name: db1
+    hosts: "{{ fleet_facts }}"
+    flavor:
+      name: db.xlarge
+      vcpus: 8
+      memory_mb: 16384
+      root_gb: 40
+      extra_specs: {"hw:cpu_policy": dedicated}
+  register: resized
+
+- name: Keep it
+  vmfleet.compute.resize:
+    name: db1
+    state: confirmed
+    hosts: "{{ fleet_facts }}"
+
+- name: Cold-migrate web1 (same flavor) to hv3
+  vmfleet.compute.resize:
+    name: web1
+    hosts: "{{ fleet_facts }}"
+    host: hv3
+"""
+
+RETURN = r"""
+host:
+  description: Where the instance is after the task (the destination after a resize, the source after a revert).
+  returned: always
+  type: str
+  sample: hv2
+source:
+  description: The host the instance was resized from.
+  returned: when a resize ran
+  type: str
+destination:
+  description: The destination of the resize (in check mode, the planned one).
+  returned: when a resize ran or was planned
+  type: str
+placement:
+  description: The placement claimed on the destination (in check mode, the planned one).
+  returned: when a resize ran or was planned
+  type: dict
+migration:
+  description: The migration journal record (id, guest, source, destination, kind, status, times, data).
+  returned: when a resize ran
+  type: dict
+actions:
+  description: What the task did, in order.
+  returned: always
+  type: list
+  elements: str
+attempts:
+  description: Destinations tried, when claims were refused.
+  returned: when a resize ran
+  type: list
+  elements: dict
+leftovers:
+  description: On failure, what could not be removed from the destination.
+  returned: failed
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vmfleet.compute.plugins.module_utils import instance_resize, libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.instance_request import normalize_flavor
+
+
+def argument_spec():
+    return dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=list(instance_resize.STATES), default=instance_resize.RESIZED),
+        hosts=dict(type="list", elements="dict", required=True),
+        flavor=dict(type="dict"),
+        host=dict(type="str"),
+        allow_resize_to_same_host=dict(type="bool", default=False),
+        resize_confirm_window=dict(type="int", default=0),
+        scheduler_config=dict(type="dict", default={}),
+        max_attempts=dict(type="int", default=3),
+        shutdown_timeout=dict(type="int", default=60),
+        seed=dict(type="int"),
+    )
+
+
+def run(params, check_mode):
+    for field, minimum in (("resize_confirm_window", 0), ("max_attempts", 1), ("shutdown_timeout", 0)):
+        if params[field] < minimum:
+            raise InvalidInput(field, params[field], "a whole number of %d or more" % minimum)
+    flavor = normalize_flavor(params["flavor"]) if params["flavor"] is not None else None
+    with Fleet(params["hosts"]) as fleet:
+        actions = [] if check_mode else instance_resize.confirm_if_due(fleet, params["name"])
+        if params["state"] == instance_resize.CONFIRMED:
+            result = instance_resize.confirm(fleet, params["name"], check_mode)
+        elif params["state"] == instance_resize.REVERTED:
+            result = instance_resize.revert(fleet, params["name"], params["shutdown_timeout"], check_mode)
+        else:
+            result = instance_resize.resize(
+                fleet, params["name"], flavor, params["allow_resize_to_same_host"], params["host"],
+                params["scheduler_config"], params["max_attempts"], params["shutdown_timeout"],
+                params["resize_confirm_window"], params["seed"], check_mode)
+    result["actions"] = actions + result["actions"]
+    result["changed"] = result["changed"] or bool(actions)
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not libvirt_client.HAS_LIBVIRT:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
+    try:
+        result = run(module.params, module.check_mode)
+    except VmfleetError as error:
+        module.fail_json(msg=error.message, changed=False, **error.to_result())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
