@@ -319,10 +319,25 @@ def _fit(host, spec):
     chosen = search.chosen
     cells = []
     for guest, (cell, (page_size, pins, spare)) in zip(guests, chosen):
-        cpuset = cell.shared_sorted if guest.cpus else ()
+        cpuset = _floating_cpuset(cell, guest, pins, spare, spec.thread_policy == ISOLATE)
         cells.append(CellPlacement(guest.id, cell.id, guest.memory_mb, page_size, dict(zip(guest.pcpus, pins)),
                                    cpuset, guest.cpus, tuple(spare), spec.thread_policy == ISOLATE))
     return NumaFit(cells=cells, pci_claims=search.pci_claims or ())
+
+
+def _floating_cpuset(cell, guest, pins, spare, isolate):
+    """Host CPUs the cell's floating vCPUs may use. Without a fixed shared set a
+    pinned CPU leaves the floating pool, so a mixed guest's floating vCPUs must
+    not float over the CPUs this same placement pins (nor their siblings under
+    ``isolate``)."""
+    if not guest.cpus:
+        return ()
+    if cell.shared_fixed is not None:
+        return cell.shared_sorted
+    taken = set(pins) | set(spare)
+    if isolate:
+        taken = cell.siblings_of(taken)
+    return tuple(cpu for cpu in cell.shared_sorted if cpu not in taken)
 
 
 class _Search(object):

@@ -264,3 +264,19 @@ def test_property_batch_never_double_books(case, count):
         assert host.release(placement)
         assert not host.release(placement)
     assert dict((c.id, set(c.pinned)) for c in host.cells) == before
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_mixed_guest_floats_off_its_own_pinned_cpus(threads):
+    """Without CPU sets a pinned CPU leaves the floating pool: the placement's own pins too."""
+    from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import parse_cpuset
+    from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
+    host = make_host("hv", sockets=1, cores=4, threads=threads, cells=1)
+    flavor = {"vcpus": 3, "memory_mb": 512,
+              "extra_specs": {"hw:cpu_policy": "mixed", "hw:cpu_dedicated_mask": "^0"}}
+    placement = schedule([host], [{"name": "vm", "flavor": flavor}]).placed[0].to_dict()
+    cell = placement["numa"][0]
+    pinned = set(p["cpu"] for p in cell["pinning"])
+    assert len(pinned) == 2
+    floating = set(parse_cpuset(cell["cpuset"], "cpuset"))
+    assert floating and not floating & pinned, (floating, pinned)
