@@ -330,6 +330,31 @@ def inventory_path():
     return os.path.join(ROOT, "inventory.yml")
 
 
+# What `make demo` places and resizes on the lab (playbooks/site.yml reads these
+# variables; a fleet's inventory sets its own, or none).
+_PINNED = {"hw:cpu_policy": "dedicated", "hw:numa_nodes": "1"}
+DEMO_INSTANCES = [
+    {"name": "demo-db1", "flavor": {"name": "db.pinned", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
+                                    "extra_specs": _PINNED},
+     "image": {"name": BASE_IMAGE}, "networks": [{"network": NETWORK}],
+     "hints": {"group": {"name": "demo-db", "policy": "anti-affinity"}}},
+    {"name": "demo-db2", "flavor": {"name": "db.pinned", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
+                                    "extra_specs": _PINNED},
+     "image": {"name": BASE_IMAGE}, "networks": [{"network": NETWORK}],
+     "hints": {"group": {"name": "demo-db", "policy": "anti-affinity"}}},
+    {"name": "demo-web1", "flavor": {"name": "web.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
+                                     "extra_specs": {"vmfleet:disk_tier": "ssd"}},
+     "image": {"name": BASE_IMAGE}, "networks": [{"network": NETWORK}]},
+    {"name": "demo-web2", "flavor": {"name": "web.numa", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
+                                     "extra_specs": {"hw:numa_nodes": "1"}},
+     "image": {"name": BASE_IMAGE}, "networks": [{"network": NETWORK}]},
+]
+DEMO_RESIZES = [
+    {"name": "demo-web1", "flavor": {"name": "web.medium", "vcpus": 2, "memory_mb": 192, "root_gb": 2,
+                                     "extra_specs": {"vmfleet:disk_tier": "ssd"}}},
+]
+
+
 def write_inventory(names, virt_type):
     # JSON is YAML: no YAML library needed before the venv exists.
     hosts = {}
@@ -350,6 +375,10 @@ def write_inventory(names, virt_type):
                     "hosts": hosts,
                     "vars": {
                         "vmfleet_network": NETWORK,
+                        "vmfleet_instances": DEMO_INSTANCES,
+                        "vmfleet_resizes": DEMO_RESIZES,
+                        # the lab's guests have no OS to answer an ACPI shutdown: power off at once
+                        "vmfleet_shutdown_timeout": 0,
                         # QEMU 7.2 under nested KVM here aborts with host-model and
                         # host-passthrough (MSR 0x10a); a named model works everywhere.
                         "vmfleet_cpu_mode": "custom",
@@ -431,6 +460,22 @@ def cmd_down(_args):
     return 0
 
 
+def cmd_crash(args):
+    """Kill one host's libvirtd (SIGKILL), as a daemon crash or a host going away
+    would; its guests' QEMU processes keep running. `lab up` starts it again."""
+    name = args.host
+    pid = read_pid(os.path.join(host_dir(name), "libvirtd.pid"))
+    if not host_running(name):
+        print("%s: libvirtd is not running" % name)
+        return 1
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.time() + 10
+    while pid_alive(pid) and time.time() < deadline:
+        time.sleep(0.05)
+    print("%s: libvirtd (pid %d) killed" % (name, pid))
+    return 0
+
+
 def cmd_inventory(_args):
     print(inventory_path())
     return 0 if os.path.exists(inventory_path()) else 1
@@ -439,6 +484,9 @@ def cmd_inventory(_args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="lab", description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    crash = sub.add_parser("crash", help="kill one host's libvirtd (fault tests); `up` restarts it")
+    crash.add_argument("host", help="host name, such as hv2")
+    crash.set_defaults(func=cmd_crash)
     up = sub.add_parser("up", help="start the lab's hosts (idempotent)")
     up.add_argument("--hosts", type=int, default=3, choices=range(1, 10), metavar="N",
                     help="number of hosts, 1 to 9 (default 3)")
