@@ -112,10 +112,9 @@ def check_host_devices(located, fleet):
     devices = located.guest.get("host_devices") or []
     if devices:
         addresses = ", ".join(d.get("address") or d.get("type") or "?" for d in devices)
+        others = ", ".join(h for h in fleet.names() if h != located.host) or "no other host"
         raise VmfleetError("%s has host devices (%s): none of %s can be checked to offer the same devices, so it "
-                           "cannot be moved; detach them first" % (located.guest["name"], addresses,
-                                                                  ", ".join(h for h in fleet.names()
-                                                                            if h != located.host)),
+                           "cannot be moved; detach them first" % (located.guest["name"], addresses, others),
                            instance=located.guest["name"], host=located.host)
 
 
@@ -236,7 +235,9 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
         where = undo.run()
         message = "%s of %s from %s to %s failed while %s: %s. %s" % (
             kind, instance.name, source.name, dest.name, step, getattr(exc, "message", None) or exc, where["msg"])
-        migration_journal.update(state_dirs, record, status=migration_journal.ERROR, error=message)
+        # the upgrade preflight reports failed moves that left something behind
+        migration_journal.update(state_dirs, record, status=migration_journal.ERROR, error=message,
+                                 cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
         raise VmfleetError(message, instance=instance.name, host=where["host"], running=where["running"],
                            leftovers=where["leftovers"], migration=record)
     claims.drop(dest.as_claim_target(), claim.id)
@@ -298,9 +299,10 @@ class _Undo(object):
             for disk in self.volumes:
                 storage_volumes.delete(storage_volumes.active_pool(conn, disk["pool"], self.dest.name), disk["volume"])
         except (VmfleetError, libvirt.libvirtError) as exc:
-            leftovers.append("%s on %s could not be cleaned up (%s): remove the guest definition and volumes %s "
-                             "there" % (name, self.dest.name, getattr(exc, "message", None) or exc,
-                                        ", ".join(d["volume"] for d in self.volumes) or "none"))
+            what = (["the guest definition"] if self.defined and not self.same_host else []) + [
+                "volume %s" % d["volume"] for d in self.volumes]
+            leftovers.append("%s on %s could not be cleaned up (%s): remove %s there if present" % (
+                name, self.dest.name, getattr(exc, "message", None) or exc, ", ".join(what) or "nothing"))
         try:
             claims.drop(self.dest.as_claim_target(), self.claim.id)
         except VmfleetError as exc:
@@ -431,4 +433,3 @@ def confirm_if_due(fleet, name, now=None):
     if due and datetime.datetime.strptime(due, _TIME_FORMAT).replace(tzinfo=datetime.timezone.utc) <= now:
         return ["auto-confirmed (resize_confirm_window passed at %s)" % due] + confirm(fleet, name)["actions"]
     return []
-

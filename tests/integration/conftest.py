@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+"""Integration tests start from an empty lab: `make demo` (and the main playbook
+test, which runs last) leaves its demo-* instances on the lab's hosts, and the
+tests below count CPUs and RAM on hosts they expect to be free."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from lab_tools import delete_instance, inventory_hosts, virsh  # noqa: E402  pylint: disable=wrong-import-position
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_lab():
+    if not os.path.exists(os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")):
+        return
+    for host in inventory_hosts():
+        for name in virsh(host, "list", "--all", "--name").stdout.split():
+            if name.startswith("demo-"):
+                delete_instance(name)

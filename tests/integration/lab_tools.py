@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+"""Helpers for the integration tests that drive the lab from Python: run
+`ansible-playbook` (in the foreground or the background), call `virsh` on a lab
+host, and find where a lab host's files are seen from the controller."""
+
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+INVENTORY = os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")
+BIN = os.path.dirname(sys.executable)
+LAB = os.path.join(ROOT, "lab", "lab")
+
+
+def ansible_env():
+    env = dict(os.environ)
+    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(ROOT, ".build", "collections")
+    env["ANSIBLE_CONFIG"] = os.path.join(ROOT, "ansible.cfg")
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    return env
+
+
+def playbook_argv(playbook, extra_vars):
+    return [os.path.join(BIN, "ansible-playbook"), "-i", INVENTORY, os.path.join(HERE, "playbooks", playbook),
+            "-e", json.dumps(extra_vars)]
+
+
+def run_playbook(playbook, extra_vars, timeout=600):
+    return subprocess.run(playbook_argv(playbook, extra_vars), cwd=HERE, env=ansible_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          timeout=timeout, check=False)
+
+
+def start_playbook(playbook, extra_vars):
+    return subprocess.Popen(playbook_argv(playbook, extra_vars), cwd=HERE, env=ansible_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+
+
+def inventory_hosts():
+    with open(INVENTORY) as handle:
+        return json.loads(handle.read().split("\n", 1)[1])["all"]["children"]["hypervisors"]["hosts"]
+
+
+def virsh(host, *args):
+    uri = inventory_hosts()[host]["vmfleet_libvirt_uri"]
+    return subprocess.run(["virsh", "-c", uri] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+
+
+def host_path(host, path_in_host):
+    """Where `path_in_host` (under /var/lib/libvirt in the host's namespace) is on the controller."""
+    state_dir = inventory_hosts()[host]["vmfleet_state_dir"]
+    return os.path.join(os.path.dirname(state_dir), "lib", os.path.relpath(path_in_host, "/var/lib/libvirt"))
+
+
+def lab(*args):
+    return subprocess.run([LAB] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+
+
+def delete_instance(name):
+    hosts = list(inventory_hosts())
+    for host in hosts:
+        virsh(host, "destroy", name)
+        virsh(host, "undefine", name)
+        for pool in ("default", "fast"):
+            listing = virsh(host, "vol-list", pool).stdout
+            for line in listing.splitlines():
+                parts = line.split()
+                if parts and parts[0].startswith(name + "."):
+                    virsh(host, "vol-delete", "--pool", pool, parts[0])

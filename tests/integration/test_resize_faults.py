@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+"""A resize whose destination daemon dies part-way (while the disk is copied)
+leaves the guest defined and running on its source, and the result says so."""
+
+import json
+import os
+import time
+
+from lab_tools import delete_instance, host_path, inventory_hosts, lab, run_playbook, start_playbook, virsh
+
+FLAVOR = {"name": "rf.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
+BIGGER = {"name": "rf.big", "vcpus": 1, "memory_mb": 160, "root_gb": 2}
+
+
+def test_destination_daemon_dies_during_the_disk_copy():
+    source, dest = sorted(inventory_hosts())[:2]
+    name = "rf-db"
+    delete_instance(name)
+    try:
+        built = run_playbook("place_instance.yml", {"instance_name": name, "instance_flavor": FLAVOR,
+                                                    "target_host": source, "instance_state": "present"})
+        assert built.returncode == 0, built.stdout
+        # 600 MiB of guest data in the overlay: the copy takes seconds, long enough to kill the daemon
+        overlay = host_path(source, "/var/lib/libvirt/images/%s.disk.qcow2" % name)
+        written = os.system("qemu-io -c 'write -P 0x5a 0 600M' 'json:{\"driver\":\"qcow2\",\"file\":{\"driver\":"
+                            "\"file\",\"filename\":\"%s\"},\"backing\":null}' >/dev/null" % overlay)
+        assert written == 0
+        assert virsh(source, "start", name).returncode == 0
+
+        run = start_playbook("resize_instance.yml", {"instance_name": name, "instance_flavor": BIGGER,
+                                                     "target_host": dest})
+        copy = host_path(dest, "/var/lib/libvirt/images/%s.disk.qcow2" % name)
+        deadline = time.time() + 120
+        while not os.path.exists(copy) and time.time() < deadline and run.poll() is None:
+            time.sleep(0.05)
+        assert os.path.exists(copy), "the copy to %s never started:\n%s" % (dest, run.communicate()[0])
+        crashed = lab("crash", dest)
+        output = run.communicate(timeout=600)[0]
+        print(output)
+        assert crashed.returncode == 0, crashed.stdout
+        assert run.returncode == 2, output
+        assert "failed while copying the disks to %s" % dest in output, output
+        assert "%s is defined on its source %s and running again" % (name, source) in output, output
+        assert "running" in virsh(source, "domstate", name).stdout
+    finally:
+        lab("up", "--hosts", str(len(inventory_hosts())))
+    try:
+        # the destination, back up, holds no guest; the partial copy is reported or gone
+        assert virsh(dest, "dominfo", name).returncode != 0
+        assert "vmfleet:flavor" in virsh(source, "dumpxml", name).stdout
+    finally:
+        delete_instance(name)
+        # what an operator does after cleaning the destination: the journal's failed
+        # record no longer has anything behind it
+        for host in (source, dest):
+            journal = os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "journal")
+            for entry in os.listdir(journal) if os.path.isdir(journal) else ():
+                path = os.path.join(journal, entry)
+                with open(path) as handle:
+                    record = json.load(handle)
+                if record.get("guest") == name:
+                    record["cleaned_up"] = True
+                    with open(path, "w") as handle:
+                        json.dump(record, handle)
