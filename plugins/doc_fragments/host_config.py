@@ -73,7 +73,7 @@ options:
     default: [default]
   disk_tiers:
     description:
-      - Storage tiers of the host, as C({TIER: POOL}), such as C({hdd: default, ssd: fast}).
+      - "Storage tiers of the host, as C({TIER: POOL}), such as C({hdd: default, ssd: fast})."
       - A flavor asks for a tier with the extra spec C(vmfleet:disk_tier); its disks go to that pool,
         and the scheduler places it only on hosts that have the tier.
       - Each pool must be one of O(instance_pools). Without a tier, disks go to the first instance pool.

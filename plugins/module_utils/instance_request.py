@@ -28,7 +28,7 @@ def normalize_flavor(flavor, field="flavor"):
     Nova's defaults (disks 0); InvalidInput naming the key otherwise."""
     if not isinstance(flavor, dict):
         raise InvalidInput(field, flavor, "a dict with name, vcpus, memory_mb, root_gb (Nova's flavor keys)")
-    unknown = sorted(set(flavor) - {"name", "extra_specs"} - set(key for key, _ in FLAVOR_NUMBERS))
+    unknown = sorted(set(flavor) - {"name", "extra_specs"} - set(key for key, _minimum in FLAVOR_NUMBERS))
     if unknown:
         raise InvalidInput("%s.%s" % (field, unknown[0]), flavor[unknown[0]],
                            "name, vcpus, memory_mb, root_gb, ephemeral_gb, swap, extra_specs")

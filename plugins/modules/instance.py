@@ -28,7 +28,7 @@ description:
     C(<metadata>) element in the namespace C(https://vmfleet.dev/xmlns/compute/instance/1) holding the flavor, the
     request and the placement, which every later operation reads."
   - Idempotent. An existing instance is compared with the request (same flavor and image) and only its power state
-    is changed; a different flavor is refused (use M(vmfleet.compute.resize)).
+    is changed; a different flavor is refused (use M(vmfleet.compute.resize)), unless O(match_existing=false).
 author:
   - vmfleet.compute contributors (@vmfleet)
 options:
@@ -48,8 +48,9 @@ options:
   hosts:
     description:
       - Host facts as M(vmfleet.compute.hypervisor_info) returns them (C(hypervisor)), one per host the instance may
-        be on or go to. The module reaches each host by its C(uri) and claims in its state folder
-        (C(maintenance.state_dir): gather the facts with O(vmfleet.compute.hypervisor_info#module:state_dir)).
+        be on or go to.
+      - The module reaches each host by its C(uri) and claims in its state folder C(maintenance.state_dir); gather
+        the facts with O(vmfleet.compute.hypervisor_info#module:state_dir).
     type: list
     elements: dict
     required: true
@@ -143,6 +144,12 @@ options:
         claim on the target host.
     type: dict
     default: {}
+  match_existing:
+    description:
+      - Whether an existing instance must have the given flavor and image. V(false) creates the instance only when
+        it is missing and leaves an existing one's flavor alone (a list of instances to have, some resized since).
+    type: bool
+    default: true
   max_attempts:
     description: Hosts to try when claims are refused, for a self-scheduled instance (Nova's C(max_attempts)).
     type: int
@@ -322,6 +329,7 @@ def argument_spec():
         placement=dict(type="dict"),
         hints=dict(type="dict", default={}),
         scheduler_config=dict(type="dict", default={}),
+        match_existing=dict(type="bool", default=True),
         max_attempts=dict(type="int", default=lifecycle.DEFAULT_MAX_ATTEMPTS),
         seed=dict(type="int"),
         shutdown_timeout=dict(type="int", default=60),
@@ -358,7 +366,7 @@ def run(params, check_mode):
                 found = fleet.find_domains(params["name"])
         if found:
             host_name, domain = lifecycle.active_copy(found)
-            if instance is not None:
+            if instance is not None and params["match_existing"]:
                 lifecycle.check_matches(instance, host_name, domain)
             action = lifecycle.set_power(host_name, domain, params["state"], params["shutdown_timeout"], check_mode)
             result["actions"] += [action] if action else []

@@ -21,8 +21,8 @@ description:
   - "V(confirmed): the source definition and disks are deleted and their resources freed."
   - "V(reverted): the resized copy is deleted and the original runs again on the source, with its flavor, pinning
     and disk content as before the resize."
-  - Refused with no change, naming the field: the same flavor, a smaller root or ephemeral disk, a guest with host
-    devices, another availability zone.
+  - "Refused with no change, naming the field: the same flavor, a smaller root or ephemeral disk, a guest with host
+    devices, another availability zone."
   - A failure part-way removes what was made on the destination and leaves the guest defined (and running when it
     was) on its source; the error says where the guest is and what, if anything, could not be removed.
   - Every move is recorded in the migration journal of the source and destination hosts
@@ -86,6 +86,7 @@ attributes:
     description: Returns the destination and placement the resize would use, or what confirm / revert would do.
   diff_mode:
     support: none
+    description: The result lists the actions taken; there is no diff.
 seealso:
   - module: vmfleet.compute.instance
   - module: vmfleet.compute.schedule

@@ -198,8 +198,8 @@ def test_disk_tier_filter_keeps_hosts_with_the_tier():
     ssd = make_host("ssd-host")
     ssd["config"]["disk_tiers"] = {"ssd": "fast"}
     plain = make_host("plain-host")
-    result = schedule([plain, ssd], [{"name": "vm", "flavor": {"vcpus": 1, "memory_mb": 512,
-                                                                  "extra_specs": {"vmfleet:disk_tier": "ssd"}}}])
+    flavor = {"vcpus": 1, "memory_mb": 512, "extra_specs": {"vmfleet:disk_tier": "ssd"}}
+    result = schedule([plain, ssd], [{"name": "vm", "flavor": flavor}])
     assert [p.host for p in result.placed] == ["ssd-host"]
     reasons = result.rejections_dict()["vm"]
     assert [(r["host"], r["filter"], r["reason"]) for r in reasons] == [
