@@ -9,8 +9,8 @@ scheduler's ComputeFilter then never places onto it. The file is written
 atomically (a temporary file in the same folder, then ``os.replace``), so a
 reader sees either the old record or the new one, never half of one.
 
-``<state_dir>/journal`` is the migration journal of the drain issue; until it
-exists, :func:`read_state` only says whether something is there.
+``<state_dir>/journal/`` is the host's migration journal (migration_journal.py);
+:func:`read_state` returns both for the host facts' ``maintenance``.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ import datetime
 import json
 import os
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import state_folder
+from ansible_collections.vmfleet.compute.plugins.module_utils import migration_journal, state_folder
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 
 CORDON_FILE = "cordon.json"
-JOURNAL = "journal"
 CORDONED, UNCORDONED = "cordoned", "uncordoned"
 STATES = (CORDONED, UNCORDONED)
 # Journal entry statuses that mean the migration is over and left nothing behind.
@@ -96,36 +95,10 @@ def set_state(state_dir, state, host, reason=None, by=None, check_mode=False):
 
 
 def read_journal(state_dir):
-    """Entries of ``<state_dir>/journal``, or None when there is no journal yet.
-
-    Provisional until the drain issue defines the journal: a file of JSON
-    lines, or a folder of ``*.json`` files, each an object with at least
-    ``status``. Lines that are not JSON objects are returned as
-    ``{"status": "unreadable", "raw": ...}``.
-    """
-    path = os.path.join(state_dir, JOURNAL)
-    if not os.path.exists(path):
+    """The host's migration journal (migration_journal.py), or None while it has none."""
+    if not os.path.isdir(os.path.join(state_dir, migration_journal.JOURNAL_DIR)):
         return None
-    texts = []
-    try:
-        if os.path.isdir(path):
-            for name in sorted(os.listdir(path)):
-                if name.endswith(".json"):
-                    with open(os.path.join(path, name), "r", encoding="utf-8") as handle:
-                        texts.append(handle.read())
-        else:
-            with open(path, "r", encoding="utf-8") as handle:
-                texts = [line for line in handle.read().splitlines() if line.strip()]
-    except OSError as exc:
-        raise VmfleetError("migration journal %s cannot be read: %s" % (path, exc), path=path)
-    entries = []
-    for text in texts:
-        try:
-            entry = json.loads(text)
-        except ValueError:
-            entry = None
-        entries.append(entry if isinstance(entry, dict) else {"status": "unreadable", "raw": text.strip()[:200]})
-    return entries
+    return migration_journal.read(state_dir, tolerant=True)
 
 
 def read_state(state_dir):

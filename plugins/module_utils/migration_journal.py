@@ -24,6 +24,7 @@ import os
 import uuid
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import state_folder
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 
 JOURNAL_DIR = "journal"
 KINDS = ("live", "cold", "resize")
@@ -74,15 +75,26 @@ def update(state_dirs, record, **fields):
     return write(state_dirs, record)
 
 
-def read(state_dir):
-    """Every record in the host's journal, oldest first (an unreadable file is an error)."""
+def read(state_dir, tolerant=False):
+    """Every record in the host's journal, oldest first.
+
+    An unreadable record is an error, or with ``tolerant`` (host facts, the
+    preflight) a record ``{id, status: unreadable, error}`` that is reported
+    rather than hiding the rest of the journal."""
     folder = os.path.join(state_dir, JOURNAL_DIR)
     if not os.path.isdir(folder):
         return []
     records = []
     for name in sorted(os.listdir(folder)):
-        if name.endswith(".json"):
+        if not name.endswith(".json"):
+            continue
+        try:
             record = state_folder.read_json(os.path.join(folder, name), "migration record")
-            if isinstance(record, dict):
-                records.append(record)
+        except VmfleetError as error:
+            if not tolerant:
+                raise
+            record = {"id": name[:-len(".json")], "status": "unreadable", "error": error.message}
+        if not isinstance(record, dict):
+            record = {"id": name[:-len(".json")], "status": "unreadable", "error": "not a JSON object"}
+        records.append(record)
     return sorted(records, key=lambda r: (r.get("started_at") or "", r.get("id") or ""))

@@ -49,16 +49,15 @@ def test_unknown_state_names_the_allowed_values(tmp_path):
     assert err.value.field == "state" and err.value.allowed == "cordoned, uncordoned"
 
 
-def test_journal_absent_lines_or_folder(tmp_path):
+def test_journal_absent_or_records_with_unreadable_ones_reported(tmp_path):
     assert host_cordon.read_journal(str(tmp_path)) is None
-    (tmp_path / "journal").write_text('{"id": 1, "status": "completed"}\n\ngarbage\n')
-    entries = host_cordon.read_journal(str(tmp_path))
-    assert entries[0] == {"id": 1, "status": "completed"}
-    assert entries[1]["status"] == "unreadable"
     other = tmp_path / "other"
     (other / "journal").mkdir(parents=True)
-    (other / "journal" / "1.json").write_text(json.dumps({"id": 1, "status": "running"}))
-    assert host_cordon.read_journal(str(other)) == [{"id": 1, "status": "running"}]
+    (other / "journal" / "1.json").write_text(json.dumps({"id": "1", "status": "running", "started_at": "a"}))
+    (other / "journal" / "2.json").write_text("garbage")
+    entries = host_cordon.read_journal(str(other))
+    assert entries[1] == {"id": "1", "status": "running", "started_at": "a"}
+    assert entries[0]["id"] == "2" and entries[0]["status"] == "unreadable"
     assert host_cordon.read_state(None) is None
     assert host_cordon.read_state(str(other))["cordon"] is None
 
