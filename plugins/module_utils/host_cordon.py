@@ -16,7 +16,6 @@ reader sees either the old record or the new one, never half of one.
 from __future__ import annotations
 
 import datetime
-import json
 import os
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import migration_journal, state_folder
