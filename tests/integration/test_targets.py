@@ -9,9 +9,10 @@ through the inventory's URIs, the way a fleet's playbooks do.
 
 import os
 import subprocess
-import sys
 
 import pytest
+
+from lab_tools import BIN, INVENTORY, ansible_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -19,16 +20,6 @@ TARGETS = sorted(
     name for name in os.listdir(os.path.join(HERE, "targets"))
     if os.path.exists(os.path.join(HERE, "targets", name, "tasks", "main.yml"))
 )
-INVENTORY = os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")
-BIN = os.path.dirname(sys.executable)
-
-
-def ansible_env():
-    env = dict(os.environ)
-    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(ROOT, ".build", "collections")
-    env["ANSIBLE_CONFIG"] = os.path.join(ROOT, "ansible.cfg")
-    env["ANSIBLE_FORCE_COLOR"] = "0"
-    return env
 
 
 @pytest.fixture(scope="session")
