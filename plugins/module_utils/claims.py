@@ -20,11 +20,12 @@ died (a killed playbook) expires after its time to live.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import os
 import uuid
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import host_cordon, state_folder
+from ansible_collections.vmfleet.compute.plugins.module_utils import host_cordon, libvirt_client, state_folder
 from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import gather_host_facts
@@ -113,12 +114,11 @@ def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, lock
     timeout = lock_timeout or state_folder.DEFAULT_LOCK_TIMEOUT
     with state_folder.host_lock(state_dir, timeout=timeout, host=host["name"]):
         now = _now()
-        recorded = read_claims(state_dir)
-        facts = _fresh_facts(conn, host, state_dir, [])
-        alive = live_claims(recorded, facts["guests"], now)
+        unexpired = live_claims(read_claims(state_dir), [], now)
+        alive = live_claims(unexpired, _defined_guests(conn, unexpired), now)
         pending = [parse_domain(c["domain_xml"]) for c in alive if c.get("domain_xml")]
-        if pending:
-            facts = _fresh_facts(conn, host, state_dir, pending)
+        facts = gather_host_facts(conn, host["name"], host.get("uri"), host["config"],
+                                  maintenance=host_cordon.read_state(state_dir), pending=pending)
         placement = _place_on(facts, spec, scheduler_config)
         claim_id = str(uuid.uuid4())
         placement["claim"] = claim_id
@@ -145,15 +145,28 @@ def drop(host, claim_id):
             state_folder.write_json(_path(state_dir), {"claims": kept}, "claims record")
 
 
-def _fresh_facts(conn, host, state_dir, pending):
-    return gather_host_facts(conn, host["name"], host.get("uri"), host["config"],
-                             maintenance=host_cordon.read_state(state_dir), pending=pending)
+def _defined_guests(conn, claims):
+    """The guests defined on the host for these claims (looked up by UUID: a claim is spent once its guest,
+    carrying the claim id in its metadata, is defined)."""
+    libvirt = libvirt_client.libvirt
+    guests = []
+    for claim_record in claims:
+        try:
+            uuid_text = parse_domain(claim_record["domain_xml"])["uuid"]
+            guests.append(parse_domain(conn.lookupByUUIDString(uuid_text).XMLDesc(0)))
+        except (KeyError, VmfleetError):
+            continue  # an unreadable claim holds nothing (live_claims drops it)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise libvirt_client.unreachable(claim_record.get("host"), conn.getURI(), exc)
+    return guests
 
 
 def _place_on(facts, spec, scheduler_config):
     """The scheduler's filters and NUMA fit on this one host, with its current usage."""
     state = HostState.from_facts(facts)
-    # the claim is for this host whatever the request's retry list says
+    # the claim is for this host whatever the request's retry list says (the caller's spec is left alone)
+    spec = copy.copy(spec)
     spec.force_host, spec.force, spec.retry_exclude = facts["name"], False, ()
     outcome = Scheduler([state], scheduler_config).place(spec)
     if outcome.placement is None:

@@ -21,7 +21,6 @@ import uuid
 from ansible_collections.vmfleet.compute.plugins.module_utils import (
     claims, guest_power, image_cache, libvirt_client, storage_volumes)
 from ansible_collections.vmfleet.compute.plugins.module_utils.domain_template import render_domain
-from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instance_request import (
     GIB, instance_metadata, scheduler_request)
@@ -50,6 +49,8 @@ class Instance(object):
         self.networks = list(networks)
         self.request = scheduler_request(name, flavor, image, hints)
         self.scheduler_config = build_config(scheduler_config)
+        # validates the request before any host is touched; the metadata records the policy
+        self.cpu_policy = self.spec().cpu_policy or "shared"
         self.fixed_uuid = None  # an existing guest's UUID (resize keeps it)
 
     @property
@@ -124,8 +125,7 @@ def root_capacity(instance, base):
 
 def domain_xml(instance, facts, placement, disks, vm_state, task=None, extra_metadata=None):
     """The domain XML of ``instance`` placed by ``placement`` on the host of ``facts``."""
-    spec = instance.spec()
-    metadata = instance_metadata(instance.flavor, instance.image, instance.request, placement, spec,
+    metadata = instance_metadata(instance.flavor, instance.image, instance.request, placement, instance.cpu_policy,
                                  vm_state, task, extra_metadata)
     virt_type = facts.get("virt_type") or "kvm"
     config = facts.get("config") or {}
@@ -262,24 +262,18 @@ def _build_on(fleet, instance, host, start, actions):
 def _undo_build(conn, domain, disks, host):
     """Remove what one build attempt created (the guest and its disks, never the base)."""
     libvirt = libvirt_client.libvirt
-    if domain is not None:
-        try:
-            if domain.isActive():
-                domain.destroy()
-            domain.undefine()
-        except libvirt.libvirtError:
-            pass  # reported below by the error that brought us here
     try:
+        if domain is not None:
+            undefine_guest(domain)
         delete_disks(conn, disks, host)
     except (VmfleetError, libvirt.libvirtError):
-        pass
+        pass  # reported by the error that brought us here
 
 
 # --- existing instances -------------------------------------------------------------
 
-def describe(host_name, domain):
-    """What a module returns about one defined guest."""
-    guest = parse_domain(domain.XMLDesc(0))
+def describe(host_name, domain, guest):
+    """What a module returns about one defined guest (``guest``: its parsed XML)."""
     metadata = guest.get("metadata") or {}
     return {
         "name": guest["name"],
@@ -296,9 +290,9 @@ def describe(host_name, domain):
     }
 
 
-def check_matches(instance, host_name, domain):
+def check_matches(instance, location):
     """An existing guest must be the same instance: managed, same flavor and image."""
-    metadata = parse_domain(domain.XMLDesc(0)).get("metadata")
+    metadata, host_name = location.metadata, location.host
     if not metadata:
         raise VmfleetError("a guest named %s exists on %s but was not created by this collection (no vmfleet "
                            "metadata): choose another name, or remove it" % (instance.name, host_name),
@@ -315,18 +309,6 @@ def check_matches(instance, host_name, domain):
                               instance.image["name"]), host=host_name, instance=instance.name)
 
 
-def active_copy(found):
-    """Of the hosts a guest is defined on (two while a resize awaits confirmation),
-    the one that holds the instance now: the resized copy (its metadata holds the pending
-    ``resize``), not the source kept for a revert."""
-    if len(found) == 1:
-        return found[0]
-    for host_name, domain in found:
-        if (parse_domain(domain.XMLDesc(0)).get("metadata") or {}).get("resize"):
-            return host_name, domain
-    return found[0]
-
-
 def set_power(host_name, domain, state, shutdown_timeout, check_mode):
     """Bring an existing guest to ``state`` (running / stopped / present); the action taken or None."""
     if state == "running" and not domain.isActive():
@@ -340,30 +322,26 @@ def set_power(host_name, domain, state, shutdown_timeout, check_mode):
     return None
 
 
-def remove(fleet, found, shutdown_timeout, check_mode):
+def undefine_guest(domain):
+    """Power the guest off (it is going away) and remove its definition."""
+    if domain.isActive():
+        domain.destroy()
+    domain.undefine()
+
+
+def delete_guest_disks(conn, guest, keep=()):
+    """Delete the volumes of a guest's local disks (the base image behind them stays), except ``keep``."""
+    for disk in guest["disks"]:
+        if disk["device"] == "disk" and disk["type"] == "file" and disk["source"] and disk["source"] not in keep:
+            storage_volumes.delete_at(conn, disk["source"])
+
+
+def remove(fleet, location, check_mode):
     """Delete every copy of a guest (both sides of a pending resize) and its disks; the actions taken."""
     actions = []
-    for host_name, domain in found:
-        guest = parse_domain(domain.XMLDesc(0))
-        if check_mode:
-            actions.append("delete %s from %s" % (guest["name"], host_name))
-            continue
-        guest_power.stop(domain, host_name, shutdown_timeout=0)
-        domain.undefine()
-        conn = fleet.conn(host_name)
-        for disk in guest["disks"]:
-            if disk["device"] == "disk" and disk["type"] == "file" and disk["source"]:
-                _delete_volume_at(conn, disk["source"])
-        actions.append("deleted %s from %s" % (guest["name"], host_name))
+    for host_name, domain, _xml, guest in location.copies:
+        if not check_mode:
+            undefine_guest(domain)
+            delete_guest_disks(fleet.conn(host_name), guest)
+        actions.append("%s %s from %s" % ("delete" if check_mode else "deleted", guest["name"], host_name))
     return actions
-
-
-def _delete_volume_at(conn, path):
-    """Delete the volume at ``path`` (gone already is fine: a re-run after a partial delete)."""
-    libvirt = libvirt_client.libvirt
-    try:
-        volume = conn.storageVolLookupByPath(path)
-    except libvirt.libvirtError:
-        return False
-    volume.delete(0)
-    return True

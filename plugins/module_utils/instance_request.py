@@ -121,13 +121,13 @@ def scheduler_request(name, flavor, image, hints=None):
     }
 
 
-def instance_metadata(flavor, image, request, placement, spec, vm_state, task=None, extra=None):
+def instance_metadata(flavor, image, request, placement, cpu_policy, vm_state, task=None, extra=None):
     """The ``<vmfleet:instance>`` metadata: everything later operations read
     about what the guest asked for (no external database)."""
     data = {
         "flavor": flavor,
         "image": {"name": image["name"], "properties": image["properties"]},
-        "request": {"name": request["name"], "hints": request["hints"], "cpu_policy": spec.cpu_policy or "shared",
+        "request": {"name": request["name"], "hints": request["hints"], "cpu_policy": cpu_policy,
                     "availability_zone": (request["hints"] or {}).get("availability_zone")},
         "placement": placement,
         "state": {"vm_state": vm_state, "task": task},

@@ -33,7 +33,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils import (
 from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instance_lifecycle import (
-    ACTIVE, Instance, base_image, create_disks, disk_layout, domain_xml)
+    ACTIVE, Instance, base_image, create_disks, delete_guest_disks, disk_layout, domain_xml, undefine_guest)
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 
 RESIZED, CONFIRMED, REVERTED = "resized", "confirmed", "reverted"
@@ -42,36 +42,6 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 # --- reading what is there -----------------------------------------------------------
-
-class Located(object):
-    """Where an instance is: the copy that holds it now and, while a resize waits, what a revert needs."""
-
-    def __init__(self, fleet, name):
-        found = fleet.find_domains(name)
-        if not found:
-            raise VmfleetError("instance %s is defined on none of the given hosts (%s)"
-                               % (name, ", ".join(fleet.names())), instance=name)
-        self.copies = [(host, domain, parse_domain(domain.XMLDesc(0))) for host, domain in found]
-        pending = [c for c in self.copies if (c[2].get("metadata") or {}).get("resize")]
-        self.host, self.domain, self.guest = pending[0] if pending else self.copies[0]
-        self.metadata = self.guest.get("metadata") or {}
-        self.pending = self.metadata.get("resize") if pending else None
-        if not self.metadata:
-            raise VmfleetError("%s on %s was not created by this collection (no vmfleet metadata): it cannot be "
-                               "resized or migrated by it" % (name, self.host), instance=name, host=self.host)
-        if not self.pending and len(self.copies) > 1:
-            raise VmfleetError("%s is defined on several hosts (%s) and no resize is pending: remove the stale copy"
-                               % (name, ", ".join(c[0] for c in self.copies)), instance=name)
-
-    def source_copy(self):
-        """The source's (host, domain) of a pending cross-host resize, or None."""
-        if not self.pending or self.pending["same_host"]:
-            return None
-        for host, domain, _guest in self.copies:
-            if host == self.pending["source_host"]:
-                return host, domain
-        return None
-
 
 def _interfaces(xml_text):
     """The interfaces of a domain XML, in the shape instance_request gives (MACs kept)."""
@@ -91,8 +61,7 @@ def _instance_from(located, flavor, scheduler_config):
     meta = located.metadata
     image = dict(meta["image"], source=None)
     hints = dict((meta.get("request") or {}).get("hints") or {})
-    instance = Instance(located.guest["name"], flavor, image, _interfaces(located.domain.XMLDesc(0)), hints,
-                        scheduler_config)
+    instance = Instance(located.guest["name"], flavor, image, _interfaces(located.xml), hints, scheduler_config)
     instance.fixed_uuid = located.guest["uuid"]
     return instance
 
@@ -149,10 +118,12 @@ def plan_destination(fleet, located, instance, allow_same_host, destination, exc
     return outcome.placement.to_dict()
 
 
-def resize(fleet, name, flavor=None, allow_same_host=False, destination=None, scheduler_config=None,
+def resize(fleet, located, flavor=None, allow_same_host=False, destination=None, scheduler_config=None,
            max_attempts=3, shutdown_timeout=60, confirm_window=0, seed=None, check_mode=False):
-    """Resize (``flavor`` given) or cold-migrate (``flavor`` None) ``name``; returns the result dict."""
-    located = Located(fleet, name)
+    """Resize (``flavor`` given) or cold-migrate (``flavor`` None) the instance at ``located`` (an
+    InstanceLocation); returns the result dict."""
+    located.require_managed(fleet)
+    name = located.name
     old_flavor = located.metadata["flavor"]
     kind = "resize" if flavor is not None else "cold"
     if located.pending:
@@ -321,6 +292,7 @@ class _Undo(object):
 
 
 def _remove_domain(conn, name):
+    """Remove the guest ``name`` from a host when it is defined there."""
     libvirt = libvirt_client.libvirt
     try:
         domain = conn.lookupByName(name)
@@ -328,19 +300,7 @@ def _remove_domain(conn, name):
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
             return
         raise
-    if domain.isActive():
-        domain.destroy()
-    domain.undefine()
-
-
-def _delete_disks_of(conn, guest, keep=()):
-    for disk in guest["disks"]:
-        if disk["device"] == "disk" and disk["source"] and disk["source"] not in keep:
-            try:
-                volume = conn.storageVolLookupByPath(disk["source"])
-            except libvirt_client.libvirt.libvirtError:
-                continue  # already gone (a re-run)
-            volume.delete(0)
+    undefine_guest(domain)
 
 
 # --- confirm / revert -----------------------------------------------------------------------
@@ -364,14 +324,15 @@ def _journal_dirs(fleet, pending):
 
 def _journal_finish(fleet, pending, status):
     for state_dir in _journal_dirs(fleet, pending):
-        for record in migration_journal.read(state_dir):
-            if record.get("id") == pending["migration_id"]:
-                migration_journal.update([state_dir], record, status=status)
+        record = migration_journal.load(state_dir, pending["migration_id"])
+        if record is not None:
+            migration_journal.update([state_dir], record, status=status)
 
 
-def confirm(fleet, name, check_mode=False):
-    """Delete the source's definition and disks of a pending resize."""
-    located = Located(fleet, name)
+def confirm(fleet, located, check_mode=False):
+    """Delete the source's definition and disks of a pending resize (``located``: an InstanceLocation)."""
+    located.require_managed(fleet)
+    name = located.name
     pending = located.pending
     if not pending:
         return {"changed": False, "host": located.host, "actions": []}
@@ -382,7 +343,7 @@ def confirm(fleet, name, check_mode=False):
     src_conn = fleet.conn(pending["source_host"])
     if pending["same_host"]:
         keep = set(d["source"] for d in located.guest["disks"])
-        _delete_disks_of(src_conn, source_guest, keep)
+        delete_guest_disks(src_conn, source_guest, keep)
     else:
         source = located.source_copy()
         if source and source[1].isActive():
@@ -390,32 +351,25 @@ def confirm(fleet, name, check_mode=False):
                                "stop it, then confirm" % (name, source[0]), instance=name, host=source[0])
         if source:
             source[1].undefine()
-        _delete_disks_of(src_conn, source_guest)
+        delete_guest_disks(src_conn, source_guest)
     _finish_metadata(located.domain, located.metadata, ACTIVE)
     _journal_finish(fleet, pending, migration_journal.CONFIRMED)
     return {"changed": True, "host": located.host,
             "actions": ["confirmed: source copy deleted from %s" % pending["source_host"]]}
 
 
-def revert(fleet, name, shutdown_timeout=60, check_mode=False):
-    """Delete the destination copy and run the original again on the source."""
-    located = Located(fleet, name)
+def revert(fleet, located, check_mode=False):
+    """Delete the destination copy and run the original again on the source (``located``: an InstanceLocation)."""
+    located.require_managed(fleet)
     pending = located.pending
     if not pending:
         return {"changed": False, "host": located.host, "actions": []}
     source = pending["source_host"]
     if check_mode:
         return {"changed": True, "host": source, "actions": ["revert: back to %s" % source]}
-    dst_conn = fleet.conn(located.host)
-    guest_power.stop(located.domain, located.host, shutdown_timeout=0)
-    if pending["same_host"]:
-        original = parse_domain(pending["source_xml"])
-        keep = set(d["source"] for d in original["disks"])
-        located.domain.undefine()
-        _delete_disks_of(dst_conn, located.guest, keep)
-    else:
-        located.domain.undefine()
-        _delete_disks_of(dst_conn, located.guest)
+    undefine_guest(located.domain)
+    keep = set(d["source"] for d in parse_domain(pending["source_xml"])["disks"]) if pending["same_host"] else ()
+    delete_guest_disks(fleet.conn(located.host), located.guest, keep)
     domain = fleet.conn(source).defineXML(pending["source_xml"])
     actions = ["deleted the resized copy on %s" % located.host, "restored on %s" % source]
     if pending["source_was_running"]:
@@ -425,11 +379,11 @@ def revert(fleet, name, shutdown_timeout=60, check_mode=False):
     return {"changed": True, "host": source, "actions": actions}
 
 
-def confirm_if_due(fleet, name, now=None):
-    """Nova's resize_confirm_window: confirm a pending resize whose window has passed; the actions taken."""
-    located = Located(fleet, name)
+def confirm_if_due(fleet, located, now=None):
+    """Nova's resize_confirm_window: confirm a pending resize whose window has passed; the actions taken
+    (the caller locates the instance again when there are any)."""
     due = (located.pending or {}).get("confirm_after")
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if due and datetime.datetime.strptime(due, _TIME_FORMAT).replace(tzinfo=datetime.timezone.utc) <= now:
-        return ["auto-confirmed (resize_confirm_window passed at %s)" % due] + confirm(fleet, name)["actions"]
+        return ["auto-confirmed (resize_confirm_window passed at %s)" % due] + confirm(fleet, located)["actions"]
     return []

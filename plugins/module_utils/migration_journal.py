@@ -75,6 +75,11 @@ def update(state_dirs, record, **fields):
     return write(state_dirs, record)
 
 
+def load(state_dir, record_id):
+    """One record of the host's journal, or None when the host has no such record."""
+    return state_folder.read_json(_path(state_dir, record_id), "migration record")
+
+
 def read(state_dir, tolerant=False):
     """Every record in the host's journal, oldest first.
 

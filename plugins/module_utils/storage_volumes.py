@@ -126,6 +126,19 @@ def delete(pool, name):
     return True
 
 
+def delete_at(conn, path):
+    """Delete the volume at ``path`` on ``conn``'s host; False when no pool holds it (already gone)."""
+    try:
+        volume = conn.storageVolLookupByPath(path)
+    except libvirt_client.libvirt.libvirtError:
+        return False
+    try:
+        volume.delete(0)
+    except libvirt_client.libvirt.libvirtError as exc:
+        raise failure("deleting volume %s on %s" % (path, conn.getURI()), exc, path=path)
+    return True
+
+
 def refresh(pool):
     """Re-read the pool's folder, so files changed outside libvirt (or just uploaded) are seen as they are.
 

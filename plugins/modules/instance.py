@@ -295,8 +295,10 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import instance_lifecycle as lifecycle
 from ansible_collections.vmfleet.compute.plugins.module_utils import instance_resize, libvirt_client
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError, whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location import InstanceLocation
 from ansible_collections.vmfleet.compute.plugins.module_utils.instance_request import (
     INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks)
 
@@ -347,31 +349,30 @@ def _instance(params):
 
 
 def run(params, check_mode):
-    for field in ("max_attempts", "shutdown_timeout"):
-        if params[field] < (1 if field == "max_attempts" else 0):
-            raise InvalidInput(field, params[field], "a whole number of %d or more" % (field == "max_attempts"))
+    whole_number("max_attempts", params["max_attempts"], 1)
+    whole_number("shutdown_timeout", params["shutdown_timeout"], 0)
     instance = None if params["state"] == "absent" else _instance(params)
     result = dict(changed=False, instance=None, plan=None, actions=[], attempts=[])
     with Fleet(params["hosts"]) as fleet:
-        found = fleet.find_domains(params["name"])
-        before = found and lifecycle.active_copy(found)[1].XMLDesc(0) or ""
+        location = InstanceLocation(fleet, params["name"])
+        before = location.xml
         if params["state"] == "absent":
-            result["actions"] = lifecycle.remove(fleet, found, params["shutdown_timeout"], check_mode)
-            result["changed"] = bool(found)
+            result["actions"] = lifecycle.remove(fleet, location, check_mode)
+            result["changed"] = bool(location)
             return result, before, ""
-        if found and not check_mode:
-            confirmed = instance_resize.confirm_if_due(fleet, params["name"])
-            if confirmed:
-                result.update(changed=True, actions=confirmed)
-                found = fleet.find_domains(params["name"])
-        if found:
-            host_name, domain = lifecycle.active_copy(found)
+        if location and not check_mode:
+            result["actions"] = instance_resize.confirm_if_due(fleet, location)
+            if result["actions"]:
+                result["changed"] = True
+                location = InstanceLocation(fleet, params["name"])
+        if location:
             if instance is not None and params["match_existing"]:
-                lifecycle.check_matches(instance, host_name, domain)
-            action = lifecycle.set_power(host_name, domain, params["state"], params["shutdown_timeout"], check_mode)
+                lifecycle.check_matches(instance, location)
+            action = lifecycle.set_power(location.host, location.domain, params["state"], params["shutdown_timeout"],
+                                         check_mode)
             result["actions"] += [action] if action else []
             result["changed"] = result["changed"] or bool(action)
-            result["instance"] = lifecycle.describe(host_name, domain)
+            result["instance"] = lifecycle.describe(location.host, location.domain, location.guest)
             return result, before, before
         if instance is None:
             raise InvalidInput("flavor" if params["flavor"] is None else "image", None,
@@ -382,7 +383,7 @@ def run(params, check_mode):
         result.update(changed=True, actions=built.pop("actions"), attempts=built.pop("attempts"), plan=built)
         if not check_mode:
             domain = fleet.conn(built["host"]).lookupByName(params["name"])
-            result["instance"] = lifecycle.describe(built["host"], domain)
+            result["instance"] = lifecycle.describe(built["host"], domain, parse_domain(domain.XMLDesc(0)))
         return result, before, built["domain_xml"]
 
 

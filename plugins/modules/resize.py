@@ -160,8 +160,9 @@ leftovers:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import instance_resize, libvirt_client
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError, whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location import InstanceLocation
 from ansible_collections.vmfleet.compute.plugins.module_utils.instance_request import normalize_flavor
 
 
@@ -183,18 +184,20 @@ def argument_spec():
 
 def run(params, check_mode):
     for field, minimum in (("resize_confirm_window", 0), ("max_attempts", 1), ("shutdown_timeout", 0)):
-        if params[field] < minimum:
-            raise InvalidInput(field, params[field], "a whole number of %d or more" % minimum)
+        whole_number(field, params[field], minimum)
     flavor = normalize_flavor(params["flavor"]) if params["flavor"] is not None else None
     with Fleet(params["hosts"]) as fleet:
-        actions = [] if check_mode else instance_resize.confirm_if_due(fleet, params["name"])
+        location = InstanceLocation(fleet, params["name"])
+        actions = [] if check_mode else instance_resize.confirm_if_due(fleet, location)
+        if actions:
+            location = InstanceLocation(fleet, params["name"])
         if params["state"] == instance_resize.CONFIRMED:
-            result = instance_resize.confirm(fleet, params["name"], check_mode)
+            result = instance_resize.confirm(fleet, location, check_mode)
         elif params["state"] == instance_resize.REVERTED:
-            result = instance_resize.revert(fleet, params["name"], params["shutdown_timeout"], check_mode)
+            result = instance_resize.revert(fleet, location, check_mode)
         else:
             result = instance_resize.resize(
-                fleet, params["name"], flavor, params["allow_resize_to_same_host"], params["host"],
+                fleet, location, flavor, params["allow_resize_to_same_host"], params["host"],
                 params["scheduler_config"], params["max_attempts"], params["shutdown_timeout"],
                 params["resize_confirm_window"], params["seed"], check_mode)
     result["actions"] = actions + result["actions"]
