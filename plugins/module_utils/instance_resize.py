@@ -26,47 +26,21 @@ guest defined (and running, when it was) on its source; the error says so.
 from __future__ import annotations
 
 import datetime
-import xml.etree.ElementTree as ET
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import (
-    claims, guest_power, instance_metadata, libvirt_client, migration_journal, storage_volumes, volume_copy)
+    claims, guest_power, instance_metadata, libvirt_client, migration_journal, move_destination, storage_volumes,
+    volume_copy)
 from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instance_lifecycle import (
-    ACTIVE, Instance, base_image, create_disks, delete_guest_disks, disk_layout, domain_xml, undefine_guest)
-from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
+    ACTIVE, base_image, create_disks, delete_guest_disks, disk_layout, domain_xml, undefine_guest)
 
 RESIZED, CONFIRMED, REVERTED = "resized", "confirmed", "reverted"
 STATES = (RESIZED, CONFIRMED, REVERTED)
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-# --- reading what is there -----------------------------------------------------------
-
-def _interfaces(xml_text):
-    """The interfaces of a domain XML, in the shape instance_request gives (MACs kept)."""
-    interfaces = []
-    for element in ET.fromstring(xml_text).findall("devices/interface"):
-        kind = element.get("type")
-        source = element.find("source")
-        if kind not in ("network", "bridge") or source is None:
-            raise VmfleetError("interface of type %s cannot be re-created on another host" % kind)
-        model = element.find("model")
-        interfaces.append({"type": kind, "source": source.get(kind), "mac": element.find("mac").get("address"),
-                           "model": model.get("type") if model is not None else "virtio"})
-    return interfaces
-
-
-def _instance_from(located, flavor, scheduler_config):
-    meta = located.metadata
-    image = dict(meta["image"], source=None)
-    hints = dict((meta.get("request") or {}).get("hints") or {})
-    instance = Instance(located.guest["name"], flavor, image, _interfaces(located.xml), hints, scheduler_config)
-    instance.fixed_uuid = located.guest["uuid"]
-    return instance
-
-
-# --- checks --------------------------------------------------------------------------------
+# --- resize ---------------------------------------------------------------------------------
 
 def check_resize(old, new):
     """Nova's refusals: the same flavor (for a resize) and smaller disks."""
@@ -75,47 +49,6 @@ def check_resize(old, new):
         if new[key] < old[key]:
             raise InvalidInput("flavor.%s" % key, new[key], "%d or more (the current flavor %s has %d GiB)" % (
                 old[key], old["name"], old[key]), reason="a resize cannot shrink the %s" % label)
-
-
-def check_host_devices(located, fleet):
-    devices = located.guest.get("host_devices") or []
-    if devices:
-        addresses = ", ".join(d.get("address") or d.get("type") or "?" for d in devices)
-        others = ", ".join(h for h in fleet.names() if h != located.host) or "no other host"
-        raise VmfleetError("%s has host devices (%s): none of %s can be checked to offer the same devices, so it "
-                           "cannot be moved; detach them first" % (located.guest["name"], addresses, others),
-                           instance=located.guest["name"], host=located.host)
-
-
-# --- resize ---------------------------------------------------------------------------------
-
-def plan_destination(fleet, located, instance, allow_same_host, destination, excluded, seed=None):
-    """The scheduler's placement for the new flavor, in the source's availability zone."""
-    source = fleet.host(located.host)
-    zone = source.config.get("availability_zone") or "default"
-    asked = instance.request["hints"].get("availability_zone")
-    if asked and asked != zone:
-        raise InvalidInput("hints.availability_zone", asked, "the source's availability zone %s" % zone,
-                           reason="a resize never moves an instance to another availability zone")
-    instance.request["hints"]["availability_zone"] = zone
-    excluded = list(excluded)
-    if not allow_same_host and located.host not in excluded:
-        excluded.append(located.host)
-    spec = instance.spec(excluded)
-    if destination:
-        fleet.host(destination, "host")
-        if destination == located.host and not allow_same_host:
-            raise InvalidInput("host", destination, "another host than the source %s" % located.host,
-                               reason="allow_resize_to_same_host is false")
-        spec.force_host = destination
-        spec.retry_exclude = tuple(h for h in spec.retry_exclude if h != destination)
-    facts = fleet.facts_list()
-    outcome = schedule(facts, [spec], instance.scheduler_config, seed).outcomes[0]
-    if outcome.placement is None:
-        raise VmfleetError(outcome.error + (" (the source %s is excluded: allow_resize_to_same_host is false)"
-                                            % located.host if located.host in excluded else ""),
-                           instance=instance.name, rejections=[v.to_dict() for v in outcome.rejections])
-    return outcome.placement.to_dict()
 
 
 def resize(fleet, located, flavor=None, allow_same_host=False, destination=None, scheduler_config=None,
@@ -137,11 +70,11 @@ def resize(fleet, located, flavor=None, allow_same_host=False, destination=None,
             raise InvalidInput("flavor", flavor["name"], "a flavor other than the current one",
                                reason="%s already has this flavor (use no flavor to cold-migrate)" % name)
         check_resize(old_flavor, flavor)
-    check_host_devices(located, fleet)
-    instance = _instance_from(located, flavor or old_flavor, scheduler_config)
+    move_destination.check_host_devices(located, fleet)
+    instance = move_destination.instance_from(located, flavor or old_flavor, scheduler_config)
     excluded, attempts = [], []
     while True:
-        placement = plan_destination(fleet, located, instance, allow_same_host, destination, excluded, seed)
+        placement = move_destination.plan_destination(fleet, located, instance, allow_same_host, destination, excluded, seed)
         if check_mode:
             return {"changed": True, "host": located.host, "destination": placement["host"],
                     "placement": placement, "actions": ["%s %s from %s to %s" % (
