@@ -93,6 +93,11 @@ options:
     type: list
     elements: str
     default: []
+  live_migration_inbound_addr:
+    description:
+      - The address other hosts send live migration data to (Nova's C([libvirt] live_migration_inbound_addr)),
+        such as a storage or migration network's address. Unset means libvirt's choice (the host's name).
+    type: str
   enabled:
     description:
       - Whether the scheduler may place new guests here; V(false) while the host is cordoned.

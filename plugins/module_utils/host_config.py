@@ -34,6 +34,7 @@ HOST_CONFIG_ARGSPEC = dict(
     disk_tiers=dict(type="dict", default={}),
     cpu_mode=dict(type="str", choices=["host-model", "host-passthrough", "custom", "none"]),
     cpu_models=dict(type="list", elements="str", default=[]),
+    live_migration_inbound_addr=dict(type="str"),
     enabled=dict(type="bool", default=True),
     disabled_reason=dict(type="str"),
 )
@@ -75,6 +76,10 @@ def normalize_host_config(params):
     config["instance_pools"] = _names("instance_pools", values["instance_pools"])
     config["disk_tiers"] = _disk_tiers(values["disk_tiers"], config["instance_pools"])
     config["cpu_mode"], config["cpu_models"] = _cpu_mode(values["cpu_mode"], values["cpu_models"])
+    address = values["live_migration_inbound_addr"]
+    if address is not None and (not isinstance(address, str) or not address.strip() or "/" in address):
+        raise InvalidInput("live_migration_inbound_addr", address, "a host name or IP address (no scheme, no path)")
+    config["live_migration_inbound_addr"] = address.strip() if address else None
     config["enabled"] = bool(values["enabled"])
     config["disabled_reason"] = values["disabled_reason"]
     return config

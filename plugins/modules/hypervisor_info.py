@@ -583,6 +583,9 @@ hypervisor:
           description: CPU models for C(cpu_mode=custom).
           type: list
           elements: str
+        live_migration_inbound_addr:
+          description: Where other hosts send live migration data; null for libvirt's choice.
+          type: str
         enabled:
           description: Whether the scheduler may place guests here; V(false) while the host is cordoned.
           type: bool

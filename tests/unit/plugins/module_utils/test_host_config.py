@@ -18,7 +18,8 @@ def test_nova_defaults():
         "reserved_host_memory_mb": 512, "reserved_host_disk_mb": 0, "reserved_host_cpus": 0,
         "cpu_allocation_ratio": 4.0, "ram_allocation_ratio": 1.0, "disk_allocation_ratio": 1.0,
         "cpu_dedicated_set": None, "cpu_shared_set": None, "availability_zone": "default",
-        "aggregates": [], "instance_pools": ["default"], "disk_tiers": {}, "cpu_mode": None, "cpu_models": [], "enabled": True, "disabled_reason": None,
+        "aggregates": [], "instance_pools": ["default"], "disk_tiers": {}, "cpu_mode": None, "cpu_models": [],
+        "live_migration_inbound_addr": None, "enabled": True, "disabled_reason": None,
     }
 
 

@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: live_migrate
+short_description: Live-migrate a running instance to another host, NUMA-aware and bounded by Nova's timeouts
+version_added: 0.1.0
+description:
+  - Moves one running (or paused) instance built by M(vmfleet.compute.instance), peer-to-peer between the libvirt
+    daemons, while it keeps running.
+  - "Before anything moves: the destination is the scheduler's choice in the source's availability zone, or
+    O(destination), which the scheduler's filters still check; guests with host devices are refused; libvirt on
+    the destination compares the guest's CPU with what it can offer; the destination claims the resources under
+    its lock, with the guest's pinned vCPUs and NUMA cells placed on CPUs and cells free there (the destination
+    XML is rewritten, and the placement in the guest's metadata with it). A destination refused at this stage is
+    replaced by the next one, up to O(max_attempts)."
+  - "Storage: disks on storage both hosts share stay where they are; local disks are copied during the migration
+    (a block migration), into an overlay created on the destination over its copy of the base image (copied
+    there first when missing), so only what the guest wrote travels."
+  - "While it runs: Nova's downtime ladder, completion timeout and bandwidth, a progress timeout, auto-converge,
+    post-copy, compression and parallel connections. The progress (data total, processed and remaining, dirty
+    rate, iteration) is written into the migration journal every 2 seconds; run the task with C(async) and follow
+    it with M(vmfleet.compute.migration_info)."
+  - "After success the guest runs on the destination, it is gone from the source with its local disks, and the
+    journal record has the duration, downtime and data moved. After a failure the guest runs on its source,
+    nothing is left defined, claimed or created on the destination, and the error says what happened."
+author:
+  - vmfleet.compute contributors (@vmfleet)
+extends_documentation_fragment:
+  - vmfleet.compute.live_migration
+options:
+  name:
+    description: The instance.
+    type: str
+    required: true
+  hosts:
+    description:
+      - Host facts as M(vmfleet.compute.hypervisor_info) returns them, with their state folders; the source and every
+        possible destination.
+    type: list
+    elements: dict
+    required: true
+  destination:
+    description: The destination host; the scheduler's filters still check it, and no other host is tried.
+    type: str
+  block_migration:
+    description:
+      - "V(auto) (Nova's default): copy the disks when the hosts do not share their storage, found by creating a
+        probe volume in the disk's pool on the source and looking for it on the destination."
+      - V(true) always copies the disks; V(false) requires shared storage and refuses otherwise.
+    type: str
+    choices: [auto, "true", "false"]
+    default: auto
+  scheduler_config:
+    description: Scheduler configuration, as O(vmfleet.compute.schedule#module:config).
+    type: dict
+    default: {}
+  max_attempts:
+    description: Destinations to try when one refuses before anything moved (not with O(destination)).
+    type: int
+    default: 3
+  seed:
+    description: Seed of the scheduler's random pick among equal hosts.
+    type: int
+attributes:
+  check_mode:
+    support: full
+    description: Returns the destination and the placement the guest would get there; nothing moves.
+  diff_mode:
+    support: none
+    description: The result lists the actions taken; there is no diff.
+notes:
+  - The source daemon connects to the destination's O(hosts[].uri) itself (peer-to-peer), so that URI must work
+    from the source host, not only from the controller. Migration data goes to the destination's
+    C(live_migration_inbound_addr) when its facts have one.
+seealso:
+  - module: vmfleet.compute.host_maintenance
+  - module: vmfleet.compute.migration_info
+  - module: vmfleet.compute.resize
+"""
+
+EXAMPLES = r"""
+- name: Live-migrate db1 wherever the scheduler says
+  vmfleet.compute.live_migrate:
+    name: db1
+    hosts: "{{ fleet_facts }}"
+  register: moved
+
+- name: Live-migrate web1 to hv3, giving up after 60 s per GiB, and follow it
+  vmfleet.compute.live_migrate:
+    name: web1
+    hosts: "{{ fleet_facts }}"
+    destination: hv3
+    completion_timeout: 60
+    max_downtime: 300
+  async: 1800
+  poll: 0
+  register: web1_job
+
+- name: Watch its progress
+  vmfleet.compute.migration_info:
+    hosts: "{{ fleet_facts }}"
+    guest: web1
+    status: [migrating]
+"""
+
+RETURN = r"""
+host:
+  description: Where the instance runs after the task (in check mode, where it runs now).
+  returned: always
+  type: str
+  sample: hv3
+source:
+  description: The host it ran on.
+  returned: always
+  type: str
+  sample: hv1
+destination:
+  description: The host it moved to (in check mode, would move to).
+  returned: always
+  type: str
+  sample: hv3
+placement:
+  description: Its placement on the destination (pinned CPUs, NUMA cells), with the claim id.
+  returned: always
+  type: dict
+migration:
+  description: The journal record of the migration (id, status, times, data_bytes, downtime_ms).
+  returned: success
+  type: dict
+duration_s:
+  description: Seconds the migration took.
+  returned: success
+  type: float
+  sample: 2.6
+downtime_ms:
+  description: The pause the guest saw at the switch, as libvirt measured it.
+  returned: success
+  type: int
+  sample: 34
+data_bytes:
+  description: Bytes sent (memory and, for a block migration, disks).
+  returned: success
+  type: int
+  sample: 150994944
+storage:
+  description: V(shared) or V(block).
+  returned: success
+  type: str
+  sample: block
+forced:
+  description: Whether the completion timeout forced completion (post-copy or pause).
+  returned: success
+  type: bool
+attempts:
+  description: Destinations tried, with why each refused.
+  returned: always
+  type: list
+  elements: dict
+actions:
+  description: What was done, in order.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vmfleet.compute.plugins.module_utils import libvirt_client, live_migration, migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError, whole_number
+from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location import InstanceLocation
+
+_BLOCK = {"auto": "auto", "true": True, "false": False}
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str", required=True),
+        hosts=dict(type="list", elements="dict", required=True),
+        destination=dict(type="str"),
+        block_migration=dict(type="str", choices=list(_BLOCK), default="auto"),
+        scheduler_config=dict(type="dict", default={}),
+        max_attempts=dict(type="int", default=3),
+        seed=dict(type="int"),
+    )
+    spec.update(migration_policy.ARGSPEC)
+    return spec
+
+
+def run(params, check_mode):
+    whole_number("max_attempts", params["max_attempts"], 1)
+    settings = migration_policy.from_params(params)
+    with Fleet(params["hosts"]) as fleet:
+        if params["destination"]:
+            fleet.host(params["destination"], "destination")
+        location = InstanceLocation(fleet, params["name"])
+        result = live_migration.live_migrate(
+            fleet, location, params["destination"], settings, params["scheduler_config"], params["max_attempts"],
+            _BLOCK[params["block_migration"]], params["seed"], check_mode=check_mode)
+    result.pop("domain_xml", None)
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not libvirt_client.HAS_LIBVIRT:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
+    try:
+        result = run(module.params, module.check_mode)
+    except VmfleetError as error:
+        module.fail_json(msg=error.message, changed=False, **error.to_result())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
