@@ -11,8 +11,11 @@ folder and settings come from there, so a module needs no other inventory.
 
 from __future__ import annotations
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import libvirt_client
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+import threading
+
+from ansible_collections.vmfleet.compute.plugins.module_utils import host_cordon, libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import gather_host_facts
 
 
 class FleetHost(object):
@@ -63,6 +66,7 @@ class Fleet(object):
         if not self.hosts:
             raise InvalidInput("hosts", hosts, "a non-empty list of host facts (hypervisor_info results)")
         self._connections = {}
+        self._lock = threading.Lock()  # a drain's migrations share the connections from several threads
 
     def __enter__(self):
         return self
@@ -80,10 +84,36 @@ class Fleet(object):
 
     def conn(self, name):
         """The open connection to host ``name`` (HostUnreachable when it cannot be opened)."""
-        if name not in self._connections:
+        with self._lock:
+            if name not in self._connections:
+                host = self.host(name)
+                self._connections[name] = libvirt_client.open_connection(host.uri, host.name)
+            return self._connections[name]
+
+    def forget(self, name):
+        """Drop the connection to ``name`` (its daemon restarted: the next conn() opens a new one)."""
+        with self._lock:
+            conn = self._connections.pop(name, None)
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+
+    def refresh(self, names=None):
+        """Gather the facts of ``names`` (default: every host) again from libvirt and the state folders, so a
+        long operation schedules from what is there now, not from when the play started. A host that cannot
+        be reached keeps its old facts, disabled, so nothing is placed there."""
+        for name in names or self.names():
             host = self.host(name)
-            self._connections[name] = libvirt_client.open_connection(host.uri, host.name)
-        return self._connections[name]
+            try:
+                facts = gather_host_facts(self.conn(name), name, host.uri, host.config,
+                                          maintenance=host_cordon.read_state(host.state_dir))
+            except (VmfleetError, libvirt_client.libvirt.libvirtError) as exc:
+                self.forget(name)
+                facts = dict(host.facts, config=dict(host.config, enabled=False, disabled_reason="unreachable: %s" % (
+                    getattr(exc, "message", None) or exc)))
+            self.hosts[name] = FleetHost(facts)
 
     def facts_list(self):
         return [host.facts for host in self.hosts.values()]

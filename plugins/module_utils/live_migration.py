@@ -123,6 +123,8 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
     except claims.ClaimFailed as failure:
         raise _Refused(failure.message)
     record = migration_journal.new_record(located.name, source.name, dest.name, "live", claim_id=claim.id,
+                                          uuid=located.guest["uuid"],
+                                          source_disks=[d["source_path"] for d in storage["disks"]],
                                           storage=storage["mode"], prepared_volumes=[], progress=None)
     state_dirs = [source.state_dir, dest.state_dir]
     migration_journal.write(state_dirs, record)
@@ -145,7 +147,9 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
                                  cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
         raise MigrationFailed(message, instance=located.name, host=where["host"], running=where["running"],
                               leftovers=where["leftovers"], migration=record, progress=run.last)
-    return finish(fleet, located.name, located.guest, source.name, dest.name, record, storage, run, claim, actions)
+    result = finish(fleet, record, run, actions)
+    result["placement"] = claim.placement
+    return result
 
 
 def _params(dest_xml, dest, settings, storage):
@@ -289,45 +293,87 @@ def _lookup(conn, guest_uuid):
         raise
 
 
-def finish(fleet, name, guest, source_name, dest_name, record, storage, run, claim, actions):
-    """Record a migration libvirt reported done: check where the guest is, delete the source's local disks,
-    drop the claim, complete the journal record."""
-    libvirt = libvirt_client.libvirt
+def finish(fleet, record, run=None, actions=None):
+    """Record a migration libvirt reported done (``record``: its journal record): check that the guest runs on
+    the destination, delete the source's local disks, drop the claim, complete the journal record.
+    ``run`` is the _Run that watched it (None when an interrupted run is settled later)."""
+    name, source_name, dest_name = record["guest"], record["source"], record["destination"]
+    actions = actions if actions is not None else []
     src_conn, dst_conn = fleet.conn(source_name), fleet.conn(dest_name)
-    moved = _lookup(dst_conn, guest["uuid"])
+    moved = _lookup(dst_conn, record["uuid"])
     if moved is None or not moved.isActive():
         raise VmfleetError("libvirt reported the migration of %s done, but it does not run on %s" % (
             name, dest_name), instance=name, host=dest_name)
-    if run.paused_by_us and _state(moved) == "paused":
+    if run is not None and run.paused_by_us and _state(moved) == "paused":
         moved.resume()  # paused to force completion; it ran before
         actions.append("resumed on %s (paused to complete)" % dest_name)
-    stale = _lookup(src_conn, guest["uuid"])
+    stale = _lookup(src_conn, record["uuid"])
     if stale is not None and not stale.isActive():
         stale.undefine()  # VIR_MIGRATE_UNDEFINE_SOURCE failed late: the source copy must not start again
     left = []
-    if storage["mode"] == migration_storage.BLOCK:
-        for disk in storage["disks"]:
+    if record.get("storage") == migration_storage.BLOCK:
+        for path in record.get("source_disks") or ():
             try:
-                storage_volumes.delete_at(src_conn, disk["source_path"])
+                storage_volumes.delete_at(src_conn, path)
             except VmfleetError as exc:
                 left.append(exc.message)
-        actions.append("deleted the source's copies of %s on %s" % (
-            ", ".join(d["target"] for d in storage["disks"]), source_name))
-    if claim is not None:
-        claims.drop(fleet.host(dest_name).as_claim_target(), claim.id)
-    completed = _completed_stats(moved) or run.last or {}
+        actions.append("deleted the source's disks on %s" % source_name)
+    if record.get("claim_id"):
+        claims.drop(fleet.host(dest_name).as_claim_target(), record["claim_id"])
+    last = run.last if run is not None else None
+    completed = _completed_stats(moved) or last or {}
+    duration = round(run.elapsed, 2) if run is not None else completed.get("elapsed_s")
+    data = completed.get("data_processed")
+    if record.get("storage") == migration_storage.BLOCK and not completed.get("disk_processed") and last:
+        # the destination's statistics count memory only; the disks were mirrored before, as the source saw
+        data = (data or 0) + (last.get("disk_total") or 0)
     migration_journal.update(
         [fleet.host(source_name).state_dir, fleet.host(dest_name).state_dir], record,
-        status=migration_journal.COMPLETED, data_bytes=completed.get("data_processed"),
-        downtime_ms=completed.get("downtime_ms"), duration_s=round(run.elapsed, 2) if run else None,
-        progress=None, leftovers=left)
+        status=migration_journal.COMPLETED, data_bytes=data,
+        downtime_ms=completed.get("downtime_ms"), duration_s=duration, progress=None, leftovers=left)
     actions.append("running on %s" % dest_name)
-    xml = moved.XMLDesc(0)
     return {"changed": True, "host": dest_name, "source": source_name, "destination": dest_name,
-            "placement": claim.placement if claim else None, "migration": record, "actions": actions,
-            "duration_s": record.get("duration_s"), "downtime_ms": record["downtime_ms"],
-            "data_bytes": record["data_bytes"], "storage": storage["mode"], "post_copy": run.post_copy,
-            "forced": run.paused_by_us or run.post_copy, "domain_xml": xml, "leftovers": left}
+            "migration": record, "actions": actions, "duration_s": duration,
+            "downtime_ms": record["downtime_ms"], "data_bytes": record["data_bytes"],
+            "storage": record.get("storage"), "post_copy": bool(run and run.post_copy),
+            "forced": bool(run and (run.paused_by_us or run.post_copy)), "domain_xml": moved.XMLDesc(0),
+            "leftovers": left}
+
+
+def settle(fleet, record, wait_timeout=600):
+    """Bring a journal record left ``migrating`` by a run that died (a killed playbook) in line with where the
+    guest is: wait for libvirt's job to end, then finish it (the guest runs on the destination) or recover
+    (it stays on the source). Returns a line saying what was found."""
+    libvirt = libvirt_client.libvirt
+    source = fleet.conn(record["source"])
+    deadline = time.monotonic() + wait_timeout
+    while time.monotonic() < deadline:
+        domain = _lookup(source, record["uuid"])
+        try:
+            busy = domain is not None and domain.jobInfo()[0] != libvirt.VIR_DOMAIN_JOB_NONE
+        except libvirt.libvirtError:
+            busy = False
+        if not busy:
+            break
+        time.sleep(1)
+    else:
+        raise VmfleetError("the migration of %s from %s (journal %s) is still running after %d s: wait for it, or "
+                           "abort it (virsh domjobabort %s), then run again" % (
+                               record["guest"], record["source"], record["id"], wait_timeout, record["guest"]),
+                           instance=record["guest"], host=record["source"])
+    try:
+        moved = _lookup(fleet.conn(record["destination"]), record["uuid"])
+    except (VmfleetError, libvirt.libvirtError):
+        moved = None
+    if _lookup(source, record["uuid"]) is None and moved is not None and moved.isActive():
+        finish(fleet, record)
+        return "%s: the interrupted migration to %s had completed; recorded" % (record["guest"], record["destination"])
+    where = recover(fleet, record["guest"], record["uuid"], record["source"], record["destination"], record)
+    message = "interrupted (the run that started it ended without recording the outcome). %s" % where["msg"]
+    migration_journal.update([fleet.host(record["source"]).state_dir, fleet.host(record["destination"]).state_dir],
+                             record, status=migration_journal.ERROR, error=message,
+                             cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
+    return "%s: %s" % (record["guest"], message)
 
 
 def _completed_stats(domain):

@@ -45,17 +45,18 @@ def ensure(state_dir):
 
 
 @contextlib.contextmanager
-def host_lock(state_dir, timeout=DEFAULT_LOCK_TIMEOUT, host=None):
+def host_lock(state_dir, timeout=DEFAULT_LOCK_TIMEOUT, host=None, lock_file=LOCK_FILE):
     """Hold the host's exclusive lock for the ``with`` block.
 
     Waits up to ``timeout`` seconds (another playbook's claim or move holds it
     for seconds, not minutes), then fails naming the lock file. The lock is a
     ``flock``: the kernel drops it when the holder dies, so a killed playbook
-    never leaves the host locked.
+    never leaves the host locked. ``lock_file`` names another lock of the
+    folder (a drain holds its own for its whole run, not the claims' lock).
     """
     require(state_dir, host)
     ensure(state_dir)
-    path = os.path.join(state_dir, LOCK_FILE)
+    path = os.path.join(state_dir, lock_file)
     handle = open(path, "a+")
     try:
         deadline = time.monotonic() + timeout

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: host_maintenance
-short_description: Cordon or uncordon a hypervisor host (the scheduler stops placing onto it)
+short_description: Cordon, drain or uncordon a hypervisor host
 version_added: 0.1.0
 description:
   - Keeps a host's maintenance state in its state folder (inventory C(vmfleet_state_dir)). V(cordoned) writes
@@ -15,28 +15,91 @@ description:
   - M(vmfleet.compute.hypervisor_info) with O(vmfleet.compute.hypervisor_info#module:state_dir) reports a
     cordoned host as disabled (C(config.enabled=false) with the reason), so the scheduler's C(ComputeFilter)
     never places onto it, and the upgrade preflight reports it.
-  - Cordoning moves no guest. Draining the host (a state C(drained), every guest moved elsewhere) comes with the
-    live migration and drain work of the collection and is not available yet.
+  - Cordoning moves no guest. V(drained) cordons the host and moves every guest elsewhere.
+  - "Drain, plan first: every guest of the host is placed on the other hosts of O(hosts) as one batch by the
+    scheduler (pinned and NUMA guests, hugepages, anti-affinity groups), before anything moves. When they do not
+    all fit, or some cannot be moved (host devices, a resize waiting for confirm or revert, guests created
+    outside the collection), the task fails with the reasons and moves nothing, unless O(allow_partial)."
+  - "Drain, then execute: running and paused guests are live-migrated (M(vmfleet.compute.live_migrate), with its
+    timeouts), shut-off ones cold-migrated and confirmed; at most O(max_parallel_outbound) migrations leave the
+    host at a time, at most O(max_parallel_inbound) enter each destination, and O(max_parallel) run overall. A
+    failed migration leaves the guest running on its source and is retried on another destination, up to
+    O(max_attempts) destinations per guest."
+  - "The drain is finished when libvirt lists no guest on the host, not when the migrations say so."
+  - "Resumable: the drain holds C(<state_dir>/drain.lock) while it runs. Run it again after an interruption (a
+    killed playbook): it waits for a drain still running, settles the live migrations the interrupted run left
+    in the journal (waiting for libvirt's job, then recording where the guest is), and moves only the guests
+    still on the host."
+  - "The result O(ignore:report) (also written to C(<state_dir>/drain-report.json)) has, per guest, where from and
+    to, the kind, duration, downtime, data moved, attempts and result, and a summary."
   - Idempotent; a host already cordoned keeps its record as it is (reason, author and time of the cordon in force).
+    Draining a host with no guests changes nothing but the cordon.
 author:
   - vmfleet.compute contributors (@vmfleet)
+extends_documentation_fragment:
+  - vmfleet.compute.live_migration
 options:
   state:
     description:
-      - V(cordoned) disables the host for new placements; V(uncordoned) enables it again.
+      - V(cordoned) disables the host for new placements; V(uncordoned) enables it again; V(drained) cordons it
+        and moves every guest to the other hosts of O(hosts).
     type: str
-    choices: [cordoned, uncordoned]
+    choices: [cordoned, uncordoned, drained]
     default: cordoned
   state_dir:
     description:
       - The host's state folder (inventory C(vmfleet_state_dir)), on the machine that runs the module.
       - Created (mode 0755) when missing.
+      - Defaults to the state folder in the facts of host O(name) in O(hosts); one of the two is required.
     type: path
-    required: true
   name:
     description:
       - The host's name in the fleet, written into the record. Usually C({{ inventory_hostname }}).
+      - Required with O(state=drained); the host to drain.
     type: str
+  hosts:
+    description:
+      - Host facts as M(vmfleet.compute.hypervisor_info) returns them, with their state folders; the host O(name)
+        and every possible destination. Required with O(state=drained).
+    type: list
+    elements: dict
+  allow_partial:
+    description:
+      - With O(state=drained), move the guests that can be moved even when others cannot; the task still reports
+        the host as not drained (C(report.result=partial)) and does not fail.
+    type: bool
+    default: false
+  max_parallel_outbound:
+    description: Live migrations leaving the host at a time (KubeVirt's C(parallelOutboundMigrationsPerNode)).
+    type: int
+    default: 2
+  max_parallel_inbound:
+    description: Migrations entering one destination at a time.
+    type: int
+    default: 2
+  max_parallel:
+    description: Migrations of this drain at a time overall (KubeVirt's C(parallelMigrationsPerCluster)).
+    type: int
+    default: 5
+  max_attempts:
+    description: Destinations tried per guest before the drain gives up on it (it stays running on the host).
+    type: int
+    default: 3
+  shutdown_timeout:
+    description: Seconds a shut-off guest's cold migration waits for a clean shutdown (it is already off).
+    type: int
+    default: 60
+  lock_timeout:
+    description: Seconds to wait for another drain of the same host (a run still going) before failing.
+    type: int
+    default: 3600
+  scheduler_config:
+    description: Scheduler configuration, as O(vmfleet.compute.schedule#module:config).
+    type: dict
+    default: {}
+  seed:
+    description: Seed of the scheduler's random pick among equal hosts.
+    type: int
   reason:
     description:
       - Why the host is cordoned; shown by M(vmfleet.compute.hypervisor_info), the capacity report and the preflight.
@@ -50,7 +113,9 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reports whether the state would change and the record it would write; writes nothing.
+    description:
+      - Reports whether the state would change and the record it would write; writes nothing.
+      - With O(state=drained), the full plan (each guest's destination, placement and kind); nothing moves.
   diff_mode:
     support: full
     description: The cordon record before and after (empty when the host is not cordoned).
@@ -59,6 +124,8 @@ notes:
     fleets reached through remote libvirt URIs) that is the controller.
 seealso:
   - module: vmfleet.compute.hypervisor_info
+  - module: vmfleet.compute.live_migrate
+  - module: vmfleet.compute.migration_info
   - module: vmfleet.compute.upgrade_check
 """
 
@@ -69,6 +136,19 @@ EXAMPLES = r"""
     state_dir: "{{ vmfleet_state_dir }}"
     name: "{{ inventory_hostname }}"
     reason: "kernel upgrade, CHG-1234"
+
+- name: Drain it (every guest to the other hosts), at most one migration at a time
+  vmfleet.compute.host_maintenance:
+    state: drained
+    name: "{{ inventory_hostname }}"
+    hosts: "{{ fleet_facts }}"
+    max_parallel_outbound: 1
+    completion_timeout: 300
+  register: drained
+
+- name: Show the drain report
+  ansible.builtin.debug:
+    var: drained.report.summary
 
 - name: Uncordon it afterwards
   vmfleet.compute.host_maintenance:
@@ -103,6 +183,37 @@ cordon:
       description: When (UTC, ISO 8601).
       type: str
       sample: "2026-11-21T08:30:00Z"
+report:
+  description:
+    - With O(state=drained), the drain report (in check mode, the plan); also in the failure result.
+  returned: state=drained
+  type: dict
+  contains:
+    host:
+      description: The drained host.
+      type: str
+    result:
+      description: V(drained), V(partial), V(failed), V(planned) (check mode) or V(not started).
+      type: str
+    guests:
+      description:
+        - Per guest; C(guest), C(from), C(to), C(kind) (live or cold), C(result) (migrated, failed, not moved,
+          planned), C(attempts) (list of C(host) and C(result)), C(duration_s), C(downtime_ms), C(data_bytes),
+          C(reason) (why it was not moved), C(error), C(running_on).
+      type: list
+      elements: dict
+    summary:
+      description: Counts (guests, migrated, live, cold, failed, not_moved, retried), duration_s, data_bytes and
+        max_downtime_ms.
+      type: dict
+    settled:
+      description: Migrations an interrupted earlier run left in the journal, and what was found.
+      type: list
+      elements: str
+    remaining:
+      description: Guests libvirt still lists on the host at the end.
+      type: list
+      elements: str
 path:
   description: The record's file.
   returned: always
@@ -113,20 +224,37 @@ path:
 import getpass
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import host_cordon
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils import (
+    host_cordon, host_drain, libvirt_client, migration_policy)
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
+
+
+DRAINED = "drained"
 
 
 def argument_spec():
-    return dict(
-        state=dict(type="str", choices=list(host_cordon.STATES), default=host_cordon.CORDONED),
-        state_dir=dict(type="path", required=True),
+    spec = dict(
+        state=dict(type="str", choices=list(host_cordon.STATES) + [DRAINED], default=host_cordon.CORDONED),
+        state_dir=dict(type="path"),
         name=dict(type="str"),
         reason=dict(type="str", default="cordoned for maintenance"),
         by=dict(type="str"),
+        hosts=dict(type="list", elements="dict"),
+        allow_partial=dict(type="bool", default=False),
+        max_parallel_outbound=dict(type="int", default=host_drain.DEFAULT_LIMITS["max_parallel_outbound"]),
+        max_parallel_inbound=dict(type="int", default=host_drain.DEFAULT_LIMITS["max_parallel_inbound"]),
+        max_parallel=dict(type="int", default=host_drain.DEFAULT_LIMITS["max_parallel"]),
+        max_attempts=dict(type="int", default=3),
+        shutdown_timeout=dict(type="int", default=60),
+        lock_timeout=dict(type="int", default=3600),
+        scheduler_config=dict(type="dict", default={}),
+        seed=dict(type="int"),
     )
+    spec.update(migration_policy.ARGSPEC)
+    return spec
 
 
 def _user():
@@ -136,21 +264,63 @@ def _user():
         return None  # no passwd entry (containers): the record says "unknown"
 
 
+def _state_dir(params, fleet):
+    if params["state_dir"]:
+        return params["state_dir"]
+    if fleet is not None and params["name"] in fleet.hosts and fleet.host(params["name"]).state_dir:
+        return fleet.host(params["name"]).state_dir
+    raise InvalidInput("state_dir", None, "the host's state folder, or hosts holding the facts of host name "
+                       "(with their state folder)")
+
+
+def set_cordon(params, check_mode, diff, fleet=None):
+    state_dir = _state_dir(params, fleet)
+    changed, before, after = host_cordon.set_state(
+        state_dir, params["state"], params["name"], params["reason"], params["by"] or _user(), check_mode=check_mode)
+    result = dict(changed=changed, state=params["state"], cordon=after, path=host_cordon.cordon_path(state_dir))
+    if diff:
+        result["diff"] = dict(before=before or {}, after=after or {},
+                              before_header="%s (cordon record)" % result["path"],
+                              after_header="%s (cordon record)" % result["path"])
+    return result
+
+
+def drain(params, check_mode):
+    for field in ("name", "hosts"):
+        if not params[field]:
+            raise InvalidInput(field, params[field], "a value with state=drained")
+    settings = migration_policy.from_params(params)
+    limits = dict((key, params[key]) for key in host_drain.DEFAULT_LIMITS)
+    with Fleet(params["hosts"]) as fleet:
+        fleet.host(params["name"], "name")
+        if params["state_dir"] and params["state_dir"] != fleet.host(params["name"]).state_dir:
+            raise InvalidInput("state_dir", params["state_dir"], "the state folder in the facts of %s (%s)" % (
+                params["name"], fleet.host(params["name"]).state_dir))
+        report = host_drain.drain(
+            fleet, params["name"], settings, params["scheduler_config"], limits, params["max_attempts"],
+            params["allow_partial"], params["shutdown_timeout"], params["seed"],
+            reason=params["reason"], by=params["by"] or _user(), lock_timeout=params["lock_timeout"],
+            check_mode=check_mode)
+        state_dir = fleet.host(params["name"]).state_dir
+    moved = report["summary"]["migrated"]
+    cordon = host_cordon.read_cordon(state_dir)
+    return dict(changed=bool(moved or report["cordoned_now"] or (check_mode and report["guests"])),
+                state=DRAINED, cordon=cordon, path=host_cordon.cordon_path(state_dir), report=report)
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
-        changed, before, after = host_cordon.set_state(
-            params["state_dir"], params["state"], params["name"], params["reason"], params["by"] or _user(),
-            check_mode=module.check_mode)
+        if params["state"] == DRAINED:
+            if not libvirt_client.HAS_LIBVIRT:
+                module.fail_json(msg=missing_required_lib("libvirt-python"),
+                                 exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
+            result = drain(params, module.check_mode)
+        else:
+            result = set_cordon(params, module.check_mode, module._diff)
     except VmfleetError as exc:
         module.fail_json(msg=exc.message, **exc.to_result())
-    result = dict(changed=changed, state=params["state"], cordon=after,
-                  path=host_cordon.cordon_path(params["state_dir"]))
-    if module._diff:
-        result["diff"] = dict(before=before or {}, after=after or {},
-                              before_header="%s (cordon record)" % result["path"],
-                              after_header="%s (cordon record)" % result["path"])
     module.exit_json(**result)
 
 
