@@ -90,7 +90,7 @@ def _classify(fleet, host_name, name, domain, state, scheduler_config):
     if metadata.get("resize"):
         return DrainItem(name, kind, refusal="a resize of %s waits for confirm or revert: confirm or revert it "
                                              "first" % name)
-    location = InstanceLocation(fleet, name)
+    location = InstanceLocation(fleet, name, fleet.reachable())
     if location.pending:
         return DrainItem(name, kind, refusal="this is the source copy of a resize waiting on %s: confirm or "
                                              "revert it first" % location.host)

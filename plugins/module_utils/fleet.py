@@ -67,6 +67,7 @@ class Fleet(object):
             raise InvalidInput("hosts", hosts, "a non-empty list of host facts (hypervisor_info results)")
         self._connections = {}
         self._lock = threading.Lock()  # a drain's migrations share the connections from several threads
+        self.unreachable = set()  # hosts refresh() could not read
 
     def __enter__(self):
         return self
@@ -81,6 +82,10 @@ class Fleet(object):
 
     def names(self):
         return sorted(self.hosts)
+
+    def reachable(self):
+        """The hosts' names but those the last refresh() could not read."""
+        return [name for name in self.names() if name not in self.unreachable]
 
     def conn(self, name):
         """The open connection to host ``name`` (HostUnreachable when it cannot be opened)."""
@@ -109,8 +114,10 @@ class Fleet(object):
             try:
                 facts = gather_host_facts(self.conn(name), name, host.uri, host.config,
                                           maintenance=host_cordon.read_state(host.state_dir))
+                self.unreachable.discard(name)
             except (VmfleetError, libvirt_client.libvirt.libvirtError) as exc:
                 self.forget(name)
+                self.unreachable.add(name)
                 facts = dict(host.facts, config=dict(host.config, enabled=False, disabled_reason="unreachable: %s" % (
                     getattr(exc, "message", None) or exc)))
             self.hosts[name] = FleetHost(facts)
@@ -118,11 +125,11 @@ class Fleet(object):
     def facts_list(self):
         return [host.facts for host in self.hosts.values()]
 
-    def find_domains(self, name):
-        """``[(host name, domain)]`` for every host where a guest ``name`` is defined."""
+    def find_domains(self, name, hosts=None):
+        """``[(host name, domain)]`` for every host (of ``hosts``, default all) where a guest ``name`` is defined."""
         libvirt = libvirt_client.libvirt
         found = []
-        for host_name in self.names():
+        for host_name in hosts or self.names():
             try:
                 found.append((host_name, self.conn(host_name).lookupByName(name)))
             except libvirt.libvirtError as exc:

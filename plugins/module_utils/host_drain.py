@@ -156,7 +156,7 @@ class _Executor(object):
                         queue.append(item)
 
     def _move(self, item):
-        location = InstanceLocation(self.fleet, item.name)
+        location = InstanceLocation(self.fleet, item.name, [self.source])
         if item.kind == LIVE:
             moved = live_migration.live_migrate(
                 self.fleet, location, item.destination, self.settings, self.scheduler_config, max_attempts=1,
@@ -166,7 +166,7 @@ class _Executor(object):
         started = time.monotonic()
         moved = instance_resize.resize(self.fleet, location, None, False, item.destination, self.scheduler_config,
                                        1, self.shutdown_timeout, 0, self.seed)
-        instance_resize.confirm(self.fleet, InstanceLocation(self.fleet, item.name))
+        instance_resize.confirm(self.fleet, InstanceLocation(self.fleet, item.name, [self.source, moved["host"]]))
         return {"duration_s": round(time.monotonic() - started, 2), "downtime_ms": None,
                 "data_bytes": moved["migration"].get("data_bytes"), "running_on": moved["host"]}
 
@@ -185,7 +185,7 @@ class _Executor(object):
         tried = [attempt["host"] for attempt in item.attempts]
         self.fleet.refresh()
         try:
-            location = InstanceLocation(self.fleet, item.name)
+            location = InstanceLocation(self.fleet, item.name, [self.source])
             placement = move_destination.plan_destination(
                 self.fleet, location, item.instance, False, None, tried, self.seed, same_host_option=None)
         except VmfleetError as exc:

@@ -205,8 +205,14 @@ def create(fleet, instance, start, placement=None, max_attempts=DEFAULT_MAX_ATTE
 def base_image(fleet, instance, host, pool_name, check_mode):
     """Cache the base image in the pool: from this host's other pools, other hosts, or the source file."""
     peers = [(fleet.conn(host.name), pool) for pool in host.config.get("instance_pools") or () if pool != pool_name]
-    peers += [(fleet.conn(other), pool) for other in fleet.names() if other != host.name
-              for pool in fleet.host(other).config.get("instance_pools") or ()]
+    for other in fleet.reachable():
+        if other == host.name:
+            continue
+        try:
+            conn = fleet.conn(other)
+        except VmfleetError:
+            continue  # a host that is down cannot lend its copy; the others (or the source file) may
+        peers += [(conn, pool) for pool in fleet.host(other).config.get("instance_pools") or ()]
     return image_cache.ensure_base_image(fleet.conn(host.name), pool_name, instance.image["name"], host.name,
                                          source_path=instance.image.get("source"), peers=peers,
                                          check_mode=check_mode)

@@ -19,10 +19,12 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.errors import Vmfl
 class InstanceLocation(object):
     """The copies of instance ``name`` (host, domain, XML, parsed guest) and which one holds it now."""
 
-    def __init__(self, fleet, name):
+    def __init__(self, fleet, name, hosts=None):
+        """``hosts``: look only there (a drain knows its guests are on the drained host, and must not need
+        every other host to answer)."""
         self.name = name
         self.copies = []
-        for host, domain in fleet.find_domains(name):
+        for host, domain in fleet.find_domains(name, hosts):
             xml = domain.XMLDesc(0)
             self.copies.append((host, domain, xml, parse_domain(xml)))
         pending = [c for c in self.copies if (c[3].get("metadata") or {}).get("resize")]

@@ -398,6 +398,7 @@ def recover(fleet, name, guest_uuid, source_name, dest_name, record, was_paused=
     libvirt = libvirt_client.libvirt
     dest = fleet.host(dest_name)
     leftovers = []
+    unreachable = None
     source_domain = _lookup(fleet.conn(source_name), guest_uuid)
     try:
         dst_conn = fleet.conn(dest_name)

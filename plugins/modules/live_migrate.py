@@ -74,8 +74,8 @@ attributes:
     support: none
     description: The result lists the actions taken; there is no diff.
 notes:
-  - The source daemon connects to the destination's O(hosts[].uri) itself (peer-to-peer), so that URI must work
-    from the source host, not only from the controller. Migration data goes to the destination's
+  - The source daemon connects to the destination's C(uri) (in its facts in O(hosts)) itself (peer-to-peer), so
+    that URI must work from the source host, not only from the controller. Migration data goes to the destination's
     C(live_migration_inbound_addr) when its facts have one.
 seealso:
   - module: vmfleet.compute.host_maintenance

@@ -1,0 +1,287 @@
+# -*- coding: utf-8 -*-
+"""Draining lab hosts for real: ansible-playbook runs the drain, libvirt says where
+every guest is afterwards, and faults (no room, a destination daemon dying, a guest
+that cannot converge, a killed playbook) leave every guest running somewhere."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from lab_tools import (ansible_env, delete_instance, host_path, inventory_hosts, lab, playbook_argv, run_playbook,
+                       virsh)
+
+SHARED = {"name": "dr.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
+PINNED = {"name": "dr.pinned", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
+          "extra_specs": {"hw:cpu_policy": "dedicated", "hw:numa_nodes": "1"}}
+PATTERN = 0x5a
+
+
+def hosts():
+    return sorted(inventory_hosts())
+
+
+def where(name):
+    """{host: state} of every lab host that has the guest defined."""
+    found = {}
+    for host in hosts():
+        state = virsh(host, "domstate", name)
+        if state.returncode == 0:
+            found[host] = state.stdout.strip()
+    return found
+
+
+def guests(host):
+    return [n for n in virsh(host, "list", "--all", "--name").stdout.split() if n]
+
+
+def pinned_cpus(host):
+    """{guest: [host CPUs]} of the guests pinned one vCPU to one CPU on ``host``."""
+    out = {}
+    for name in guests(host):
+        root = ET.fromstring(virsh(host, "dumpxml", name).stdout)
+        pins = [p.get("cpuset") for p in root.findall("cputune/vcpupin")]
+        if pins and all(p.isdigit() for p in pins) and root.find("cpu/numa") is not None:
+            out[name] = [int(p) for p in pins]
+    return out
+
+
+def assert_no_cpu_pinned_twice():
+    for host in hosts():
+        cpus = [cpu for pins in pinned_cpus(host).values() for cpu in pins]
+        assert len(cpus) == len(set(cpus)), "%s pins a CPU twice: %s" % (host, pinned_cpus(host))
+
+
+def overlay(host, name):
+    return host_path(host, "/var/lib/libvirt/images/%s.disk.qcow2" % name)
+
+
+def qemu_io(path, command, shared=False):
+    spec = "json:" + json.dumps({"driver": "qcow2", "file": {"driver": "file", "filename": path}, "backing": None})
+    # -U -r: read the image of a running guest without taking its lock
+    return subprocess.run(["qemu-io"] + (["-U", "-r"] if shared else []) + ["-c", command, spec], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+
+
+def write_pattern(host, name, mib):
+    """Put ``mib`` MiB of guest data into the (shut off) guest's overlay."""
+    written = qemu_io(overlay(host, name), "write -P 0x%x 0 %dM" % (PATTERN, mib))
+    assert written.returncode == 0 and "wrote" in written.stdout, written.stdout
+
+
+def has_pattern(host, name, mib):
+    read = qemu_io(overlay(host, name), "read -P 0x%x 0 %dM" % (PATTERN, mib), shared=True)
+    return read.returncode == 0 and "read %d/" % (mib * 1048576) in read.stdout
+
+
+def place(instances):
+    built = run_playbook("place_instances.yml", {"instances": instances})
+    assert built.returncode == 0, built.stdout
+
+
+def uncordon_all():
+    for host in hosts():
+        path = os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "cordon.json")
+        if os.path.exists(path):
+            os.remove(path)
+
+
+REPORT = "/tmp/vmfleet-drain-test-report.json"
+
+
+def report_of(_output=None):
+    with open(REPORT) as handle:
+        return json.load(handle)
+
+
+def drain_vars(host, **extra):
+    if os.path.exists(REPORT):
+        os.remove(REPORT)
+    return dict(dict(("drain_" + k, v) for k, v in extra.items()), drain_host=host, report_file=REPORT)
+
+
+def drain(host, **extra):
+    return run_playbook("drain.yml", drain_vars(host, **extra), timeout=900)
+
+
+@pytest.fixture()
+def fleet_cleanup():
+    names = []
+    uncordon_all()
+    yield names
+    for name in names:
+        delete_instance(name)
+    uncordon_all()
+
+
+def test_drain_moves_every_guest_with_valid_pinning_and_intact_disks(fleet_cleanup):
+    first, second, third = hosts()[:3]
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    # 6 guests: on the drained host one pinned, three shared (one shut off); pinned guests elsewhere
+    # so the destinations' free CPUs matter (a lab host has 2 CPUs: a pinned one leaves 1 to share)
+    fleet = [("dr-p1", PINNED, first, "running"), ("dr-s1", SHARED, first, "running"),
+             ("dr-s2", SHARED, first, "running"), ("dr-off", SHARED, first, "stopped"),
+             ("dr-x", PINNED, second, "running"), ("dr-y", PINNED, third, "running")]
+    fleet_cleanup.extend(name for name, _f, _h, _s in fleet)
+    place([{"name": n, "flavor": f, "host": h, "state": "present"} for n, f, h, _s in fleet])
+    for name in ("dr-s1", "dr-off"):
+        write_pattern(first, name, 32)
+    for name, _f, host, state in fleet:
+        if state == "running":
+            assert virsh(host, "start", name).returncode == 0
+    run = drain(first)
+    assert run.returncode == 0, run.stdout
+    report = report_of(run.stdout)
+    assert report["result"] == "drained"
+    assert report["summary"]["migrated"] == 4 and report["summary"]["cold"] == 1, report["summary"]
+    assert guests(first) == []
+    for name, _f, _h, state in fleet:
+        found = where(name)
+        assert len(found) == 1 and first not in found, (name, found)
+        assert list(found.values())[0] == ("running" if state == "running" else "shut off"), (name, found)
+    assert_no_cpu_pinned_twice()
+    for name in ("dr-s1", "dr-off"):
+        assert has_pattern(list(where(name))[0], name, 32), name
+    by_guest = dict((g["guest"], g) for g in report["guests"])
+    assert by_guest["dr-p1"]["kind"] == "live" and by_guest["dr-off"]["kind"] == "cold"
+    assert by_guest["dr-s1"]["downtime_ms"] is not None and by_guest["dr-s1"]["data_bytes"] > 32 * 1048576
+    # the journal has one completed record per guest moved: nothing moved twice
+    journal = os.path.join(inventory_hosts()[first]["vmfleet_state_dir"], "journal")
+    records = [json.load(open(os.path.join(journal, f))) for f in os.listdir(journal)]
+    moved = [r["guest"] for r in records if r["guest"].startswith("dr-") and r["started_at"] >= since
+             and r["status"] in ("completed", "confirmed")]
+    assert sorted(moved) == sorted(n for n, _f, h, _s in fleet if h == first)
+    # again: the host is empty, nothing moves
+    again = drain(first)
+    assert again.returncode == 0 and report_of(again.stdout)["summary"]["guests"] == 0
+
+
+def test_a_drain_that_cannot_fit_fails_and_moves_nothing(fleet_cleanup):
+    first, second, third = hosts()[:3]
+    # every CPU of the other hosts pinned: the pinned guest of the drained host has nowhere to go
+    fleet = [("nf-a", PINNED, first), ("nf-s", SHARED, first), ("nf-b1", PINNED, second), ("nf-b2", PINNED, second),
+             ("nf-c1", PINNED, third), ("nf-c2", PINNED, third)]
+    fleet_cleanup.extend(name for name, _f, _h in fleet)
+    place([{"name": n, "flavor": f, "host": h} for n, f, h in fleet])
+    run = drain(first)
+    assert run.returncode != 0, run.stdout
+    assert "cannot drain %s: 2 of 2 guests cannot be moved, so none was" % first in run.stdout, run.stdout
+    assert "nf-a: No valid host was found" in run.stdout, run.stdout
+    for name, _f, host in fleet:
+        assert where(name) == {host: "running"}, (name, where(name))
+
+
+def migrating_to(host, name):
+    """The destination of the guest's live migration the host's journal shows running, or None."""
+    journal = os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "journal")
+    for entry in os.listdir(journal) if os.path.isdir(journal) else ():
+        try:
+            with open(os.path.join(journal, entry)) as handle:
+                record = json.load(handle)
+        except ValueError:
+            continue  # being replaced
+        if record.get("guest") == name and record.get("status") == "migrating" and record.get("prepared_volumes"):
+            return record["destination"]
+    return None
+
+
+def test_destination_daemon_dies_during_a_migration_and_the_drain_retries_elsewhere(fleet_cleanup):
+    first = hosts()[0]
+    name = "df-big"
+    fleet_cleanup.append(name)
+    place([{"name": name, "flavor": SHARED, "host": first, "state": "present"}])
+    write_pattern(first, name, 256)
+    assert virsh(first, "start", name).returncode == 0
+    # 20 MiB/s: the 256 MiB disk takes ~13 s to mirror, time to kill the destination's daemon
+    proc = subprocess.Popen(playbook_argv("drain.yml", drain_vars(first, bandwidth=20)),
+                            cwd=os.path.dirname(os.path.abspath(__file__)), env=ansible_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    try:
+        deadline, victim = time.time() + 120, None
+        while time.time() < deadline and proc.poll() is None and victim is None:
+            victim = migrating_to(first, name)
+            time.sleep(0.2)
+        assert victim, "the migration never started:\n%s" % proc.communicate()[0]
+        time.sleep(3)  # into the disk mirror
+        crashed = lab("crash", victim)
+        assert crashed.returncode == 0, crashed.stdout
+        output = proc.communicate(timeout=600)[0]
+    finally:
+        lab("up", "--hosts", str(len(hosts())))
+    print(output)
+    assert proc.returncode == 0, output
+    report = report_of()
+    attempts = report["guests"][0]["attempts"]
+    other = [h for h in hosts() if h not in (first, victim)][0]
+    assert [a["host"] for a in attempts] == [victim, other], attempts
+    assert "failed" in attempts[0]["result"] and "running on its source %s" % first in attempts[0]["result"], attempts
+    assert where(name) == {other: "running"}
+    assert has_pattern(other, name, 256)
+    assert virsh(victim, "dominfo", name).returncode != 0  # nothing defined on the crashed host once it is back
+
+
+def test_a_guest_that_cannot_converge_hits_the_completion_timeout_and_stays_on_its_source(fleet_cleanup):
+    first, second = hosts()[:2]
+    name = "nc-slow"
+    fleet_cleanup.append(name)
+    place([{"name": name, "flavor": SHARED, "host": first, "state": "present"}])
+    write_pattern(first, name, 128)
+    assert virsh(first, "start", name).returncode == 0
+    before = virsh(first, "dumpxml", "--inactive", name).stdout
+    # 1 MiB/s for 128 MiB of disk, and 3 s per GiB (6 s for this 2 GiB-floor guest): it cannot finish
+    run = drain(first, bandwidth=1, completion_timeout=3, max_attempts=1)
+    assert run.returncode != 0, run.stdout
+    assert "completion_timeout 3 s per GiB" in run.stdout, run.stdout
+    assert "%s is running on its source %s, and nothing is left on %s" % (name, first, second) in run.stdout or \
+        "is running on its source %s, and nothing is left on" % first in run.stdout, run.stdout
+    assert where(name) == {first: "running"}
+    assert virsh(first, "dumpxml", "--inactive", name).stdout == before
+    for host in hosts()[1:]:
+        assert not os.path.exists(host_path(host, "/var/lib/libvirt/images/%s.disk.qcow2" % name)), host
+    assert has_pattern(first, name, 128)
+
+
+def test_a_killed_drain_completes_when_run_again(fleet_cleanup):
+    first = hosts()[0]
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    fleet = ["kd-%d" % i for i in range(4)]
+    fleet_cleanup.extend(fleet)
+    place([{"name": n, "flavor": SHARED, "host": first, "state": "present"} for n in fleet])
+    for name in fleet:
+        write_pattern(first, name, 64)
+        assert virsh(first, "start", name).returncode == 0
+    # one at a time at 32 MiB/s: ~2 s per guest; kill the whole playbook (and its module) mid-way
+    proc = subprocess.Popen(playbook_argv("drain.yml", drain_vars(first, bandwidth=32, parallel=1)),
+                            cwd=os.path.dirname(os.path.abspath(__file__)), env=ansible_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len([n for n in fleet if first not in where(n)]) < 1:
+        time.sleep(0.2)
+    time.sleep(1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    left = [n for n in fleet if first in where(n)]
+    assert left, "the drain finished before it was killed: make the guests bigger"
+    again = drain(first)
+    assert again.returncode == 0, again.stdout
+    report = report_of(again.stdout)
+    assert report["result"] == "drained"
+    assert guests(first) == []
+    for name in fleet:
+        found = where(name)
+        assert len(found) == 1 and list(found.values()) == ["running"], (name, found)
+        assert has_pattern(list(found)[0], name, 64), name
+    # the second run moved only what was left, and nothing stays "migrating"
+    moved_again = [g["guest"] for g in report["guests"] if g["result"] == "migrated"]
+    assert set(moved_again) <= set(left), (moved_again, left)
+    journal = os.path.join(inventory_hosts()[first]["vmfleet_state_dir"], "journal")
+    records = [json.load(open(os.path.join(journal, f))) for f in os.listdir(journal)]
+    mine = [r for r in records if r["guest"] in fleet and r["started_at"] >= since]
+    assert not [r for r in mine if r["status"] == "migrating"], mine
+    completed = [r["guest"] for r in mine if r["status"] == "completed"]
+    assert sorted(completed) == sorted(fleet), completed  # each guest moved exactly once
