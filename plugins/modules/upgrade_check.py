@@ -15,19 +15,20 @@ description:
     V(Error) when the check itself crashed (the other checks still run), and details that say what to do.
   - "Checks: C(versions) (libvirt and QEMU against O(target_libvirt_version) / O(target_qemu_version)),
     C(version_skew) (different versions across the fleet), C(cpu_compatibility) (live migration between the
-    hosts' CPUs), C(n_plus_one) (every guest of each host re-placed on the other hosts by the collection's
-    scheduler: pinning, NUMA, hugepages, server groups), C(guest_states) (paused, crashed, suspended, resized
-    awaiting confirmation), C(migrations) (libvirt jobs, tasks, the migration journal), C(cordoned),
-    C(storage) (instance pools against a drain of the biggest other host), C(hugepages) (reserved but unused,
-    or exhausted), C(settings) (RAM overcommit with pinned guests, no reserved host memory, high CPU ratios),
-    C(unmanaged_guests) (guests without the collection's metadata), C(machine_types) (against
-    O(target_machine_types) or the other hosts)."
+    hosts' CPUs, compared by libvirt, see O(libvirt_compare)), C(n_plus_one) (every guest of each host re-placed
+    on the other hosts by the collection's scheduler: pinning, NUMA, hugepages, server groups), C(guest_states)
+    (paused, crashed, suspended, resized awaiting confirmation), C(migrations) (libvirt jobs, tasks, the
+    migration journal), C(cordoned), C(storage) (instance pools against a drain of the biggest other host),
+    C(hugepages) (reserved but unused, or exhausted), C(settings) (RAM overcommit with pinned guests, no
+    reserved host memory, high CPU ratios), C(unmanaged_guests) (guests without the collection's metadata),
+    C(machine_types) (against O(target_machine_types) or the other hosts)."
   - The result code RV(rc) is nova-status's, 0 when every check succeeds, 1 with a warning, 2 with a failure,
     255 when a check crashed.
   - The task fails on a Failure or an Error, and on a Warning when O(strict=true); a failed task still returns
     RV(checks), RV(table), RV(rc) and RV(summary), so AWX shows why. Use C(failed_when) to print the table first
     (the C(vmfleet.compute.preflight) role does).
-  - Pure, it reads only the facts given, connects to no host and changes nothing.
+  - It changes nothing. Besides the facts given, only C(cpu_compatibility) reads the hosts, through the C(uri) of
+    their facts, unless O(libvirt_compare=false).
 author:
   - vmfleet.compute contributors (@vmfleet)
 options:
@@ -76,6 +77,17 @@ options:
     description: C(settings) warns when a host's C(cpu_allocation_ratio) is above this (Nova's default is 4.0).
     type: float
     default: 16.0
+  libvirt_compare:
+    description:
+      - C(cpu_compatibility) asks each destination's libvirt (C(compareHypervisorCPU)) whether the source's host-model
+        CPU and the live CPU of each running guest can run there, connecting to each host through the C(uri) of its
+        facts from where the module runs. A connection must reach the host its facts describe (the same host UUID).
+      - A host that cannot be reached that way (a local C(qemu:///system) URI gathered on the host itself, a daemon
+        down, no libvirt-python where the module runs) is compared from its facts (arch, vendor, CPU features)
+        instead, and the row's details say which and why.
+      - V(false) compares the facts only, without connecting to any host.
+    type: bool
+    default: true
   scheduler_config:
     description:
       - The scheduler configuration C(n_plus_one) places with, as M(vmfleet.compute.schedule)'s O(vmfleet.compute.schedule#module:config).
@@ -185,7 +197,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.errors import Vmfl
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import runner
 
 _OPTIONS = ("target_libvirt_version", "target_qemu_version", "target_machine_types", "storage_min_free_gb",
-            "storage_warn_free_percent", "max_cpu_allocation_ratio", "scheduler_config")
+            "storage_warn_free_percent", "max_cpu_allocation_ratio", "scheduler_config", "libvirt_compare")
 
 
 def argument_spec():
@@ -200,6 +212,7 @@ def argument_spec():
         storage_warn_free_percent=dict(type="float", default=10.0),
         max_cpu_allocation_ratio=dict(type="float", default=16.0),
         scheduler_config=dict(type="dict"),
+        libvirt_compare=dict(type="bool", default=True),
     )
 
 

@@ -23,6 +23,8 @@ DEFAULT_OPTIONS = {
     "storage_warn_free_percent": 10.0,
     "max_cpu_allocation_ratio": 16.0,
     "scheduler_config": None,
+    # cpu_compatibility asks each host's libvirt (through the uri of its facts); the module turns it on
+    "libvirt_compare": False,
 }
 
 _VERSION_RE = re.compile(r"^\d+(\.\d+){0,3}$")
@@ -66,6 +68,8 @@ def build_options(raw):
             raise InvalidInput(field, raw.get(field), "a number of 0 or more")
     if options["storage_warn_free_percent"] > 100:
         raise InvalidInput("storage_warn_free_percent", options["storage_warn_free_percent"], "0 to 100")
+    if not isinstance(options["libvirt_compare"], bool):
+        raise InvalidInput("libvirt_compare", options["libvirt_compare"], "true or false")
     machine_types = options["target_machine_types"]
     if machine_types is not None and (not isinstance(machine_types, (list, tuple))
                                       or not all(isinstance(m, str) and m for m in machine_types)):
