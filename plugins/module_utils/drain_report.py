@@ -17,7 +17,6 @@ COLUMNS = ("GUEST", "FROM", "TO", "KIND", "RESULT", "TIME s", "DOWNTIME ms", "DA
 class DrainReport(object):
     """What a drain did (or, in check mode, plans), per guest and in sum."""
 
-
     def __init__(self, host_name, items, settled, cordoned):
         self.host, self.items, self.settled, self.cordoned = host_name, items, settled, cordoned
         self.remaining, self.result, self.duration = None, None, None

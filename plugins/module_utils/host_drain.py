@@ -100,20 +100,28 @@ def drain(fleet, host_name, settings=None, scheduler_config=None, limits=None, m
 
 
 def _settle_interrupted(fleet, host_name, settings):
-    """Settle the live migrations out of this host that an earlier run left ``migrating``."""
+    """Settle the live migrations out of this host that an earlier run left ``migrating``, and remove what
+    failed ones left on destinations that were unreachable then."""
     lines = []
     state_dir = fleet.host(host_name).state_dir
     for record in migration_journal.read(state_dir):
-        if record.get("status") != migration_journal.MIGRATING or record.get("source") != host_name:
+        if record.get("source") != host_name:
+            continue
+        if record.get("status") == migration_journal.ERROR and record.get("kind") == "live" \
+                and record.get("cleaned_up") is False:
+            if live_migration.clean_leftovers(fleet, record):
+                lines.append("%s: removed what the failed migration %s left on %s" % (
+                    record.get("guest"), record["id"][:8], record.get("destination")))
+            continue
+        if record.get("status") != migration_journal.MIGRATING:
             continue
         if record.get("kind") == "live" and record.get("uuid") and record.get("destination") in fleet.hosts:
             wait_for = max(60, migration_policy.completion_timeout(settings, migration_policy.MIN_DATA_GB))
             lines.append(live_migration.settle(fleet, record, wait_timeout=wait_for))
         else:
-            migration_journal.update([state_dir], record, status=migration_journal.ERROR,
-                                     error="interrupted %s migration: the guest stays where libvirt has it; look "
-                                           "on %s for volumes it may have left" % (record.get("kind"),
-                                                                                  record.get("destination")))
+            error = "interrupted %s migration: the guest stays where libvirt has it; look on %s for volumes it " \
+                    "may have left" % (record.get("kind"), record.get("destination"))
+            migration_journal.update([state_dir], record, status=migration_journal.ERROR, error=error)
             lines.append("%s: interrupted %s migration to %s marked as error" % (
                 record.get("guest"), record.get("kind"), record.get("destination")))
     return lines

@@ -105,7 +105,7 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
     source = fleet.host(located.host)
     src_conn, dst_conn = fleet.conn(source.name), fleet.conn(dest.name)
     libvirt = libvirt_client.libvirt
-    why = cpu_compatibility.guest_cpu_check(dst_conn, located.xml, dest.name)
+    why = cpu_compatibility.guest_cpu_check(dst_conn, located.xml, dest.name, _source_cpu(src_conn))
     if why:
         raise _Refused("the guest's CPU cannot run there: %s" % why)
     storage = migration_storage.plan(fleet, located, instance, dest, block_migration)
@@ -150,6 +150,14 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
     result = finish(fleet, record, run, actions)
     result["placement"] = claim.placement
     return result
+
+
+def _source_cpu(conn):
+    """The source's host-model CPU, which a host-passthrough guest is compared by; None when unknown."""
+    try:
+        return cpu_compatibility.host_cpu_query(conn.getDomainCapabilities(None, None, None, None, 0)).cpu_xml
+    except (VmfleetError, libvirt_client.libvirt.libvirtError):
+        return None
 
 
 def _params(dest_xml, dest, settings, storage):
@@ -447,3 +455,25 @@ def recover(fleet, name, guest_uuid, source_name, dest_name, record, was_paused=
             "msg": "%s is %s on its source %s%s" % (
                 name, state, source_name, "; left behind: " + "; ".join(leftovers) if leftovers else
                 ", and nothing is left on %s" % dest_name)}
+
+
+def clean_leftovers(fleet, record):
+    """Remove what a failed live migration left on a destination that was unreachable then (its prepared
+    volumes, its claim), once that host answers and the guest is not there. True when the record is clean."""
+    libvirt = libvirt_client.libvirt
+    dest = record.get("destination")
+    if dest not in fleet.hosts or dest in fleet.unreachable:
+        return False
+    try:
+        conn = fleet.conn(dest)
+        if record.get("uuid") and _lookup(conn, record["uuid"]) is not None:
+            return False  # the guest is there (it may have moved later): its disks are not leftovers
+        left = migration_storage.delete_volumes(conn, record.get("prepared_volumes") or (), dest)
+    except (VmfleetError, libvirt.libvirtError):
+        return False
+    if record.get("claim_id"):
+        claims.drop(fleet.host(dest).as_claim_target(), record["claim_id"])
+    dirs = [fleet.host(h).state_dir for h in (record["source"], dest) if h in fleet.hosts]
+    migration_journal.update(dirs, record, cleaned_up=not left, leftovers=left)
+    return not left
+

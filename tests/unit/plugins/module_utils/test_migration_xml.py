@@ -30,6 +30,7 @@ def placed(kind, flavors):
     assert [p["host"] for p in plans] == [kind] * len(flavors), [p.get("error") for p in plans]
     return plans
 
+
 # what libvirt adds to a running guest's XML: addresses, aliases, the probed backing chain
 LIVE_DEVICES = """
     <controller type='pci' index='0' model='pci-root'><alias name='pci.0'/></controller>
