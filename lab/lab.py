@@ -349,6 +349,9 @@ DEMO_INSTANCES = [
                                      "extra_specs": {"hw:numa_nodes": "1"}},
      "image": {"name": BASE_IMAGE}, "networks": [{"network": NETWORK}]},
 ]
+# The demo then drains this host: its guests (pinned ones re-pinned) go live to the others.
+DEMO_DRAIN_HOSTS = ["hv2"]
+
 DEMO_RESIZES = [
     {"name": "demo-web1", "flavor": {"name": "web.medium", "vcpus": 2, "memory_mb": 192, "root_gb": 2,
                                      "extra_specs": {"vmfleet:disk_tier": "ssd"}}},
@@ -377,6 +380,7 @@ def write_inventory(names, virt_type):
                         "vmfleet_network": NETWORK,
                         "vmfleet_instances": DEMO_INSTANCES,
                         "vmfleet_resizes": DEMO_RESIZES,
+                        "vmfleet_drain_hosts": DEMO_DRAIN_HOSTS,
                         # the lab's guests have no OS to answer an ACPI shutdown: power off at once
                         "vmfleet_shutdown_timeout": 0,
                         # QEMU 7.2 under nested KVM here aborts with host-model and

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 """Integration tests start from an empty lab: `make demo` (and the main playbook
-test, which runs last) leaves its demo-* instances on the lab's hosts, and the
-tests below count CPUs and RAM on hosts they expect to be free."""
+test, which runs last) leaves its demo-* instances on the lab's hosts and its
+drained host cordoned, and the tests below count CPUs and RAM on hosts they
+expect to be free and enabled."""
 
 import os
 import sys
@@ -17,7 +18,11 @@ from lab_tools import delete_instance, inventory_hosts, virsh  # noqa: E402  pyl
 def empty_lab():
     if not os.path.exists(os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")):
         return
-    for host in inventory_hosts():
+    for host, settings in inventory_hosts().items():
         for name in virsh(host, "list", "--all", "--name").stdout.split():
             if name.startswith("demo-"):
                 delete_instance(name)
+        # the demo drains a host and leaves it cordoned, as a drain does
+        cordon = os.path.join(settings["vmfleet_state_dir"], "cordon.json")
+        if os.path.exists(cordon):
+            os.remove(cordon)
