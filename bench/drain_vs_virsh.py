@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Drain benchmark on the lab: playbooks/drain_host.yml against a hand-written
+shell loop of ``virsh migrate`` with the same parallelism.
+
+Both start from the same state: N tiny guests (128 MiB RAM, a qcow2 overlay
+holding --disk-mib MiB of written data over the lab's base image) running on
+the first lab host. Both move them to the other hosts by block migration,
+two at a time (KubeVirt's outbound default, the drain's default):
+
+- reference: what an operator writes by hand; for each guest, pre-create the
+  overlay on the destination (``virsh vol-create-as --backing-vol``, which
+  ``--copy-storage-inc`` needs), then ``virsh migrate --live --p2p
+  --persistent --undefinesource --copy-storage-inc``; destinations alternate;
+  ``xargs -P 2``. No scheduling, no pinning, no checks, no report.
+- ours: ``ansible-playbook playbooks/drain_host.yml`` (facts of every host,
+  plan, claims, CPU check, progress journal, verification, report).
+
+Prints the wall time of each, the ratio (target at most 1.2), and the
+downtime per guest as libvirt measured it (``domjobinfo --completed`` on the
+destination for the loop; the drain report for ours).
+
+    .venv/bin/python bench/drain_vs_virsh.py [--guests 8] [--disk-mib 64] [--parallel 2]
+
+Needs the lab (``make lab``); leaves it as it found it, but for the bench's guests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from lab_tools import ansible_env, delete_instance, host_path, inventory_hosts, run_playbook, virsh  # noqa: E402
+
+INVENTORY = os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")
+FLAVOR = {"name": "bench.tiny", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
+PREFIX = "bench-"
+REPORT = "/tmp/vmfleet-bench-drain-report.json"
+
+
+def build(names, source, disk_mib):
+    built = run_playbook("place_instances.yml", {"instances": [
+        {"name": n, "flavor": FLAVOR, "host": source, "state": "present"} for n in names]})
+    if built.returncode != 0:
+        sys.exit("could not build the bench guests:\n" + built.stdout)
+    for name in names:
+        path = host_path(source, "/var/lib/libvirt/images/%s.disk.qcow2" % name)
+        spec = "json:" + json.dumps({"driver": "qcow2", "file": {"driver": "file", "filename": path},
+                                     "backing": None})
+        subprocess.run(["qemu-io", "-c", "write -P 0x5a 0 %dM" % disk_mib, spec], check=True,
+                       stdout=subprocess.DEVNULL)
+        if virsh(source, "start", name).returncode != 0:
+            sys.exit("could not start %s" % name)
+
+
+def clean(names, hosts):
+    for name in names:
+        delete_instance(name)
+    for host in hosts:
+        cordon = os.path.join(hosts[host]["vmfleet_state_dir"], "cordon.json")
+        if os.path.exists(cordon):
+            os.remove(cordon)
+
+
+def virsh_loop(names, source, dests, parallel):
+    """The reference: a shell loop an operator would write. Returns (seconds, {guest: downtime ms})."""
+    hosts = inventory_hosts()
+    src_uri = hosts[source]["vmfleet_libvirt_uri"]
+    lines = []
+    for index, name in enumerate(names):
+        dest = dests[index % len(dests)]
+        lines.append("%s %s" % (name, hosts[dest]["vmfleet_libvirt_uri"]))
+    script = r"""
+move() {
+  name=$1; dest=$2
+  cap=$(virsh -c %(src)s vol-info --pool default --bytes $name.disk.qcow2 | awk '/Capacity/ {print $2}')
+  virsh -c $dest vol-create-as default $name.disk.qcow2 ${cap} --format qcow2 \
+      --backing-vol /var/lib/libvirt/images/vmfleet-tiny-base.qcow2 --backing-vol-format qcow2 >/dev/null &&
+  virsh -c %(src)s migrate --live --p2p --persistent --undefinesource --copy-storage-inc \
+      $name $dest --migrateuri tcp://127.0.0.1 &&
+  virsh -c %(src)s vol-delete --pool default $name.disk.qcow2 >/dev/null
+}
+export -f move
+printf '%%s\n' "$@" | xargs -P %(parallel)d -L 1 bash -c 'move $0 $1'
+""" % {"src": src_uri, "parallel": parallel}
+    started = time.monotonic()
+    done = subprocess.run(["bash", "-c", script, "bench"] + lines, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        sys.exit("the virsh loop failed:\n" + done.stdout)
+    downtime = {}
+    for index, name in enumerate(names):
+        dest = dests[index % len(dests)]
+        info = virsh(dest, "domjobinfo", "--completed", name).stdout
+        match = re.search(r"Total downtime:\s+(\d+)\s+ms", info)
+        downtime[name] = int(match.group(1)) if match else None
+    return seconds, downtime
+
+
+def drain_playbook(source, parallel):
+    """Ours: the drain playbook. Returns (seconds, {guest: downtime ms}, report)."""
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", INVENTORY,
+            os.path.join(ROOT, "playbooks", "drain_host.yml"), "-e", json.dumps({
+                "drain_host": source, "drain_host_max_parallel_outbound": parallel,
+                "drain_host_report_file": REPORT})]
+    started = time.monotonic()
+    done = subprocess.run(argv, cwd=ROOT, env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        sys.exit("the drain playbook failed:\n" + done.stdout)
+    with open(REPORT) as handle:
+        report = json.load(handle)
+    return seconds, dict((g["guest"], g["downtime_ms"]) for g in report["guests"]), report
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--guests", type=int, default=8)
+    parser.add_argument("--disk-mib", type=int, default=64, help="data written into each guest's overlay")
+    parser.add_argument("--parallel", type=int, default=2)
+    args = parser.parse_args()
+    hosts = inventory_hosts()
+    source, dests = sorted(hosts)[0], sorted(hosts)[1:]
+    names = ["%s%d" % (PREFIX, i) for i in range(args.guests)]
+    clean(names, hosts)
+    try:
+        build(names, source, args.disk_mib)
+        loop_s, loop_downtime = virsh_loop(names, source, dests, args.parallel)
+        clean(names, hosts)
+        build(names, source, args.disk_mib)
+        ours_s, ours_downtime, report = drain_playbook(source, args.parallel)
+    finally:
+        clean(names, hosts)
+    print("drain of %d guests (128 MiB RAM, %d MiB written disk data each) off %s, %d at a time"
+          % (args.guests, args.disk_mib, source, args.parallel))
+    print("%-28s %8.1f s" % ("virsh migrate loop (xargs)", loop_s))
+    print("%-28s %8.1f s   (module alone: %.1f s)" % (
+        "drain_host.yml playbook", ours_s, report["summary"]["duration_s"]))
+    print("ratio playbook / loop        %8.2f   (target <= 1.2)" % (ours_s / loop_s))
+    print("downtime per guest, ms:")
+    print("  %-10s %8s %8s" % ("guest", "loop", "drain"))
+    for name in names:
+        print("  %-10s %8s %8s" % (name, loop_downtime.get(name), ours_downtime.get(name)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
