@@ -381,6 +381,7 @@ def write_inventory(names, virt_type):
                         "vmfleet_instances": DEMO_INSTANCES,
                         "vmfleet_resizes": DEMO_RESIZES,
                         "vmfleet_drain_hosts": DEMO_DRAIN_HOSTS,
+                        "vmfleet_drain_uncordon": True,
                         # the lab's guests have no OS to answer an ACPI shutdown: power off at once
                         "vmfleet_shutdown_timeout": 0,
                         # QEMU 7.2 under nested KVM here aborts with host-model and
