@@ -476,4 +476,3 @@ def clean_leftovers(fleet, record):
     dirs = [fleet.host(h).state_dir for h in (record["source"], dest) if h in fleet.hosts]
     migration_journal.update(dirs, record, cleaned_up=not left, leftovers=left)
     return not left
-
