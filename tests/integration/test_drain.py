@@ -83,6 +83,10 @@ def place(instances):
     assert built.returncode == 0, built.stdout
 
 
+def cordoned(host):
+    return os.path.exists(os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "cordon.json"))
+
+
 def uncordon_all():
     for host in hosts():
         path = os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "cordon.json")
@@ -133,6 +137,14 @@ def test_drain_moves_every_guest_with_valid_pinning_and_intact_disks(fleet_clean
     for name, _f, host, state in fleet:
         if state == "running":
             assert virsh(host, "start", name).returncode == 0
+    # check mode: the full plan, nothing moves, the host is not even cordoned
+    plan = drain(first, check=True)
+    assert plan.returncode == 0, plan.stdout
+    planned = report_of()
+    assert planned["result"] == "planned" and not cordoned(first)
+    assert sorted(g["guest"] for g in planned["guests"]) == ["dr-off", "dr-p1", "dr-s1", "dr-s2"]
+    assert all(g["to"] in (second, third) and g["result"] == "planned" for g in planned["guests"]), planned
+    assert sorted(guests(first)) == ["dr-off", "dr-p1", "dr-s1", "dr-s2"]
     run = drain(first)
     assert run.returncode == 0, run.stdout
     report = report_of(run.stdout)
