@@ -125,6 +125,8 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
     record = migration_journal.new_record(located.name, source.name, dest.name, "live", claim_id=claim.id,
                                           uuid=located.guest["uuid"],
                                           source_disks=[d["source_path"] for d in storage["disks"]],
+                                          disk_bytes=sum(d["allocation_bytes"] for d in storage["disks"])
+                                          if storage["mode"] == migration_storage.BLOCK else 0,
                                           storage=storage["mode"], prepared_volumes=[], progress=None)
     state_dirs = [source.state_dir, dest.state_dir]
     migration_journal.write(state_dirs, record)
@@ -332,9 +334,10 @@ def finish(fleet, record, run=None, actions=None):
     completed = _completed_stats(moved) or last or {}
     duration = round(run.elapsed, 2) if run is not None else completed.get("elapsed_s")
     data = completed.get("data_processed")
-    if record.get("storage") == migration_storage.BLOCK and not completed.get("disk_processed") and last:
-        # the destination's statistics count memory only; the disks were mirrored before, as the source saw
-        data = (data or 0) + (last.get("disk_total") or 0)
+    if record.get("storage") == migration_storage.BLOCK and not completed.get("disk_processed"):
+        # the destination's statistics count memory only; the disks were mirrored before: as the source saw it
+        # when a look caught the mirror, else what the source's overlays held (what an incremental copy sends)
+        data = (data or 0) + max((last or {}).get("disk_total") or 0, record.get("disk_bytes") or 0)
     migration_journal.update(
         [fleet.host(source_name).state_dir, fleet.host(dest_name).state_dir], record,
         status=migration_journal.COMPLETED, data_bytes=data,
