@@ -15,9 +15,8 @@ reasons, before anything moves, unless the caller allows a partial drain.
 from __future__ import annotations
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import move_destination
-from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import GUEST_STATES
+from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import state_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location import InstanceLocation
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 
@@ -49,8 +48,7 @@ def guests_on(fleet, host_name):
     domains = fleet.conn(host_name).listAllDomains(0)
     listed = []
     for domain in domains:
-        state = domain.state()[0]
-        listed.append((domain.name(), domain, GUEST_STATES[state] if 0 <= state < len(GUEST_STATES) else "nostate"))
+        listed.append((domain.name(), domain, state_name(domain)))
     return sorted(listed, key=lambda entry: entry[0])
 
 
@@ -58,8 +56,8 @@ def plan_drain(fleet, host_name, scheduler_config=None, seed=None):
     """The DrainItems of every guest on ``host_name``; planned ones carry a destination and placement,
     the others a refusal (the caller decides whether that stops the drain)."""
     items, movable = [], []
-    for name, domain, state in guests_on(fleet, host_name):
-        item = _classify(fleet, host_name, name, domain, state, scheduler_config)
+    for name, _domain, state in guests_on(fleet, host_name):
+        item = _classify(fleet, host_name, name, state, scheduler_config)
         items.append(item)
         if item.refusal is None:
             movable.append(item)
@@ -80,18 +78,18 @@ def plan_drain(fleet, host_name, scheduler_config=None, seed=None):
     return items
 
 
-def _classify(fleet, host_name, name, domain, state, scheduler_config):
+def _classify(fleet, host_name, name, state, scheduler_config):
     kind = LIVE if state in _LIVE_STATES else COLD
-    guest = parse_domain(domain.XMLDesc(0))
-    metadata = guest.get("metadata") or {}
+    location = InstanceLocation(fleet, name, fleet.reachable())
+    here = [guest for host, _domain, _xml, guest in location.copies if host == host_name]
+    metadata = (here[0].get("metadata") if here else None) or {}
     if not metadata:
         return DrainItem(name, kind, refusal="created outside the collection (no vmfleet metadata): move it by "
                                              "hand (virsh migrate) or delete it, then drain again")
-    if metadata.get("resize"):
-        return DrainItem(name, kind, refusal="a resize of %s waits for confirm or revert: confirm or revert it "
-                                             "first" % name)
-    location = InstanceLocation(fleet, name, fleet.reachable())
     if location.pending:
+        if location.host == host_name:
+            return DrainItem(name, kind, refusal="a resize of %s waits for confirm or revert: confirm or revert "
+                                                 "it first" % name)
         return DrainItem(name, kind, refusal="this is the source copy of a resize waiting on %s: confirm or "
                                              "revert it first" % location.host)
     try:

@@ -83,6 +83,12 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
     return facts
 
 
+def state_name(domain):
+    """libvirt's state of ``domain`` as a name of GUEST_STATES (``nostate`` for codes it does not know)."""
+    state = domain.state()[0]
+    return GUEST_STATES[state] if 0 <= state < len(GUEST_STATES) else "nostate"
+
+
 def with_cordon(config, record):
     """A copy of ``config`` with ``disabled_by`` / ``disabled_at``, disabled when ``record`` is a cordon."""
     config = dict(config, disabled_by=None, disabled_at=None)

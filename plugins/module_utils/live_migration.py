@@ -35,7 +35,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils import (
     claims, cpu_compatibility, libvirt_client, migration_journal, migration_policy, migration_storage,
     migration_xml, move_destination, storage_volumes)
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import GUEST_STATES
+from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import state_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.instance_lifecycle import ACTIVE, domain_xml
 
 POLL_SECONDS = 0.5
@@ -62,7 +62,7 @@ def live_migrate(fleet, located, destination=None, settings=None, scheduler_conf
     if located.pending:
         raise VmfleetError("%s has a resize waiting for confirm or revert on %s: confirm or revert it first"
                            % (located.name, located.host), instance=located.name, host=located.host)
-    state = _state(located.domain)
+    state = state_name(located.domain)
     if state not in LIVE_STATES:
         raise InvalidInput("name", located.name, "a running or paused guest", reason="%s is %s on %s: move it "
                            "with vmfleet.compute.resize (a cold migration)" % (located.name, state, located.host))
@@ -96,16 +96,14 @@ class _Refused(VmfleetError):
     """The destination cannot take the guest; nothing has moved or stayed there."""
 
 
-def _state(domain):
-    state = domain.state()[0]
-    return GUEST_STATES[state] if 0 <= state < len(GUEST_STATES) else "nostate"
-
-
 def _attempt(fleet, located, instance, dest, settings, block_migration, on_progress):
     source = fleet.host(located.host)
     src_conn, dst_conn = fleet.conn(source.name), fleet.conn(dest.name)
     libvirt = libvirt_client.libvirt
-    why = cpu_compatibility.guest_cpu_check(dst_conn, located.xml, dest.name, _source_cpu(src_conn))
+    query = cpu_compatibility.guest_cpu_query(located.xml)
+    if query.reason:  # a host-passthrough guest: compared by the source host's own CPU, read only then
+        query = cpu_compatibility.guest_cpu_query(located.xml, _source_cpu(src_conn))
+    why = cpu_compatibility.run_query(dst_conn, query, dest.name)
     if why:
         raise _Refused("the guest's CPU cannot run there: %s" % why)
     storage = migration_storage.plan(fleet, located, instance, dest, block_migration)
@@ -122,26 +120,25 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
         claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config)
     except claims.ClaimFailed as failure:
         raise _Refused(failure.message)
+    # an incremental block migration sends what the source's overlays hold
+    disk_bytes = sum(d["allocation_bytes"] for d in storage["disks"]) if storage["mode"] == migration_storage.BLOCK else 0
     record = migration_journal.new_record(located.name, source.name, dest.name, "live", claim_id=claim.id,
                                           uuid=located.guest["uuid"],
                                           source_disks=[d["source_path"] for d in storage["disks"]],
-                                          disk_bytes=sum(d["allocation_bytes"] for d in storage["disks"])
-                                          if storage["mode"] == migration_storage.BLOCK else 0,
-                                          storage=storage["mode"], prepared_volumes=[], progress=None)
-    state_dirs = [source.state_dir, dest.state_dir]
+                                          disk_bytes=disk_bytes, storage=storage["mode"], prepared_volumes=[],
+                                          progress=None)
+    state_dirs = _journal_dirs(fleet, record)
     migration_journal.write(state_dirs, record)
     actions = ["claimed on %s" % dest.name]
-    run = _Run(located.domain, located.guest["uuid"], source, dest, record, state_dirs, on_progress)
+    run = _Run(located.domain, dest.uri, record, state_dirs, on_progress)
     try:
         actions.extend(migration_storage.prepare(fleet, instance, dest, storage, record["prepared_volumes"]))
         migration_journal.write(state_dirs, record)
-        data = migration_policy.data_gb(located.guest["memory_mb"] * 1024 * 1024, sum(
-            d["allocation_bytes"] for d in storage["disks"]) if storage["mode"] == migration_storage.BLOCK else 0)
+        data = migration_policy.data_gb(located.guest["memory_mb"] * 1024 * 1024, disk_bytes)
         run.migrate(_params(claim.domain_xml, dest, settings, storage),
                     _flags(settings, storage), migration_policy.Monitor(settings, data))
     except Exception as exc:  # pylint: disable=broad-except
-        where = recover(fleet, located.name, located.guest["uuid"], source.name, dest.name, record,
-                        was_paused=_state(located.domain) == "paused" and not run.paused_by_us)
+        where = recover(fleet, record, was_paused=state_name(located.domain) == "paused" and not run.paused_by_us)
         reason = _reason(exc)
         message = "live migration of %s from %s to %s failed%s: %s. %s" % (
             located.name, source.name, dest.name, " (%s)" % run.aborted if run.aborted else "", reason, where["msg"])
@@ -197,8 +194,8 @@ def _flags(settings, storage):
 class _Run(object):
     """One migrateToURI3 call and the monitor that watches it."""
 
-    def __init__(self, domain, guest_uuid, source, dest, record, state_dirs, on_progress):
-        self.domain, self.uuid, self.source, self.dest = domain, guest_uuid, source, dest
+    def __init__(self, domain, dest_uri, record, state_dirs, on_progress):
+        self.domain, self.dest_uri = domain, dest_uri
         self.record, self.state_dirs, self.on_progress = record, state_dirs, on_progress
         self.last, self.aborted, self.paused_by_us, self.post_copy = None, None, False, False
         self.elapsed = 0.0
@@ -208,7 +205,7 @@ class _Run(object):
 
         def call():
             try:
-                self.domain.migrateToURI3(self.dest.uri, params, flags)
+                self.domain.migrateToURI3(self.dest_uri, params, flags)
             except Exception as exc:  # pylint: disable=broad-except
                 outcome["error"] = exc
 
@@ -293,6 +290,11 @@ def progress(stats, elapsed=None):
 
 # --- after --------------------------------------------------------------------------------------
 
+def _journal_dirs(fleet, record):
+    """The state folders of the record's source and destination (those of the given hosts)."""
+    return [fleet.host(h).state_dir for h in (record["source"], record["destination"]) if h in fleet.hosts]
+
+
 def _lookup(conn, guest_uuid):
     libvirt = libvirt_client.libvirt
     try:
@@ -314,7 +316,7 @@ def finish(fleet, record, run=None, actions=None):
     if moved is None or not moved.isActive():
         raise VmfleetError("libvirt reported the migration of %s done, but it does not run on %s" % (
             name, dest_name), instance=name, host=dest_name)
-    if run is not None and run.paused_by_us and _state(moved) == "paused":
+    if run is not None and run.paused_by_us and state_name(moved) == "paused":
         moved.resume()  # paused to force completion; it ran before
         actions.append("resumed on %s (paused to complete)" % dest_name)
     stale = _lookup(src_conn, record["uuid"])
@@ -339,16 +341,14 @@ def finish(fleet, record, run=None, actions=None):
         # when a look caught the mirror, else what the source's overlays held (what an incremental copy sends)
         data = (data or 0) + max((last or {}).get("disk_total") or 0, record.get("disk_bytes") or 0)
     migration_journal.update(
-        [fleet.host(source_name).state_dir, fleet.host(dest_name).state_dir], record,
-        status=migration_journal.COMPLETED, data_bytes=data,
+        _journal_dirs(fleet, record), record, status=migration_journal.COMPLETED, data_bytes=data,
         downtime_ms=completed.get("downtime_ms"), duration_s=duration, progress=None, leftovers=left)
     actions.append("running on %s" % dest_name)
     return {"changed": True, "host": dest_name, "source": source_name, "destination": dest_name,
             "migration": record, "actions": actions, "duration_s": duration,
             "downtime_ms": record["downtime_ms"], "data_bytes": record["data_bytes"],
             "storage": record.get("storage"), "post_copy": bool(run and run.post_copy),
-            "forced": bool(run and (run.paused_by_us or run.post_copy)), "domain_xml": moved.XMLDesc(0),
-            "leftovers": left}
+            "forced": bool(run and (run.paused_by_us or run.post_copy)), "leftovers": left}
 
 
 def settle(fleet, record, wait_timeout=600):
@@ -379,10 +379,9 @@ def settle(fleet, record, wait_timeout=600):
     if _lookup(source, record["uuid"]) is None and moved is not None and moved.isActive():
         finish(fleet, record)
         return "%s: the interrupted migration to %s had completed; recorded" % (record["guest"], record["destination"])
-    where = recover(fleet, record["guest"], record["uuid"], record["source"], record["destination"], record)
+    where = recover(fleet, record)
     message = "interrupted (the run that started it ended without recording the outcome). %s" % where["msg"]
-    migration_journal.update([fleet.host(record["source"]).state_dir, fleet.host(record["destination"]).state_dir],
-                             record, status=migration_journal.ERROR, error=message,
+    migration_journal.update(_journal_dirs(fleet, record), record, status=migration_journal.ERROR, error=message,
                              cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
     return "%s: %s" % (record["guest"], message)
 
@@ -399,14 +398,17 @@ def _completed_stats(domain):
     return progress(stats)
 
 
-def recover(fleet, name, guest_uuid, source_name, dest_name, record, was_paused=False):
-    """After a failed migration: the guest must run on its source and nothing stay on the destination.
+def recover(fleet, record, was_paused=False):
+    """After a failed migration (``record``: its journal record): the guest must run on its source and
+    nothing stay on the destination.
 
     Returns ``{host, running, leftovers, msg}``. The destination copy is only
     removed while the source still holds the guest (a post-copy migration
     that failed after the switch has the only running copy there).
     """
     libvirt = libvirt_client.libvirt
+    name, guest_uuid = record["guest"], record["uuid"]
+    source_name, dest_name = record["source"], record["destination"]
     dest = fleet.host(dest_name)
     leftovers = []
     unreachable = None
@@ -443,7 +445,7 @@ def recover(fleet, name, guest_uuid, source_name, dest_name, record, was_paused=
             claims.drop(dest.as_claim_target(), record["claim_id"])
         except VmfleetError as exc:
             leftovers.append(exc.message)
-    state = _state(source_domain)
+    state = state_name(source_domain)
     running = True
     try:
         if state == "paused" and not was_paused:
@@ -453,7 +455,7 @@ def recover(fleet, name, guest_uuid, source_name, dest_name, record, was_paused=
     except libvirt.libvirtError as exc:
         running = False
         leftovers.append("%s could not be resumed on %s: %s" % (name, source_name, storage_volumes.message(exc)))
-    state = _state(source_domain)
+    state = state_name(source_domain)
     return {"host": source_name, "running": running and state in LIVE_STATES, "leftovers": leftovers,
             "msg": "%s is %s on its source %s%s" % (
                 name, state, source_name, "; left behind: " + "; ".join(leftovers) if leftovers else
@@ -476,6 +478,5 @@ def clean_leftovers(fleet, record):
         return False
     if record.get("claim_id"):
         claims.drop(fleet.host(dest).as_claim_target(), record["claim_id"])
-    dirs = [fleet.host(h).state_dir for h in (record["source"], dest) if h in fleet.hosts]
-    migration_journal.update(dirs, record, cleaned_up=not left, leftovers=left)
+    migration_journal.update(_journal_dirs(fleet, record), record, cleaned_up=not left, leftovers=left)
     return not left

@@ -196,13 +196,10 @@ def run(params, check_mode):
     whole_number("max_attempts", params["max_attempts"], 1)
     settings = migration_policy.from_params(params)
     with Fleet(params["hosts"]) as fleet:
-        if params["destination"]:
-            fleet.host(params["destination"], "destination")
         location = InstanceLocation(fleet, params["name"])
         result = live_migration.live_migrate(
             fleet, location, params["destination"], settings, params["scheduler_config"], params["max_attempts"],
             _BLOCK[params["block_migration"]], params["seed"], check_mode=check_mode)
-    result.pop("domain_xml", None)
     return result
 
 

@@ -97,7 +97,7 @@ def uncordon_all():
 REPORT = "/tmp/vmfleet-drain-test-report.json"
 
 
-def report_of(_output=None):
+def report_of():
     with open(REPORT) as handle:
         return json.load(handle)
 
@@ -147,7 +147,7 @@ def test_drain_moves_every_guest_with_valid_pinning_and_intact_disks(fleet_clean
     assert sorted(guests(first)) == ["dr-off", "dr-p1", "dr-s1", "dr-s2"]
     run = drain(first)
     assert run.returncode == 0, run.stdout
-    report = report_of(run.stdout)
+    report = report_of()
     assert report["result"] == "drained"
     assert report["summary"]["migrated"] == 4 and report["summary"]["cold"] == 1, report["summary"]
     assert guests(first) == []
@@ -169,7 +169,7 @@ def test_drain_moves_every_guest_with_valid_pinning_and_intact_disks(fleet_clean
     assert sorted(moved) == sorted(n for n, _f, h, _s in fleet if h == first)
     # again: the host is empty, nothing moves
     again = drain(first)
-    assert again.returncode == 0 and report_of(again.stdout)["summary"]["guests"] == 0
+    assert again.returncode == 0 and report_of()["summary"]["guests"] == 0
 
 
 def test_a_drain_that_cannot_fit_fails_and_moves_nothing(fleet_cleanup):
@@ -289,7 +289,7 @@ def test_a_killed_drain_completes_when_run_again(fleet_cleanup):
     assert left, "the drain finished before it was killed: make the guests bigger"
     again = drain(first)
     assert again.returncode == 0, again.stdout
-    report = report_of(again.stdout)
+    report = report_of()
     assert report["result"] == "drained"
     assert guests(first) == []
     for name in fleet:
