@@ -38,7 +38,7 @@ class DrainItem(object):
         return dict({
             "guest": self.name, "from": source, "to": self.destination, "kind": self.kind,
             "result": self.result or ("not moved" if self.refusal else "planned"),
-            "attempts": list(self.attempts), "reason": self.refusal,
+            "attempts": list(self.attempts), "reason": self.refusal, "placement": self.placement,
             "duration_s": None, "downtime_ms": None, "data_bytes": None,
         }, **self.outcome)
 

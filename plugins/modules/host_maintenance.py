@@ -199,7 +199,8 @@ report:
       description:
         - Per guest; C(guest), C(from), C(to), C(kind) (live or cold), C(result) (migrated, failed, not moved,
           planned), C(attempts) (list of C(host) and C(result)), C(duration_s), C(downtime_ms), C(data_bytes),
-          C(reason) (why it was not moved), C(error), C(running_on).
+          C(reason) (why it was not moved), C(error), C(running_on), C(placement) (pinned CPUs and NUMA cells on
+          the destination, as planned).
       type: list
       elements: dict
     summary:
