@@ -41,6 +41,8 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location 
 
 DRAIN_LOCK = "drain.lock"
 REPORT_FILE = "drain-report.json"
+# facts the fleet itself read this recently are planned with as they are (no second read of every host)
+FRESH_SECONDS = 5
 # KubeVirt: parallelOutboundMigrationsPerNode 2, parallelMigrationsPerCluster 5
 DEFAULT_LIMITS = {"max_parallel_outbound": 2, "max_parallel_inbound": 2, "max_parallel": 5}
 
@@ -71,7 +73,9 @@ def drain(fleet, host_name, settings=None, scheduler_config=None, limits=None, m
             cordoned = host_cordon.set_state(state_dir, host_cordon.CORDONED, host_name,
                                              reason or "draining for maintenance", by)[0]
             settled = _settle_interrupted(fleet, host_name, settings)
-        fleet.refresh()
+        # plan from what is there now: the facts given may be from the start of the play (a fleet built from
+        # the hosts' entries has just read them, and reads them again only when settling changed something)
+        fleet.refresh(None if settled else fleet.stale(FRESH_SECONDS))
         items = plan_drain(fleet, host_name, scheduler_config, seed)
         report = DrainReport(host_name, items, settled, cordoned)
         refused = [item for item in items if item.refusal]

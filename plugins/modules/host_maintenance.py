@@ -61,6 +61,10 @@ options:
     description:
       - Host facts as M(vmfleet.compute.hypervisor_info) returns them, with their state folders; the host O(name)
         and every possible destination. Required with O(state=drained).
+      - Or each host's entry, its connection and settings as M(vmfleet.compute.hypervisor_info) takes them
+        (C(name), C(uri), C(state_dir), C(reserved_host_memory_mb), ...; the filter C(vmfleet.compute.inventory_host)
+        builds it from the inventory). The module then reads the host's facts itself, so no facts play is needed
+        before a drain; a host it cannot reach is left out of the plan.
     type: list
     elements: dict
   allow_partial:
@@ -149,6 +153,13 @@ EXAMPLES = r"""
 - name: Show the drain report
   ansible.builtin.debug:
     var: drained.report.summary
+
+- name: Drain hv1 with no facts play before (each host read from its inventory variables)
+  vmfleet.compute.host_maintenance:
+    state: drained
+    name: hv1
+    hosts: "{{ groups['hypervisors'] | map('vmfleet.compute.inventory_host', hostvars) | list }}"
+  delegate_to: localhost
 
 - name: Uncordon it afterwards
   vmfleet.compute.host_maintenance:

@@ -43,6 +43,8 @@ options:
     description:
       - Host facts as M(vmfleet.compute.hypervisor_info) returns them, with their state folders; the source and every
         possible destination.
+      - Or each host's entry (C(name), C(uri), C(state_dir) and host settings, as the filter
+        C(vmfleet.compute.inventory_host) builds it); the module then reads the host's facts itself.
     type: list
     elements: dict
     required: true

@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: inventory_host
+short_description: A hypervisor's connection and settings, read from its inventory variables
+version_added: 0.1.0
+description:
+  - Takes an inventory host name and C(hostvars) and returns the host's entry that the O(vmfleet.compute.host_maintenance#module:hosts)
+    option (and the other modules' C(hosts)) accepts in place of its facts. The module then reads the facts
+    itself, so a play that only drains a host does not first read every host with M(vmfleet.compute.hypervisor_info).
+  - The variables are those the role C(vmfleet.compute.hypervisor_facts) passes to M(vmfleet.compute.hypervisor_info)
+    C(vmfleet_libvirt_uri) (default C(qemu:///system)), C(vmfleet_state_dir), C(vmfleet_migration_address)
+    (as C(live_migration_inbound_addr)) and C(vmfleet_<setting>) for each host setting
+    (C(vmfleet_reserved_host_memory_mb), C(vmfleet_cpu_allocation_ratio), C(vmfleet_instance_pools), ...).
+    Unset variables are left out, so Nova's defaults apply.
+options:
+  _input:
+    description: The host's inventory name.
+    type: str
+    required: true
+  hostvars:
+    description: The play's C(hostvars).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Drain hv1 onto the other hypervisors, with no facts play before
+  vmfleet.compute.host_maintenance:
+    state: drained
+    name: hv1
+    hosts: "{{ groups['hypervisors'] | map('vmfleet.compute.inventory_host', hostvars) | list }}"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+_value:
+  description: The host's entry, C(name), C(uri) and the settings its inventory sets.
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+# host setting (hypervisor_info option) -> inventory variable; the role hypervisor_facts passes the same
+SETTING_VARIABLES = {
+    "state_dir": "vmfleet_state_dir",
+    "reserved_host_memory_mb": "vmfleet_reserved_host_memory_mb",
+    "reserved_host_disk_mb": "vmfleet_reserved_host_disk_mb",
+    "reserved_host_cpus": "vmfleet_reserved_host_cpus",
+    "cpu_allocation_ratio": "vmfleet_cpu_allocation_ratio",
+    "ram_allocation_ratio": "vmfleet_ram_allocation_ratio",
+    "disk_allocation_ratio": "vmfleet_disk_allocation_ratio",
+    "cpu_dedicated_set": "vmfleet_cpu_dedicated_set",
+    "cpu_shared_set": "vmfleet_cpu_shared_set",
+    "availability_zone": "vmfleet_availability_zone",
+    "aggregates": "vmfleet_aggregates",
+    "instance_pools": "vmfleet_instance_pools",
+    "disk_tiers": "vmfleet_disk_tiers",
+    "cpu_mode": "vmfleet_cpu_mode",
+    "cpu_models": "vmfleet_cpu_models",
+    "live_migration_inbound_addr": "vmfleet_migration_address",
+}
+
+
+def inventory_host(name, hostvars):
+    try:
+        variables = hostvars[name]
+    except (KeyError, TypeError):
+        raise AnsibleFilterError("inventory_host: %r is not a host of the inventory" % (name,))
+    entry = {"name": name, "uri": variables.get("vmfleet_libvirt_uri") or "qemu:///system"}
+    for setting, variable in SETTING_VARIABLES.items():
+        value = variables.get(variable)
+        if value is not None:
+            entry[setting] = value
+    return entry
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"inventory_host": inventory_host}
