@@ -183,6 +183,7 @@ def _storage_pools(conn):
             described = parse_pool(pool.XMLDesc(0))
             _state, capacity, allocation, available = pool.info()
             active = bool(pool.isActive())
+            volumes = sorted(pool.listVolumes()) if active else []
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL:
                 continue  # undefined while listed
@@ -195,6 +196,8 @@ def _storage_pools(conn):
             "capacity_bytes": capacity,
             "allocation_bytes": allocation,
             "available_bytes": available,
+            # names only: whether a base image is cached here (a drain onto the host copies the missing ones)
+            "volumes": volumes,
         })
     return sorted(pools, key=lambda p: p["name"])
 
@@ -277,6 +280,11 @@ def _fill_disk(domain, disk, volumes, pool_of_dir):
                 disk["capacity_bytes"], disk["allocation_bytes"] = volume["capacity"], volume["allocation"]
     if disk["backing_chain"] is None:
         disk["backing_chain"] = volumes.backing_chain(path) if path else []
+    # the bottom of the chain: what a block migration needs cached on the destination first
+    base = disk["backing_chain"][-1] if disk["backing_chain"] else None
+    base_volume = volumes.by_path(base) if base else None
+    disk["base_image"] = {"name": os.path.basename(base), "path": base,
+                          "allocation_bytes": base_volume["allocation"] if base_volume else None} if base else None
 
 
 class _VolumeCache(object):

@@ -322,6 +322,10 @@ hypervisor:
         available_bytes:
           description: Available bytes.
           type: int
+        volumes:
+          description: Names of the pool's volumes (which base images are cached here); empty for an inactive pool.
+          type: list
+          elements: str
     guests:
       description: Guests defined on the host, running or not, sorted by name.
       type: list
@@ -487,6 +491,12 @@ hypervisor:
                   volume XML; empty when there is none or libvirt cannot tell.
               type: list
               elements: str
+            base_image:
+              description:
+                - The bottom of the backing chain (the base image a block migration needs cached on the destination
+                  first), with C(name), C(path) and C(allocation_bytes) (null when libvirt cannot tell); null when
+                  the disk has no backing file.
+              type: dict
         host_devices:
           description: Devices passed through from the host (they block live migration).
           type: list

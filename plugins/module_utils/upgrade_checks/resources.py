@@ -11,30 +11,58 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.com
 _LOCAL_TYPES = ("file", "block", "volume")
 
 
-def local_disk_bytes(host):
-    """Bytes the host's guests hold in its instance pools (allocation: what a block migration copies)."""
+def _local_disks(host):
+    """The disks of the host's guests that live in its instance pools (what a block migration copies)."""
     pools = set((host.get("config") or {}).get("instance_pools") or ("default",))
-    total = 0
     for guest in guests(host):
         for disk in guest.get("disks") or ():
             if disk.get("device") not in ("disk", "lun") or disk.get("type") not in _LOCAL_TYPES:
                 continue
             if disk.get("pool") is None or disk.get("pool") in pools:
-                total += disk.get("allocation_bytes") or 0
-    return total
+                yield disk
+
+
+def local_disk_bytes(host):
+    """Bytes the host's guests hold in its instance pools (allocation: what a block migration copies)."""
+    return sum(disk.get("allocation_bytes") or 0 for disk in _local_disks(host))
+
+
+def cached_images(host):
+    """Names of the volumes in the host's instance pools (a base image there is not copied again)."""
+    pools = set((host.get("config") or {}).get("instance_pools") or ("default",))
+    return set(name for pool in host.get("storage_pools") or () if pool["name"] in pools
+               for name in pool.get("volumes") or ())
+
+
+def base_images_to_copy(source, destination):
+    """``{name: bytes}`` of the base images under the source's guests that the destination lacks: a drain
+    of the source onto it copies each of them there once, before the overlays move."""
+    cached = cached_images(destination)
+    missing = {}
+    for disk in _local_disks(source):
+        base = disk.get("base_image") or {}
+        if base.get("name") and base["name"] not in cached:
+            missing[base["name"]] = base.get("allocation_bytes") or 0
+    return missing
+
+
+def drain_need(source, destination):
+    """Bytes a drain of ``source`` onto ``destination`` writes there: the overlays (allocated bytes) and the
+    base images it lacks; and those images' names."""
+    bases = base_images_to_copy(source, destination)
+    return local_disk_bytes(source) + sum(bases.values()), sorted(bases)
 
 
 def check_storage(hosts, options):
-    """Each instance pool must hold a whole drain of the biggest other host (its guests' allocated
-    bytes), keeping ``storage_min_free_gb`` free (Failure); below ``storage_warn_free_percent`` of
-    the pool free afterwards: Warning."""
+    """Each instance pool must hold a whole drain of the most demanding other host (its guests' allocated
+    bytes and the base images the pool lacks), keeping ``storage_min_free_gb`` free (Failure); below
+    ``storage_warn_free_percent`` of the pool free afterwards: Warning."""
     min_free = options["storage_min_free_gb"] * GIB
     warn_percent = options["storage_warn_free_percent"]
 
     def per_host(host):
-        others = [h for h in hosts if h["name"] != host["name"]]
-        biggest = max(others, key=local_disk_bytes) if others else None
-        need = local_disk_bytes(biggest) if biggest else 0
+        others = [(drain_need(h, host), h["name"]) for h in hosts if h["name"] != host["name"]]
+        (need, bases), biggest = max(others, key=lambda o: o[0][0]) if others else ((0, []), None)
         pools = dict((p["name"], p) for p in host.get("storage_pools") or ())
         failures, warnings, fine = [], [], []
         for name in (host.get("config") or {}).get("instance_pools") or ("default",):
@@ -48,8 +76,9 @@ def check_storage(hosts, options):
             available = pool.get("available_bytes") or 0
             capacity = pool.get("capacity_bytes") or 0
             after = available - need
-            what = "pool %s: %s free of %s, a drain of %s onto it needs %s" % (
-                name, gib(available), gib(capacity), biggest["name"] if biggest else "another host", gib(need))
+            what = "pool %s: %s free of %s, a drain of %s onto it needs %s%s" % (
+                name, gib(available), gib(capacity), biggest or "another host", gib(need),
+                " (with base images to copy: %s)" % ", ".join(bases) if bases else "")
             if after < min_free:
                 failures.append("%s and must leave %s free (storage_min_free_gb): free space in the pool "
                                 "(old images, unused volumes) or grow it" % (what, gib(min_free)))

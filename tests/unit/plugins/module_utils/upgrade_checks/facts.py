@@ -10,15 +10,16 @@ from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.schedul
 GIB = 1024 ** 3
 
 
-def pool(name="default", capacity_gb=500, available_gb=400, active=True):
+def pool(name="default", capacity_gb=500, available_gb=400, active=True, volumes=()):
     return {"name": name, "type": "dir", "active": active, "path": "/var/lib/libvirt/images",
             "capacity_bytes": capacity_gb * GIB, "allocation_bytes": (capacity_gb - available_gb) * GIB,
-            "available_bytes": available_gb * GIB}
+            "available_bytes": available_gb * GIB, "volumes": list(volumes)}
 
 
 def guest(name, vcpus=2, memory_mb=2048, disk_gb=10, state="running", managed=True, cpu_policy="shared",
           vcpupin=(), numa_cells=(), page_size_kb=None, metadata=None, machine_type="pc-q35-7.2",
-          allocated_gb=1.0):
+          allocated_gb=1.0, base=None):
+    """``base``: ``(image name, GiB)`` of the base image under the root disk (its backing file), or None."""
     if managed and metadata is None:
         metadata = {"flavor": {"name": "f", "vcpus": vcpus, "memory_mb": memory_mb, "root_gb": disk_gb}}
     return {
@@ -29,7 +30,9 @@ def guest(name, vcpus=2, memory_mb=2048, disk_gb=10, state="running", managed=Tr
         "disks": [{"target": "vda", "device": "disk", "bus": "virtio", "type": "file", "format": "qcow2",
                    "source": "/var/lib/libvirt/images/%s.qcow2" % name, "pool": "default",
                    "capacity_bytes": disk_gb * GIB, "allocation_bytes": int(allocated_gb * GIB),
-                   "backing_chain": []}],
+                   "backing_chain": ["/var/lib/libvirt/images/%s" % base[0]] if base else [],
+                   "base_image": {"name": base[0], "path": "/var/lib/libvirt/images/%s" % base[0],
+                                  "allocation_bytes": int(base[1] * GIB)} if base else None}],
         "host_devices": [], "machine_type": machine_type, "managed": managed,
         "metadata": metadata if managed else None,
         "usage": {"vcpus": vcpus, "memory_mb": memory_mb, "disk_gb": disk_gb},
