@@ -16,9 +16,11 @@ description:
   - "Checks: C(versions) (libvirt and QEMU against O(target_libvirt_version) / O(target_qemu_version)),
     C(version_skew) (different versions across the fleet), C(cpu_compatibility) (live migration between the
     hosts' CPUs, compared by libvirt, see O(libvirt_compare)), C(n_plus_one) (every guest of each host re-placed
-    on the other hosts by the collection's scheduler: pinning, NUMA, hugepages, server groups), C(guest_states)
+    on the other hosts by the collection's scheduler: pinning, NUMA, hugepages, server groups; guests the drain
+    cannot move, with host devices or a resize awaiting confirmation, fail it), C(guest_states)
     (paused, crashed, suspended, resized awaiting confirmation), C(migrations) (libvirt jobs, tasks, the
-    migration journal), C(cordoned), C(storage) (instance pools against a drain of the biggest other host),
+    migration journal), C(cordoned), C(storage) (instance pools against a drain of the most demanding other host, with the
+    base images it would copy),
     C(hugepages) (reserved but unused, or exhausted), C(settings) (RAM overcommit with pinned guests, no
     reserved host memory, high CPU ratios), C(unmanaged_guests) (guests without the collection's metadata),
     C(machine_types) (against O(target_machine_types) or the other hosts)."
@@ -65,8 +67,9 @@ options:
     default: false
   storage_min_free_gb:
     description:
-      - C(storage) fails when an instance pool, after taking a drain of the biggest other host (the allocated
-        bytes of its guests' disks), would have less than this free.
+      - C(storage) fails when an instance pool, after taking a drain of the most demanding other host (the
+        allocated bytes of its guests' disks, and the base images under them that the pool does not hold yet),
+        would have less than this free.
     type: float
     default: 1.0
   storage_warn_free_percent:

@@ -90,3 +90,18 @@ def gib(value_bytes):
 
 def guests(host):
     return host.get("guests") or []
+
+
+# metadata ``state``: Nova's vm_state / task names for a resize awaiting confirmation
+_RESIZED = ("resized", "resize_confirm", "verify_resize")
+
+
+def state_metadata(guest):
+    """The ``state`` part of the guest's vmfleet metadata (vm_state, task), or {}."""
+    value = (guest.get("metadata") or {}).get("state")
+    return value if isinstance(value, dict) else {}
+
+
+def awaiting_resize_confirm(guest):
+    meta = state_metadata(guest)
+    return str(meta.get("vm_state") or "").lower() in _RESIZED or str(meta.get("task") or "").lower() in _RESIZED

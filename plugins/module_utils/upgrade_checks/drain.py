@@ -9,6 +9,14 @@ CPU pinning, guest NUMA cells, hugepages; its server group and availability
 zone from the metadata's request hints) and the whole batch is placed at once
 on the other hosts, pinned and large guests first, exactly as a drain plans
 it. Hosts that are disabled (cordoned) take nothing (ComputeFilter).
+
+What a drain refuses to move counts too, as the drain plan refuses it: a
+guest with host devices cannot be moved at all (no destination can be checked
+to offer the same devices), so its host cannot be drained (Failure), and it is
+not placed as if it could go anywhere without them; a resize waiting for
+confirm or revert blocks the drain until it is settled (Failure); a guest
+created outside the collection is placed from its XML but must be moved by
+hand (Warning).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from __future__ import annotations
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
-    FAILURE, SUCCESS, WARNING, guests, host_rows)
+    FAILURE, SUCCESS, WARNING, awaiting_resize_confirm, guests, host_rows, names)
 
 # Migrations of a drain run a few at a time (concurrency limits), so the
 # batch is not refused by IoOpsFilter's count of builds in flight.
@@ -92,6 +100,17 @@ def _order(request):
     return (0 if pinned else 1, -request["flavor"]["memory_mb"], -request["flavor"]["vcpus"], request["name"])
 
 
+def _unmovable(guest):
+    """Why a drain would refuse to move the guest at all, or None."""
+    devices = guest.get("host_devices") or []
+    if devices:
+        return "%s has host devices (%s): the drain cannot move it anywhere; detach them first" % (
+            guest["name"], ", ".join(d.get("address") or d.get("type") or "?" for d in devices))
+    if awaiting_resize_confirm(guest):
+        return "%s has a resize awaiting confirmation: confirm or revert it first" % guest["name"]
+    return None
+
+
 def check_n_plus_one(hosts, options):
     def per_host(host):
         own = guests(host)
@@ -100,16 +119,26 @@ def check_n_plus_one(hosts, options):
         others = [h for h in hosts if h["name"] != host["name"]]
         if not others:
             return FAILURE, "%d guests and no other host to drain them to: add a host before the upgrade" % len(own)
-        requests = sorted((guest_request(g) for g in own), key=_order)
+        blocked = [why for why in (_unmovable(g) for g in own) if why]
+        movable = [g for g in own if not _unmovable(g)]
+        requests = sorted((guest_request(g) for g in movable), key=_order)
         try:
-            placed = place_on_other_hosts(others, requests, options.get("scheduler_config"))
+            placed = place_on_other_hosts(others, requests, options.get("scheduler_config")) if requests else []
         except InvalidInput as exc:
             return WARNING, "could not check: a guest's flavor is not a valid request (%s); fix its metadata" % exc.message
         failed = [(name, error) for name, where, error in placed if where is None]
-        if failed:
-            return FAILURE, "%s cannot be drained: %d of %d guests fit nowhere else: %s. Free capacity on the other " \
-                "hosts (or uncordon one), add a host, or shut down / move these guests first" % (
-                    host["name"], len(failed), len(own), " | ".join(error for _name, error in failed))
+        if failed or blocked:
+            parts = list(blocked)
+            if failed:
+                parts.append("%d of %d guests fit nowhere else: %s. Free capacity on the other hosts (or uncordon "
+                             "one), add a host, or shut down / move these guests first" % (
+                                 len(failed), len(own), " | ".join(error for _name, error in failed)))
+            return FAILURE, "%s cannot be drained: %s" % (host["name"], "; ".join(parts))
         plan = ", ".join("%s->%s" % (name, where) for name, where, _error in placed)
+        by_hand = [g["name"] for g in movable if not g.get("managed")]
+        if by_hand:
+            return WARNING, ("all %d guests fit on the other hosts (%s), but the drain does not move guests created "
+                             "outside the collection: move %s by hand (virsh migrate) or adopt them"
+                             % (len(own), plan, names(by_hand)))
         return SUCCESS, "all %d guests fit on the other hosts: %s" % (len(own), plan)
     return host_rows("n_plus_one", hosts, per_host)

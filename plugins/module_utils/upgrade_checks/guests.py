@@ -9,20 +9,13 @@ from __future__ import annotations
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.host_cordon import ACTIVE_STATUSES, FINISHED_STATUSES
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
-    FAILURE, SUCCESS, WARNING, guests, host_rows, names)
+    FAILURE, SUCCESS, WARNING, awaiting_resize_confirm, guests, host_rows, names, state_metadata)
 
 _BLOCKING = {
     "paused": "resume it (virsh resume) or shut it down",
     "crashed": "destroy and start it again, or undefine it",
     "pmsuspended": "wake it up (virsh dompmwakeup) or shut it down",
 }
-# metadata ``state``: Nova's vm_state / task names for a resize awaiting confirmation
-_RESIZED = ("resized", "resize_confirm", "verify_resize")
-
-
-def _state_meta(guest):
-    value = (guest.get("metadata") or {}).get("state")
-    return value if isinstance(value, dict) else {}
 
 
 def check_guest_states(hosts, options):
@@ -30,8 +23,7 @@ def check_guest_states(hosts, options):
         blocking = []
         for guest in guests(host):
             state = guest.get("state")
-            meta = _state_meta(guest)
-            if str(meta.get("vm_state") or "").lower() in _RESIZED or str(meta.get("task") or "").lower() in _RESIZED:
+            if awaiting_resize_confirm(guest):
                 blocking.append("%s is resized and awaiting confirmation: confirm or revert the resize" % guest["name"])
             elif state in _BLOCKING:
                 blocking.append("%s is %s: %s" % (guest["name"], state, _BLOCKING[state]))
@@ -45,7 +37,7 @@ def check_migrations(hosts, options):
     """Migrations in flight (libvirt jobs, guests with a task) and failed ones left in the journal."""
     def per_host(host):
         io_ops = int((host.get("resources") or {}).get("io_ops") or 0)
-        tasks = ["%s (%s)" % (g["name"], _state_meta(g)["task"]) for g in guests(host) if _state_meta(g).get("task")]
+        tasks = ["%s (%s)" % (g["name"], state_metadata(g)["task"]) for g in guests(host) if state_metadata(g).get("task")]
         maintenance = host.get("maintenance") or {}
         journal = maintenance.get("journal")
         in_flight, leftovers = [], []

@@ -145,6 +145,38 @@ def test_n_plus_one_cordoned_hosts_take_nothing_and_a_lone_host_fails():
     assert "no other host" in rows[0]["details"]
 
 
+def test_n_plus_one_fails_for_a_guest_with_host_devices_even_when_hosts_have_the_device():
+    nic = {"address": "0000:3b:00.0", "vendor_id": "0x8086", "product_id": "0x1572", "numa_node": 0,
+           "capability": "pci"}
+    hosts = fleet(pci_devices=[nic])
+    passthrough = guest("nfv1")
+    passthrough["host_devices"] = [{"type": "pci", "address": "0000:3b:00.0"}]
+    hosts[0]["guests"] = [passthrough, guest("vm1")]
+    rows, rc = run(hosts, "n_plus_one")
+    assert rc == 2 and rows[0]["result"] == "Failure"
+    assert rows[0]["details"] == ("hv1 cannot be drained: nfv1 has host devices (0000:3b:00.0): the drain cannot "
+                                  "move it anywhere; detach them first")
+
+
+def test_n_plus_one_fails_while_a_resize_awaits_confirmation():
+    hosts = fleet()
+    resized = guest("vm1", metadata={"flavor": {"vcpus": 1, "memory_mb": 512}, "state": {"vm_state": "resized"}})
+    hosts[0]["guests"] = [resized, guest("vm2")]
+    rows, rc = run(hosts, "n_plus_one")
+    assert rows[0]["result"] == "Failure"
+    assert "vm1 has a resize awaiting confirmation: confirm or revert it first" in rows[0]["details"]
+    assert "fit nowhere" not in rows[0]["details"]  # vm2 fits
+
+
+def test_n_plus_one_warns_that_unmanaged_guests_are_moved_by_hand():
+    hosts = fleet()
+    hosts[0]["guests"] = [guest("legacy", managed=False), guest("vm1")]
+    rows, rc = run(hosts, "n_plus_one")
+    assert rc == 1 and rows[0]["result"] == "Warning"
+    assert "all 2 guests fit on the other hosts" in rows[0]["details"]
+    assert "move legacy by hand (virsh migrate) or adopt them" in rows[0]["details"]
+
+
 def test_guest_request_from_xml_keeps_numa_and_hugepages():
     vm = guest("vm", vcpus=4, memory_mb=4096, managed=False, page_size_kb=2048,
                numa_cells=[{"id": 0, "cpus": [0, 1], "memory_mb": 2048, "host_cell": 0},
@@ -201,6 +233,20 @@ def test_storage_fails_when_a_drain_does_not_fit_and_warns_when_tight():
     assert results(rows) == {"hv1": "Failure", "hv2": "Success", "hv3": "Warning"}
     assert "a drain of hv2 onto it needs 100.0 GiB" in rows[0]["details"]
     assert "below storage_warn_free_percent" in rows[2]["details"]
+
+
+def test_storage_counts_the_base_images_a_drain_would_copy_once_each():
+    hosts = fleet()
+    # hv2: two guests over the same 8 GiB image and one over a 4 GiB one, 1 GiB of overlay each
+    hosts[1]["guests"] = [guest("vm1", base=("ubuntu.qcow2", 8)), guest("vm2", base=("ubuntu.qcow2", 8)),
+                          guest("vm3", base=("centos.qcow2", 4))]
+    hosts[0]["storage_pools"] = [pool(capacity_gb=20, available_gb=14)]                          # copies both
+    hosts[2]["storage_pools"] = [pool(capacity_gb=20, available_gb=14, volumes=["ubuntu.qcow2"])]  # copies centos
+    rows, rc = run(hosts, "storage", storage_min_free_gb=1)
+    assert results(rows) == {"hv1": "Failure", "hv2": "Success", "hv3": "Success"} and rc == 2
+    assert ("a drain of hv2 onto it needs 15.0 GiB (with base images to copy: centos.qcow2, ubuntu.qcow2)"
+            in rows[0]["details"])
+    assert "a drain of hv2 onto it needs 7.0 GiB (with base images to copy: centos.qcow2)" in rows[2]["details"]
 
 
 def test_storage_missing_or_inactive_pool_fails():
