@@ -187,6 +187,28 @@ def test_a_drain_that_cannot_fit_fails_and_moves_nothing(fleet_cleanup):
         assert where(name) == {host: "running"}, (name, where(name))
 
 
+def test_allow_partial_moves_what_fits_and_reports_the_rest(fleet_cleanup):
+    first, second, third = hosts()[:3]
+    # one member of an anti-affinity group on each host: the drained host's member has nowhere to go,
+    # the shared guest beside it has
+    members = ["pp-a", "pp-b", "pp-c"]
+    group = {"group": {"name": "pp-anti", "policy": "anti-affinity", "members": members}}
+    fleet = [("pp-a", first), ("pp-b", second), ("pp-c", third)]
+    fleet_cleanup.extend(members + ["pp-s"])
+    place([{"name": n, "flavor": SHARED, "host": h, "hints": group} for n, h in fleet]
+          + [{"name": "pp-s", "flavor": SHARED, "host": first}])
+    run = drain(first, allow_partial=True)
+    assert run.returncode == 0, run.stdout
+    report = report_of()
+    assert report["result"] == "partial" and report["remaining"] == ["pp-a"], report
+    by_guest = dict((g["guest"], g) for g in report["guests"])
+    assert by_guest["pp-a"]["result"] == "not moved" and "ServerGroupAntiAffinityFilter" in by_guest["pp-a"]["reason"]
+    assert by_guest["pp-s"]["result"] == "migrated" and by_guest["pp-s"]["kind"] == "live"
+    assert where("pp-a") == {first: "running"}
+    assert list(where("pp-s").values()) == ["running"] and first not in where("pp-s")
+    assert cordoned(first)  # still cordoned: the host is not empty, nothing may be placed back onto it
+
+
 def migrating_to(host, name):
     """The destination of the guest's live migration the host's journal shows running, or None."""
     journal = os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "journal")
