@@ -40,7 +40,9 @@ options:
       - What happens at the completion timeout (Nova's C(live_migration_timeout_action)).
       - V(abort) cancels the migration; the guest keeps running on its source.
       - V(force_complete) switches to post-copy when O(permit_post_copy), else pauses the guest so the last
-        pages can be copied; it runs again on the destination.
+        pages can be copied; it runs again on the destination. Post-copy moves memory only, so while a block
+        migration still mirrors the disks, QEMU refuses it, and the guest is paused instead (the result's
+        C(actions) say so).
     type: str
     choices: [abort, force_complete]
     default: abort

@@ -198,6 +198,7 @@ class _Run(object):
         self.domain, self.dest_uri = domain, dest_uri
         self.record, self.state_dirs, self.on_progress = record, state_dirs, on_progress
         self.last, self.aborted, self.paused_by_us, self.post_copy = None, None, False, False
+        self.notes = []  # what the run did that the result should say (a refused post-copy)
         self.elapsed = 0.0
 
     def migrate(self, params, flags, monitor):
@@ -253,8 +254,14 @@ class _Run(object):
                 self.aborted = "aborted: %s" % value
                 self.domain.abortJob()
             elif action == "post_copy":
-                self.domain.migrateStartPostCopy(0)
-                self.post_copy = True
+                try:
+                    self.domain.migrateStartPostCopy(0)
+                    self.post_copy = True
+                except libvirt.libvirtError as exc:
+                    # e.g. the disks are still being mirrored (post-copy moves memory only): force_complete
+                    # still has to complete it, so pause, as when post-copy is not permitted
+                    self.notes.append("post-copy refused by libvirt (%s): paused to complete" % _reason(exc))
+                    self._apply("pause", value)
             elif action == "pause":
                 self.paused_by_us = True
                 self.domain.suspend()
@@ -316,6 +323,8 @@ def finish(fleet, record, run=None, actions=None):
     if moved is None or not moved.isActive():
         raise VmfleetError("libvirt reported the migration of %s done, but it does not run on %s" % (
             name, dest_name), instance=name, host=dest_name)
+    if run is not None:
+        actions.extend(run.notes)
     if run is not None and run.paused_by_us and state_name(moved) == "paused":
         moved.resume()  # paused to force completion; it ran before
         actions.append("resumed on %s (paused to complete)" % dest_name)
