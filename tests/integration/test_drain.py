@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lab_tools import (ansible_env, delete_instance, host_path, inventory_hosts, lab, playbook_argv, run_playbook,
-                       virsh)
+from lab_tools import (BIN, ansible_env, delete_instance, host_path, inventory_hosts, lab, playbook_argv,
+                       run_playbook, virsh)
 
 SHARED = {"name": "dr.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 PINNED = {"name": "dr.pinned", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
@@ -207,6 +207,38 @@ def test_allow_partial_moves_what_fits_and_reports_the_rest(fleet_cleanup):
     assert where("pp-a") == {first: "running"}
     assert list(where("pp-s").values()) == ["running"] and first not in where("pp-s")
     assert cordoned(first)  # still cordoned: the host is not empty, nothing may be placed back onto it
+
+
+def cordon(host):
+    """Cordon ``host`` with the module, as an operator would."""
+    done = subprocess.run(
+        [os.path.join(BIN, "ansible"), "localhost", "-m", "vmfleet.compute.host_maintenance", "-a", json.dumps({
+            "state": "cordoned", "name": host, "state_dir": inventory_hosts()[host]["vmfleet_state_dir"]})],
+        env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    assert done.returncode == 0 and cordoned(host), done.stdout
+
+
+def test_one_migration_at_a_time_into_each_destination(fleet_cleanup):
+    first, second, third = hosts()[:3]
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    names = ["pi-%d" % i for i in range(4)]
+    fleet_cleanup.extend(names)
+    place([{"name": n, "flavor": SHARED, "host": first, "state": "present"} for n in names])
+    for name in names:
+        write_pattern(first, name, 32)  # about 2 s per migration: long enough to overlap if allowed to
+        assert virsh(first, "start", name).returncode == 0
+    cordon(third)  # every guest goes to the second host, 2 leaving at a time, but only 1 may arrive at a time
+    run = drain(first, parallel=2, parallel_inbound=1)
+    assert run.returncode == 0, run.stdout
+    assert report_of()["summary"]["migrated"] == 4
+    journal = os.path.join(inventory_hosts()[first]["vmfleet_state_dir"], "journal")
+    records = [json.load(open(os.path.join(journal, f))) for f in os.listdir(journal)]
+    moves = sorted((r["destination"], r["started_at"], r["finished_at"]) for r in records
+                   if r["guest"] in names and r["started_at"] >= since and r["status"] == "completed")
+    assert len(moves) == 4 and set(m[0] for m in moves) == {second}, moves
+    for (dest, _start, end), (next_dest, next_start, _end) in zip(moves, moves[1:]):
+        # second resolution: one move may start in the second the previous one ended, never before
+        assert dest != next_dest or next_start >= end, moves
 
 
 def migrating_to(host, name):
