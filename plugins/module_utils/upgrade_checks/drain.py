@@ -119,8 +119,9 @@ def check_n_plus_one(hosts, options):
         others = [h for h in hosts if h["name"] != host["name"]]
         if not others:
             return FAILURE, "%d guests and no other host to drain them to: add a host before the upgrade" % len(own)
-        blocked = [why for why in (_unmovable(g) for g in own) if why]
-        movable = [g for g in own if not _unmovable(g)]
+        refusals = [(guest, _unmovable(guest)) for guest in own]
+        blocked = [why for _guest, why in refusals if why]
+        movable = [guest for guest, why in refusals if not why]
         requests = sorted((guest_request(g) for g in movable), key=_order)
         try:
             placed = place_on_other_hosts(others, requests, options.get("scheduler_config")) if requests else []
