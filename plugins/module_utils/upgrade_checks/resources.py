@@ -11,46 +11,41 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.com
 _LOCAL_TYPES = ("file", "block", "volume")
 
 
-def _local_disks(host):
-    """The disks of the host's guests that live in its instance pools (what a block migration copies)."""
-    pools = set((host.get("config") or {}).get("instance_pools") or ("default",))
+def _instance_pools(host):
+    return set((host.get("config") or {}).get("instance_pools") or ("default",))
+
+
+def drain_source(host):
+    """What a drain of ``host`` moves by block migration: the bytes its guests' disks in its instance pools
+    hold (allocation), and ``{name: bytes}`` of the base images under them."""
+    pools = _instance_pools(host)
+    overlay_bytes, bases = 0, {}
     for guest in guests(host):
         for disk in guest.get("disks") or ():
             if disk.get("device") not in ("disk", "lun") or disk.get("type") not in _LOCAL_TYPES:
                 continue
-            if disk.get("pool") is None or disk.get("pool") in pools:
-                yield disk
-
-
-def local_disk_bytes(host):
-    """Bytes the host's guests hold in its instance pools (allocation: what a block migration copies)."""
-    return sum(disk.get("allocation_bytes") or 0 for disk in _local_disks(host))
+            if disk.get("pool") is not None and disk.get("pool") not in pools:
+                continue
+            overlay_bytes += disk.get("allocation_bytes") or 0
+            base = disk.get("base_image") or {}
+            if base.get("name"):
+                bases[base["name"]] = base.get("allocation_bytes") or 0
+    return overlay_bytes, bases
 
 
 def cached_images(host):
     """Names of the volumes in the host's instance pools (a base image there is not copied again)."""
-    pools = set((host.get("config") or {}).get("instance_pools") or ("default",))
+    pools = _instance_pools(host)
     return set(name for pool in host.get("storage_pools") or () if pool["name"] in pools
                for name in pool.get("volumes") or ())
 
 
-def base_images_to_copy(source, destination):
-    """``{name: bytes}`` of the base images under the source's guests that the destination lacks: a drain
-    of the source onto it copies each of them there once, before the overlays move."""
-    cached = cached_images(destination)
-    missing = {}
-    for disk in _local_disks(source):
-        base = disk.get("base_image") or {}
-        if base.get("name") and base["name"] not in cached:
-            missing[base["name"]] = base.get("allocation_bytes") or 0
-    return missing
-
-
-def drain_need(source, destination):
-    """Bytes a drain of ``source`` onto ``destination`` writes there: the overlays (allocated bytes) and the
-    base images it lacks; and those images' names."""
-    bases = base_images_to_copy(source, destination)
-    return local_disk_bytes(source) + sum(bases.values()), sorted(bases)
+def drain_need(source, cached):
+    """Bytes a drain writes onto a destination holding the ``cached`` images: the source's overlays and each
+    base image it lacks, once (``source``: drain_source()); and those images' names."""
+    overlay_bytes, bases = source
+    missing = sorted(name for name in bases if name not in cached)
+    return overlay_bytes + sum(bases[name] for name in missing), missing
 
 
 def check_storage(hosts, options):
@@ -60,8 +55,11 @@ def check_storage(hosts, options):
     min_free = options["storage_min_free_gb"] * GIB
     warn_percent = options["storage_warn_free_percent"]
 
+    sources = dict((h["name"], drain_source(h)) for h in hosts)  # each host's guests walked once
+
     def per_host(host):
-        others = [(drain_need(h, host), h["name"]) for h in hosts if h["name"] != host["name"]]
+        cached = cached_images(host)
+        others = [(drain_need(sources[h["name"]], cached), h["name"]) for h in hosts if h["name"] != host["name"]]
         (need, bases), biggest = max(others, key=lambda o: o[0][0]) if others else ((0, []), None)
         pools = dict((p["name"], p) for p in host.get("storage_pools") or ())
         failures, warnings, fine = [], [], []
