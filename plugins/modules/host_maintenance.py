@@ -238,10 +238,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import (
-    host_cordon, host_drain, libvirt_client, migration_policy)
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance import drain as host_drain
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 
 
 DRAINED = "drained"

@@ -688,13 +688,14 @@ hypervisor:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import host_cordon, libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_config import (
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import (
     HOST_CONFIG_ARGSPEC,
     normalize_host_config,
 )
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import gather_host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 
 
 def argument_spec():

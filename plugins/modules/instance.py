@@ -293,14 +293,15 @@ retry_exclude:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import instance_lifecycle as lifecycle
-from ansible_collections.vmfleet.compute.plugins.module_utils import instance_resize, libvirt_client
-from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError, whole_number
-from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location import InstanceLocation
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_request import (
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances import lifecycle
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances import resize as instance_resize
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
     INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks)
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 
 
 def argument_spec():

@@ -172,10 +172,12 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import libvirt_client, live_migration, migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError, whole_number
-from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location import InstanceLocation
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 
 _BLOCK = {"auto": "auto", "true": True, "false": False}
 

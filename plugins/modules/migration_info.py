@@ -249,8 +249,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import migration_list
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import history as migration_list
 
 
 def argument_spec():

@@ -161,11 +161,12 @@ leftovers:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import instance_resize, libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError, whole_number
-from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location import InstanceLocation
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_request import normalize_flavor
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances import resize as instance_resize
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import normalize_flavor
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 
 
 def argument_spec():

@@ -22,11 +22,12 @@ from __future__ import annotations
 import collections
 import xml.etree.ElementTree as ET
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import cpu_compatibility, libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import cpu_compatibility
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.xml_values import parse_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
     FAILURE, SUCCESS, WARNING, guests, host_rows, names)
-from ansible_collections.vmfleet.compute.plugins.module_utils.xml_values import parse_xml
 
 _LIVE_STATES = ("running", "paused", "blocked")
 _ADVICE = ("give the guests a CPU model every host offers (libvirt baselineCPU over the fleet, "

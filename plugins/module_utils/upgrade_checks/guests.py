@@ -7,7 +7,7 @@ collection, machine types the target QEMU does not offer."""
 
 from __future__ import annotations
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_cordon import ACTIVE_STATUSES, FINISHED_STATUSES
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.cordon import ACTIVE_STATUSES, FINISHED_STATUSES
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
     FAILURE, SUCCESS, WARNING, awaiting_resize_confirm, guests, host_rows, names, state_metadata)
 

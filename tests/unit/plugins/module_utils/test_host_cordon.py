@@ -10,10 +10,10 @@ import os
 
 import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import host_cordon
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import with_cordon
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_config import normalize_host_config
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import with_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import normalize_host_config
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 
 
 def test_cordon_is_written_once_and_uncordon_removes_it(tmp_path):

@@ -11,10 +11,11 @@ import yaml
 libvirt = pytest.importorskip("libvirt")
 
 # pylint: disable=wrong-import-position
-from ansible_collections.vmfleet.compute.plugins.module_utils import instance_metadata, libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable, InvalidInput
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_config import normalize_host_config
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import gather_host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import normalize_host_config
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import instance_metadata
 from ansible_collections.vmfleet.compute.plugins.modules import hypervisor_info
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.xml_factory import domain_xml
 

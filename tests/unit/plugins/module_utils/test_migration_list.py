@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import migration_journal, migration_list
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import history as migration_list
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 
 
 def record(record_id, guest, source, destination, kind, status, started_at, **fields):

@@ -11,7 +11,8 @@ import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import migration_journal, migration_list
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import history as migration_list
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 from ansible_collections.vmfleet.compute.plugins.modules import migration_info
 
 
