@@ -686,15 +686,10 @@ hypervisor:
           type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
-from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import (
-    HOST_CONFIG_ARGSPEC,
-    normalize_host_config,
-)
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import HOST_CONFIG_ARGSPEC, normalize_host_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 
 
@@ -709,25 +704,20 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not libvirt_client.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
-    params = module.params
-    try:
-        config = normalize_host_config(params)
-        maintenance = host_cordon.read_state(params["state_dir"])
-        with libvirt_client.connection(params["uri"], params["name"]) as conn:
-            facts = gather_host_facts(conn, params["name"], params["uri"], config, params["gather_guests"],
-                                      maintenance)
-    except VmfleetError as exc:
-        module.fail_json(msg=exc.message, **exc.to_result())
+def run(params):
+    config = normalize_host_config(params)
+    maintenance = host_cordon.read_state(params["state_dir"])
+    with libvirt_client.connection(params["uri"], params["name"]) as conn:
+        facts = gather_host_facts(conn, params["name"], params["uri"], config, params["gather_guests"], maintenance)
     known_pools = set(pool["name"] for pool in facts["storage_pools"])
-    for pool in config["instance_pools"]:
-        if pool not in known_pools:
-            module.warn("host %s has no storage pool %r (instance_pools): its disk is not counted in local_gb"
-                        % (facts["name"], pool))
-    module.exit_json(changed=False, hypervisor=facts)
+    warnings = ["host %s has no storage pool %r (instance_pools): its disk is not counted in local_gb"
+                % (facts["name"], pool) for pool in config["instance_pools"] if pool not in known_pools]
+    return dict(changed=False, hypervisor=facts, warnings=warnings)
+
+
+def main():
+    module = VmfleetModule(argument_spec())
+    module.run(run, module.params)
 
 
 if __name__ == "__main__":

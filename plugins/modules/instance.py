@@ -291,23 +291,20 @@ retry_exclude:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError, whole_number
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances import lifecycle
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances import resize as instance_resize
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
-    INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks)
-from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
-from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.ensure import ensure_instance
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.lifecycle import DEFAULT_MAX_ATTEMPTS
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
 
 
 def argument_spec():
     return dict(
         name=dict(type="str", required=True),
-        state=dict(type="str", choices=list(lifecycle.STATES), default="running"),
+        state=dict(type="str", choices=list(states.INSTANCE_STATES), default=states.INSTANCE_RUNNING),
         hosts=dict(type="list", elements="dict", required=True),
         flavor=dict(type="dict", options=dict(
             name=dict(type="str", required=True),
@@ -333,7 +330,7 @@ def argument_spec():
         hints=dict(type="dict", default={}),
         scheduler_config=dict(type="dict", default={}),
         match_existing=dict(type="bool", default=True),
-        max_attempts=dict(type="int", default=lifecycle.DEFAULT_MAX_ATTEMPTS),
+        max_attempts=dict(type="int", default=DEFAULT_MAX_ATTEMPTS),
         seed=dict(type="int"),
         shutdown_timeout=dict(type="int", default=60),
     )
@@ -346,60 +343,26 @@ def _instance(params):
     flavor = normalize_flavor(params["flavor"])
     image = normalize_image(params["image"])
     networks = normalize_networks(params["networks"], params["name"])
-    return lifecycle.Instance(params["name"], flavor, image, networks, params["hints"], params["scheduler_config"])
+    return Instance(params["name"], flavor, image, networks, params["hints"], params["scheduler_config"])
 
 
 def run(params, check_mode):
     whole_number("max_attempts", params["max_attempts"], 1)
     whole_number("shutdown_timeout", params["shutdown_timeout"], 0)
-    instance = None if params["state"] == "absent" else _instance(params)
-    result = dict(changed=False, instance=None, plan=None, actions=[], attempts=[])
+    instance = None if params["state"] == states.INSTANCE_ABSENT else _instance(params)
     with Fleet(params["hosts"]) as fleet:
-        location = InstanceLocation(fleet, params["name"])
-        before = location.xml
-        if params["state"] == "absent":
-            result["actions"] = lifecycle.remove(fleet, location, check_mode)
-            result["changed"] = bool(location)
-            return result, before, ""
-        if location and not check_mode:
-            result["actions"] = instance_resize.confirm_if_due(fleet, location)
-            if result["actions"]:
-                result["changed"] = True
-                location = InstanceLocation(fleet, params["name"])
-        if location:
-            if instance is not None and params["match_existing"]:
-                lifecycle.check_matches(instance, location)
-            action = lifecycle.set_power(location.host, location.domain, params["state"], params["shutdown_timeout"],
-                                         check_mode)
-            result["actions"] += [action] if action else []
-            result["changed"] = result["changed"] or bool(action)
-            result["instance"] = lifecycle.describe(location.host, location.domain, location.guest)
-            return result, before, before
-        if instance is None:
-            raise InvalidInput("flavor" if params["flavor"] is None else "image", None,
-                               "a flavor and an image to create instance %s (it exists on none of the given hosts)"
-                               % params["name"])
-        built = lifecycle.create(fleet, instance, params["state"] == "running", params["placement"],
-                                 params["max_attempts"], params["seed"], check_mode)
-        result.update(changed=True, actions=built.pop("actions"), attempts=built.pop("attempts"), plan=built)
-        if not check_mode:
-            domain = fleet.conn(built["host"]).lookupByName(params["name"])
-            result["instance"] = lifecycle.describe(built["host"], domain, parse_domain(domain.XMLDesc(0)))
-        return result, before, built["domain_xml"]
+        result, before, after = ensure_instance(
+            fleet, params["name"], state=params["state"], instance=instance,
+            missing="flavor" if params["flavor"] is None else "image", placement=params["placement"],
+            match_existing=params["match_existing"], max_attempts=params["max_attempts"], seed=params["seed"],
+            shutdown_timeout=params["shutdown_timeout"], check_mode=check_mode)
+    result["diff"] = diff(before, after, "%s (domain XML)" % params["name"])
+    return result
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not libvirt_client.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
-    try:
-        result, before, after = run(module.params, module.check_mode)
-    except VmfleetError as error:
-        module.fail_json(msg=error.message, changed=False, **error.to_result())
-    if module._diff:
-        result["diff"] = dict(before=before, after=after, before_header="%s (domain XML)" % module.params["name"],
-                              after_header="%s (domain XML)" % module.params["name"])
-    module.exit_json(**result)
+    module = VmfleetModule(argument_spec())
+    module.run(run, module.params, module.check_mode)
 
 
 if __name__ == "__main__":

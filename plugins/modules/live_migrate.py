@@ -170,14 +170,13 @@ actions:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError, whole_number
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
-from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
+
 
 _BLOCK = {"auto": "auto", "true": True, "false": False}
 
@@ -202,20 +201,15 @@ def run(params, check_mode):
     with Fleet(params["hosts"]) as fleet:
         location = InstanceLocation(fleet, params["name"])
         result = live_migration.live_migrate(
-            fleet, location, params["destination"], settings, params["scheduler_config"], params["max_attempts"],
-            _BLOCK[params["block_migration"]], params["seed"], check_mode=check_mode)
+            fleet, location, destination=params["destination"], settings=settings,
+            scheduler_config=params["scheduler_config"], max_attempts=params["max_attempts"],
+            block_migration=_BLOCK[params["block_migration"]], seed=params["seed"], check_mode=check_mode)
     return result
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not libvirt_client.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
-    try:
-        result = run(module.params, module.check_mode)
-    except VmfleetError as error:
-        module.fail_json(msg=error.message, changed=False, **error.to_result())
-    module.exit_json(**result)
+    module = VmfleetModule(argument_spec())
+    module.run(run, module.params, module.check_mode)
 
 
 if __name__ == "__main__":

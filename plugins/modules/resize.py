@@ -159,20 +159,18 @@ leftovers:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError, whole_number
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances import resize as instance_resize
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import normalize_flavor
-from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.resize import ensure_resize
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 
 
 def argument_spec():
     return dict(
         name=dict(type="str", required=True),
-        state=dict(type="str", choices=list(instance_resize.STATES), default=instance_resize.RESIZED),
+        state=dict(type="str", choices=list(states.RESIZE_STATES), default=states.RESIZED),
         hosts=dict(type="list", elements="dict", required=True),
         flavor=dict(type="dict"),
         host=dict(type="str"),
@@ -190,33 +188,17 @@ def run(params, check_mode):
         whole_number(field, params[field], minimum)
     flavor = normalize_flavor(params["flavor"]) if params["flavor"] is not None else None
     with Fleet(params["hosts"]) as fleet:
-        location = InstanceLocation(fleet, params["name"])
-        actions = [] if check_mode else instance_resize.confirm_if_due(fleet, location)
-        if actions:
-            location = InstanceLocation(fleet, params["name"])
-        if params["state"] == instance_resize.CONFIRMED:
-            result = instance_resize.confirm(fleet, location, check_mode)
-        elif params["state"] == instance_resize.REVERTED:
-            result = instance_resize.revert(fleet, location, check_mode)
-        else:
-            result = instance_resize.resize(
-                fleet, location, flavor, params["allow_resize_to_same_host"], params["host"],
-                params["scheduler_config"], params["max_attempts"], params["shutdown_timeout"],
-                params["resize_confirm_window"], params["seed"], check_mode)
-    result["actions"] = actions + result["actions"]
-    result["changed"] = result["changed"] or bool(actions)
-    return result
+        return ensure_resize(
+            fleet, params["name"], state=params["state"], flavor=flavor,
+            allow_same_host=params["allow_resize_to_same_host"], destination=params["host"],
+            scheduler_config=params["scheduler_config"], max_attempts=params["max_attempts"],
+            shutdown_timeout=params["shutdown_timeout"], confirm_window=params["resize_confirm_window"],
+            seed=params["seed"], check_mode=check_mode)
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not libvirt_client.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
-    try:
-        result = run(module.params, module.check_mode)
-    except VmfleetError as error:
-        module.fail_json(msg=error.message, changed=False, **error.to_result())
-    module.exit_json(**result)
+    module = VmfleetModule(argument_spec())
+    module.run(run, module.params, module.check_mode)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.resource_tracker import track_resources
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import check_against_host
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
@@ -21,11 +22,9 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.nodedev_xm
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.storage_xml import parse_pool, volume_backing_path
 
 # virDomainState values, by number (libvirt-domain.h), so the names need no binding.
-GUEST_STATES = ("nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended")
 _PAUSED = 3
 # virDomainPausedReason: an incoming or outgoing migration holds the guest paused.
 _PAUSED_BY_MIGRATION = (2, 12)  # MIGRATION, POSTCOPY
-_ACTIVE_STATES = ("running", "blocked", "paused", "pmsuspended")
 _MAX_BACKING_DEPTH = 32
 
 
@@ -81,12 +80,6 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
         guest["usage"] = usage
     facts["resources"] = counted["resources"]
     return facts
-
-
-def state_name(domain):
-    """libvirt's state of ``domain`` as a name of GUEST_STATES (``nostate`` for codes it does not know)."""
-    state = domain.state()[0]
-    return GUEST_STATES[state] if 0 <= state < len(GUEST_STATES) else "nostate"
 
 
 def with_cordon(config, record):
@@ -223,7 +216,7 @@ def _guests(conn, pools):
 def _guest(domain, volumes, pool_of_dir):
     state, reason = domain.state()[:2]
     parsed = parse_domain(domain.XMLDesc(0))
-    state_name = GUEST_STATES[state] if 0 <= state < len(GUEST_STATES) else "nostate"
+    state_name = states.guest_state_name(state)
     guest = {"name": parsed["name"], "uuid": parsed["uuid"], "state": state_name}
     guest.update((key, value) for key, value in parsed.items() if key not in guest)
     for disk in guest["disks"]:
@@ -248,7 +241,7 @@ def _vanished(exc):
 
 def _has_job(domain, state_name):
     libvirt = libvirt_client.libvirt
-    if state_name not in _ACTIVE_STATES:
+    if state_name not in states.ACTIVE_GUEST_STATES:
         return False
     try:
         return domain.jobInfo()[0] != libvirt.VIR_DOMAIN_JOB_NONE

@@ -20,17 +20,10 @@ import time
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
-from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import (
-    HOST_CONFIG_ARGSPEC,
-    normalize_host_config,
-)
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 
-# what a host's entry (not yet its facts) may hold: hypervisor_info's options
-ENTRY_KEYS = frozenset(["name", "uri", "state_dir"]) | frozenset(HOST_CONFIG_ARGSPEC)
-# what only facts hold: their settings are normalized under config, the state folder under maintenance
-FACTS_ONLY_KEYS = ("numa", "config", "maintenance")
 
 
 class FleetHost(object):
@@ -59,46 +52,13 @@ class FleetHost(object):
         return (self.config.get("instance_pools") or ["default"])[0]
 
 
-HOSTS_ALLOWED = ("host facts as hypervisor_info returns them, or a host's entry: name, uri, state_dir and "
-                 "hypervisor_info's host settings (the vmfleet.compute.inventory_host filter builds it)")
-
-
-def is_entry(item):
-    """True for a host's entry (connection and settings), False for its facts (hypervisor_info's shape)."""
-    return not any(key in item for key in FACTS_ONLY_KEYS)
-
-
-def host_facts(item, index):
-    """One ``hosts`` item: facts, a registered hypervisor_info result holding them, or a host's entry
-    (returned as the facts' name, uri, config and maintenance: not read yet)."""
-    if isinstance(item, dict) and isinstance(item.get("hypervisor"), dict):
-        item = item["hypervisor"]
-    if not isinstance(item, dict) or not item.get("name") or not item.get("uri"):
-        raise InvalidInput("hosts[%d]" % index, item if not isinstance(item, dict) else item.get("name"),
-                           HOSTS_ALLOWED)
-    if not is_entry(item):
-        return item
-    unknown = sorted(set(item) - ENTRY_KEYS)
-    if unknown:
-        raise InvalidInput("hosts[%d].%s" % (index, unknown[0]), item[unknown[0]], HOSTS_ALLOWED)
-    try:
-        config = normalize_host_config(item)
-    except InvalidInput as exc:
-        raise InvalidInput("hosts[%d].%s" % (index, exc.field), exc.value, exc.allowed)
-    return {"name": item["name"], "uri": item["uri"], "config": config,
-            "maintenance": {"state_dir": item.get("state_dir")}}
-
-
 class Fleet(object):
     """Hosts by name, and their connections. Use as a context manager."""
 
     def __init__(self, hosts):
         self.hosts = {}
         entries = []
-        for index, item in enumerate(hosts or ()):
-            facts = host_facts(item, index)
-            if facts["name"] in self.hosts:
-                raise InvalidInput("hosts[%d].name" % index, facts["name"], "each host once")
+        for facts in parse_hosts(hosts):
             self.hosts[facts["name"]] = FleetHost(facts, read="numa" in facts)
             if "numa" not in facts:
                 entries.append(facts["name"])

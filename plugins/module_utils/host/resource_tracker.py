@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 
-GIB = 1024 ** 3
+from ansible_collections.vmfleet.compute.plugins.module_utils.units import GIB
+
 # Disk types that live on the host's storage (network disks do not).
 _LOCAL_DISK_TYPES = ("file", "block", "volume")
 # numatune modes that keep a guest's memory on its nodeset.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances.lifecycle import Instance
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 
 

@@ -20,7 +20,6 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.mac_addres
 FLAVOR_NUMBERS = (("vcpus", 1), ("memory_mb", 1), ("root_gb", 0), ("ephemeral_gb", 0), ("swap", 0))
 INTERFACE_TYPES = ("network", "bridge")
 INTERFACE_MODELS = ("virtio", "e1000", "e1000e", "rtl8139")
-GIB = 1024 ** 3
 
 
 def normalize_flavor(flavor, field="flavor"):

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import claims
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import move_destination
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances.lifecycle import (
-    ACTIVE, base_image, create_disks, delete_guest_disks, disk_layout, domain_xml, undefine_guest)
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import domain_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as guest_power
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import instance_metadata
@@ -39,9 +40,9 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volume_copy
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage.instance_disks import (
+    base_image, create_disks, delete_guest_disks, disk_layout)
 
-RESIZED, CONFIRMED, REVERTED = "resized", "confirmed", "reverted"
-STATES = (RESIZED, CONFIRMED, REVERTED)
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -56,7 +57,7 @@ def check_resize(old, new):
                 old[key], old["name"], old[key]), reason="a resize cannot shrink the %s" % label)
 
 
-def resize(fleet, located, flavor=None, allow_same_host=False, destination=None, scheduler_config=None,
+def resize(fleet, located, *, flavor=None, allow_same_host=False, destination=None, scheduler_config=None,
            max_attempts=3, shutdown_timeout=60, confirm_window=0, seed=None, check_mode=False):
     """Resize (``flavor`` given) or cold-migrate (``flavor`` None) the instance at ``located`` (an
     InstanceLocation); returns the result dict."""
@@ -117,7 +118,7 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
                "old_flavor": located.metadata["flavor"], "confirm_after": confirm_after}
 
     def render(placement, facts):
-        return domain_xml(instance, facts, placement, disks, RESIZED, extra_metadata={"resize": pending})
+        return domain_xml(instance, facts, placement, disks, states.VM_RESIZED, extra_metadata={"resize": pending})
 
     claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config)
     state_dirs = [source.state_dir] + ([dest.state_dir] if not same_host else [])
@@ -145,12 +146,12 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
         message = "%s of %s from %s to %s failed while %s: %s. %s" % (
             kind, instance.name, source.name, dest.name, step, getattr(exc, "message", None) or exc, where["msg"])
         # the upgrade preflight reports failed moves that left something behind
-        migration_journal.update(state_dirs, record, status=migration_journal.ERROR, error=message,
+        migration_journal.update(state_dirs, record, status=states.ERROR, error=message,
                                  cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
         raise VmfleetError(message, instance=instance.name, host=where["host"], running=where["running"],
                            leftovers=where["leftovers"], migration=record)
     claims.drop(dest.as_claim_target(), claim.id)
-    migration_journal.update(state_dirs, record, status=migration_journal.FINISHED,
+    migration_journal.update(state_dirs, record, status=states.FINISHED,
                              data_bytes=moved["bytes"], finished_at=None)
     return {"changed": True, "host": dest.name, "source": source.name, "destination": dest.name,
             "placement": claim.placement, "migration": record, "actions": actions, "domain_xml": claim.domain_xml}
@@ -238,7 +239,7 @@ def _remove_domain(conn, name):
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
             return
         raise
-    undefine_guest(domain)
+    guest_power.undefine(domain)
 
 
 # --- confirm / revert -----------------------------------------------------------------------
@@ -290,8 +291,8 @@ def confirm(fleet, located, check_mode=False):
         if source:
             source[1].undefine()
         delete_guest_disks(src_conn, source_guest)
-    _finish_metadata(located.domain, located.metadata, ACTIVE)
-    _journal_finish(fleet, pending, migration_journal.CONFIRMED)
+    _finish_metadata(located.domain, located.metadata, states.VM_ACTIVE)
+    _journal_finish(fleet, pending, states.CONFIRMED)
     return {"changed": True, "host": located.host,
             "actions": ["confirmed: source copy deleted from %s" % pending["source_host"]]}
 
@@ -305,7 +306,7 @@ def revert(fleet, located, check_mode=False):
     source = pending["source_host"]
     if check_mode:
         return {"changed": True, "host": source, "actions": ["revert: back to %s" % source]}
-    undefine_guest(located.domain)
+    guest_power.undefine(located.domain)
     keep = set(d["source"] for d in parse_domain(pending["source_xml"])["disks"]) if pending["same_host"] else ()
     delete_guest_disks(fleet.conn(located.host), located.guest, keep)
     domain = fleet.conn(source).defineXML(pending["source_xml"])
@@ -313,7 +314,7 @@ def revert(fleet, located, check_mode=False):
     if pending["source_was_running"]:
         guest_power.start(domain, source)
         actions.append("started on %s" % source)
-    _journal_finish(fleet, pending, migration_journal.REVERTED)
+    _journal_finish(fleet, pending, states.REVERTED)
     return {"changed": True, "host": source, "actions": actions}
 
 
@@ -325,3 +326,28 @@ def confirm_if_due(fleet, located, now=None):
     if due and datetime.datetime.strptime(due, _TIME_FORMAT).replace(tzinfo=datetime.timezone.utc) <= now:
         return ["auto-confirmed (resize_confirm_window passed at %s)" % due] + confirm(fleet, located)["actions"]
     return []
+
+
+# --- the resize module's states -------------------------------------------------------------
+
+def ensure_resize(fleet, name, *, state=states.RESIZED, flavor=None, allow_same_host=False, destination=None,
+                  scheduler_config=None, max_attempts=3, shutdown_timeout=60, confirm_window=0, seed=None,
+                  check_mode=False):
+    """Resize or cold-migrate instance ``name`` (``state`` resized), or confirm or revert its pending resize;
+    a pending resize whose ``confirm_window`` passed is confirmed first. Returns the result dict."""
+    location = InstanceLocation(fleet, name)
+    actions = [] if check_mode else confirm_if_due(fleet, location)
+    if actions:
+        location = InstanceLocation(fleet, name)
+    if state == states.CONFIRMED:
+        result = confirm(fleet, location, check_mode)
+    elif state == states.REVERTED:
+        result = revert(fleet, location, check_mode)
+    else:
+        result = resize(fleet, location, flavor=flavor, allow_same_host=allow_same_host, destination=destination,
+                        scheduler_config=scheduler_config, max_attempts=max_attempts,
+                        shutdown_timeout=shutdown_timeout, confirm_window=confirm_window, seed=seed,
+                        check_mode=check_mode)
+    result["actions"] = actions + result["actions"]
+    result["changed"] = result["changed"] or bool(actions)
+    return result

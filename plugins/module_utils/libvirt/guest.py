@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 
 DEFAULT_SHUTDOWN_TIMEOUT = 60
 _POLL = 0.5
+
+
+def state_name(domain):
+    """libvirt's state of ``domain`` as a name of states.GUEST_STATES."""
+    return states.guest_state_name(domain.state()[0])
 
 
 def is_active(domain):
@@ -61,3 +67,10 @@ def stop(domain, host, shutdown_timeout=DEFAULT_SHUTDOWN_TIMEOUT):
         raise VmfleetError("cannot stop %s on %s: %s" % (domain.name(), host, exc), host=host,
                            instance=domain.name())
     return "destroyed"
+
+
+def undefine(domain):
+    """Power the guest off (it is going away) and remove its definition."""
+    if domain.isActive():
+        domain.destroy()
+    domain.undefine()

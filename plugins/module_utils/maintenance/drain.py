@@ -32,11 +32,12 @@ import collections
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError, whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import move_destination
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import resize as instance_resize
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
-from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_plan import LIVE, guests_on, plan_drain
+from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_plan import guests_on, plan_drain
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_report import DrainReport
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
@@ -60,7 +61,7 @@ def normalize_limits(limits):
     return out
 
 
-def drain(fleet, host_name, settings=None, scheduler_config=None, limits=None, max_attempts=3,
+def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None, max_attempts=3,
           allow_partial=False, shutdown_timeout=60, seed=None, reason=None, by=None, lock_timeout=3600,
           check_mode=False):
     """Drain ``host_name``; returns the report. Raises VmfleetError (with ``report``) when the plan does
@@ -75,7 +76,7 @@ def drain(fleet, host_name, settings=None, scheduler_config=None, limits=None, m
         cordoned = False
         settled = []
         if not check_mode:
-            cordoned = host_cordon.set_state(state_dir, host_cordon.CORDONED, host_name,
+            cordoned = host_cordon.set_state(state_dir, states.CORDONED, host_name,
                                              reason or "draining for maintenance", by)[0]
             settled = _settle_interrupted(fleet, host_name, settings)
         # plan from what is there now: the facts given may be from the start of the play (a fleet built from
@@ -91,16 +92,17 @@ def drain(fleet, host_name, settings=None, scheduler_config=None, limits=None, m
                                    "%s: %s" % (item.name, item.refusal) for item in refused)),
                                host=host_name, report=report.to_dict())
         if check_mode:
-            return report.finish("planned", started)
+            return report.finish(states.DRAIN_PLANNED, started)
         _Executor(fleet, host_name, settings, scheduler_config, limits, max_attempts, shutdown_timeout,
                   seed).run([item for item in items if not item.refusal])
         remaining = [name for name, _domain, _state in guests_on(fleet, host_name)]
-        failed = [item for item in items if item.result == "failed"]
-        result = "drained" if not remaining else ("partial" if allow_partial and not failed else "failed")
+        failed = [item for item in items if item.result == states.GUEST_FAILED]
+        result = states.DRAINED if not remaining else (
+            states.DRAIN_PARTIAL if allow_partial and not failed else states.DRAIN_FAILED)
         report.remaining = remaining
         report.finish(result, started)
         _write_report(state_dir, report.to_dict())
-        if result == "failed":
+        if result == states.DRAIN_FAILED:
             raise VmfleetError("drain of %s did not finish: %s still on it%s" % (
                 host_name, ", ".join(remaining), "".join(
                     "; %s: %s" % (item.name, item.outcome.get("error")) for item in failed)),
@@ -116,21 +118,21 @@ def _settle_interrupted(fleet, host_name, settings):
     for record in migration_journal.read(state_dir):
         if record.get("source") != host_name:
             continue
-        if record.get("status") == migration_journal.ERROR and record.get("kind") == "live" \
+        if record.get("status") == states.ERROR and record.get("kind") == states.LIVE \
                 and record.get("cleaned_up") is False:
             if live_migration.clean_leftovers(fleet, record):
                 lines.append("%s: removed what the failed migration %s left on %s" % (
                     record.get("guest"), record["id"][:8], record.get("destination")))
             continue
-        if record.get("status") != migration_journal.MIGRATING:
+        if record.get("status") != states.MIGRATING:
             continue
-        if record.get("kind") == "live" and record.get("uuid") and record.get("destination") in fleet.hosts:
+        if record.get("kind") == states.LIVE and record.get("uuid") and record.get("destination") in fleet.hosts:
             wait_for = max(60, migration_policy.completion_timeout(settings, migration_policy.MIN_DATA_GB))
             lines.append(live_migration.settle(fleet, record, wait_timeout=wait_for))
         else:
             error = "interrupted %s migration: the guest stays where libvirt has it; look on %s for volumes it " \
                     "may have left" % (record.get("kind"), record.get("destination"))
-            migration_journal.update([state_dir], record, status=migration_journal.ERROR, error=error)
+            migration_journal.update([state_dir], record, status=states.ERROR, error=error)
             lines.append("%s: interrupted %s migration to %s marked as error" % (
                 record.get("guest"), record.get("kind"), record.get("destination")))
     return lines
@@ -166,23 +168,24 @@ class _Executor(object):
                     inbound[item.destination] -= 1
                     error = future.exception()
                     if error is None:
-                        item.attempts.append({"host": item.destination, "result": "migrated"})
-                        item.result = "migrated"
+                        item.attempts.append({"host": item.destination, "result": states.GUEST_MIGRATED})
+                        item.result = states.GUEST_MIGRATED
                         item.outcome.update(future.result())
                     elif self._retry(item, error):
                         queue.append(item)
 
     def _move(self, item):
         location = InstanceLocation(self.fleet, item.name, [self.source])
-        if item.kind == LIVE:
+        if item.kind == states.LIVE:
             moved = live_migration.live_migrate(
-                self.fleet, location, item.destination, self.settings, self.scheduler_config, max_attempts=1,
-                seed=self.seed)
+                self.fleet, location, destination=item.destination, settings=self.settings,
+                scheduler_config=self.scheduler_config, max_attempts=1, seed=self.seed)
             return {"duration_s": moved["duration_s"], "downtime_ms": moved["downtime_ms"],
                     "data_bytes": moved["data_bytes"], "running_on": moved["host"], "storage": moved["storage"]}
         started = time.monotonic()
-        moved = instance_resize.resize(self.fleet, location, None, False, item.destination, self.scheduler_config,
-                                       1, self.shutdown_timeout, 0, self.seed)
+        moved = instance_resize.resize(self.fleet, location, destination=item.destination,
+                                       scheduler_config=self.scheduler_config, max_attempts=1,
+                                       shutdown_timeout=self.shutdown_timeout, seed=self.seed)
         instance_resize.confirm(self.fleet, InstanceLocation(self.fleet, item.name, [self.source, moved["host"]]))
         return {"duration_s": round(time.monotonic() - started, 2), "downtime_ms": None,
                 "data_bytes": moved["migration"].get("data_bytes"), "running_on": moved["host"]}
@@ -194,10 +197,10 @@ class _Executor(object):
         details = getattr(error, "details", {}) or {}
         item.outcome.update(error=message, running_on=details.get("host"))
         if details.get("host") not in (None, self.source):
-            item.result = "failed"  # it is not on the source any more: never move it again blindly
+            item.result = states.GUEST_FAILED  # it is not on the source any more: never move it again blindly
             return False
         if len(item.attempts) >= self.max_attempts:
-            item.result = "failed"
+            item.result = states.GUEST_FAILED
             return False
         tried = [attempt["host"] for attempt in item.attempts]
         self.fleet.refresh()
@@ -206,7 +209,7 @@ class _Executor(object):
             placement = move_destination.plan_destination(
                 self.fleet, location, item.instance, False, None, tried, self.seed, same_host_option=None)
         except VmfleetError as exc:
-            item.result = "failed"
+            item.result = states.GUEST_FAILED
             item.outcome["error"] = "%s; no other destination: %s" % (message, exc.message)
             return False
         item.destination, item.placement = placement["host"], placement

@@ -14,14 +14,13 @@ reasons, before anything moves, unless the caller allows a partial drain.
 
 from __future__ import annotations
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import state_name
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.guest import state_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import move_destination
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 
-LIVE, COLD = "live", "cold"
-_LIVE_STATES = ("running", "paused", "blocked")
 
 
 class DrainItem(object):
@@ -37,7 +36,7 @@ class DrainItem(object):
     def to_dict(self, source):
         return dict({
             "guest": self.name, "from": source, "to": self.destination, "kind": self.kind,
-            "result": self.result or ("not moved" if self.refusal else "planned"),
+            "result": self.result or (states.GUEST_NOT_MOVED if self.refusal else states.GUEST_PLANNED),
             "attempts": list(self.attempts), "reason": self.refusal, "placement": self.placement,
             "duration_s": None, "downtime_ms": None, "data_bytes": None,
         }, **self.outcome)
@@ -79,7 +78,7 @@ def plan_drain(fleet, host_name, scheduler_config=None, seed=None):
 
 
 def _classify(fleet, host_name, name, state, scheduler_config):
-    kind = LIVE if state in _LIVE_STATES else COLD
+    kind = states.LIVE if state in states.LIVE_GUEST_STATES else states.COLD
     location = InstanceLocation(fleet, name, fleet.reachable())
     here = [guest for host, _domain, _xml, guest in location.copies if host == host_name]
     metadata = (here[0].get("metadata") if here else None) or {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_plan import COLD, LIVE
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 
 COLUMNS = ("GUEST", "FROM", "TO", "KIND", "RESULT", "TIME s", "DOWNTIME ms", "DATA MiB", "TRIES")
 
@@ -27,7 +27,7 @@ class DrainReport(object):
 
     def to_dict(self):
         guests = [item.to_dict(self.host) for item in self.items]
-        moved = [g for g in guests if g["result"] == "migrated"]
+        moved = [g for g in guests if g["result"] == states.GUEST_MIGRATED]
         downtimes = [g["downtime_ms"] for g in moved if g["downtime_ms"] is not None]
         return {
             "host": self.host,
@@ -39,10 +39,10 @@ class DrainReport(object):
             "summary": {
                 "guests": len(guests),
                 "migrated": len(moved),
-                "live": len([g for g in moved if g["kind"] == LIVE]),
-                "cold": len([g for g in moved if g["kind"] == COLD]),
-                "failed": len([g for g in guests if g["result"] == "failed"]),
-                "not_moved": len([g for g in guests if g["result"] == "not moved"]),
+                "live": len([g for g in moved if g["kind"] == states.LIVE]),
+                "cold": len([g for g in moved if g["kind"] == states.COLD]),
+                "failed": len([g for g in guests if g["result"] == states.GUEST_FAILED]),
+                "not_moved": len([g for g in guests if g["result"] == states.GUEST_NOT_MOVED]),
                 "retried": len([g for g in guests if len(g["attempts"]) > 1]),
                 "duration_s": self.duration,
                 "data_bytes": sum(g["data_bytes"] or 0 for g in moved),
@@ -65,7 +65,7 @@ def render_table(host, result, guests):
     lines.extend("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
     for guest in guests:
         why = guest.get("error") or guest.get("reason")
-        if why and guest["result"] != "migrated":
+        if why and guest["result"] != states.GUEST_MIGRATED:
             lines.append("%s: %s" % (guest["guest"], why))
     return lines
 

@@ -21,20 +21,18 @@ from __future__ import annotations
 import datetime
 import os
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, whole_number
-from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import host_facts
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 
-UNREADABLE = "unreadable"
-STATUSES = (migration_journal.MIGRATING, migration_journal.FINISHED, migration_journal.CONFIRMED,
-            migration_journal.REVERTED, migration_journal.COMPLETED, migration_journal.ERROR, UNREADABLE)
-KINDS = migration_journal.KINDS
+STATUSES = states.MIGRATION_STATUSES + (states.UNREADABLE,)
 # The fields every listed record has (null when its journal file does not say).
 FIELDS = ("id", "guest", "source", "destination", "kind", "status", "started_at", "finished_at",
           "data_bytes", "downtime_ms", "error")
 FILTERS = ("guest", "host", "source", "destination", "kind", "status", "id", "since", "limit")
 # How far along a copy's status is: the copy further along wins the merge.
-_STAGE = {UNREADABLE: -1, migration_journal.MIGRATING: 0, migration_journal.FINISHED: 1}
+_STAGE = {states.UNREADABLE: -1, states.MIGRATING: 0, states.FINISHED: 1}
 _FINAL_STAGE = 2
 _EPOCH = datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -85,7 +83,7 @@ def collect(state_dirs_by_host):
             record_id = copy.get("id")
             entry = merged.setdefault(record_id, {"record": None, "journals": [], "unreadable_in": []})
             entry["journals"].append(host)
-            if copy.get("status") == UNREADABLE:
+            if copy.get("status") == states.UNREADABLE:
                 entry["unreadable_in"].append(host)
             if entry["record"] is None or _rank(copy) > _rank(entry["record"]):
                 entry["record"] = copy
@@ -127,7 +125,7 @@ def filter_records(records, **filters):
     exact = dict((field, filters[field]) for field in ("guest", "source", "destination", "id")
                  if filters.get(field) is not None)
     host = filters.get("host")
-    kinds = _choices("kind", filters.get("kind"), KINDS)
+    kinds = _choices("kind", filters.get("kind"), states.MIGRATION_KINDS)
     statuses = _choices("status", filters.get("status"), STATUSES)
     after = parse_time(filters["since"]) if filters.get("since") is not None else None
     limit = whole_number("limit", filters.get("limit") or 0)
@@ -156,7 +154,7 @@ def summarize(records, matched=None):
     """``{total, matched, by_status, by_kind}``: every known status and kind counted (0 included);
     a record without a kind counts as ``unknown``."""
     by_status = dict((status, 0) for status in STATUSES)
-    by_kind = dict((kind, 0) for kind in KINDS)
+    by_kind = dict((kind, 0) for kind in states.MIGRATION_KINDS)
     for record in records:
         status = record.get("status") or "unknown"
         kind = record.get("kind") or "unknown"

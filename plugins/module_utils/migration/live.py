@@ -31,14 +31,15 @@ from __future__ import annotations
 import threading
 import time
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import state_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import claims
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import move_destination
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances.lifecycle import ACTIVE, domain_xml
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import domain_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import cpu_compatibility
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import migration_xml
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.guest import state_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import storage as migration_storage
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
@@ -46,14 +47,13 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.storage import vol
 
 POLL_SECONDS = 0.5
 JOURNAL_EVERY_SECONDS = 2.0
-LIVE_STATES = ("running", "paused", "blocked")
 
 
 class MigrationFailed(VmfleetError):
     """A live migration that started and failed; ``details`` say where the guest is now."""
 
 
-def live_migrate(fleet, located, destination=None, settings=None, scheduler_config=None, max_attempts=3,
+def live_migrate(fleet, located, *, destination=None, settings=None, scheduler_config=None, max_attempts=3,
                  block_migration=migration_storage.AUTO, seed=None, excluded=(), check_mode=False,
                  on_progress=None):
     """Live-migrate the instance at ``located`` (an InstanceLocation); returns the result dict.
@@ -69,7 +69,7 @@ def live_migrate(fleet, located, destination=None, settings=None, scheduler_conf
         raise VmfleetError("%s has a resize waiting for confirm or revert on %s: confirm or revert it first"
                            % (located.name, located.host), instance=located.name, host=located.host)
     state = state_name(located.domain)
-    if state not in LIVE_STATES:
+    if state not in states.LIVE_GUEST_STATES:
         raise InvalidInput("name", located.name, "a running or paused guest", reason="%s is %s on %s: move it "
                            "with vmfleet.compute.resize (a cold migration)" % (located.name, state, located.host))
     move_destination.check_host_devices(located, fleet)
@@ -119,7 +119,7 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
               for d in storage["disks"]]
 
     def render(placement, facts):
-        rendered = domain_xml(instance, facts, placement, layout, ACTIVE)
+        rendered = domain_xml(instance, facts, placement, layout, states.VM_ACTIVE)
         return migration_xml.destination_xml(source_xml, rendered, disk_paths)
 
     try:
@@ -148,7 +148,7 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
         reason = _reason(exc)
         message = "live migration of %s from %s to %s failed%s: %s. %s" % (
             located.name, source.name, dest.name, " (%s)" % run.aborted if run.aborted else "", reason, where["msg"])
-        migration_journal.update(state_dirs, record, status=migration_journal.ERROR, error=message,
+        migration_journal.update(state_dirs, record, status=states.ERROR, error=message,
                                  cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
         raise MigrationFailed(message, instance=located.name, host=where["host"], running=where["running"],
                               leftovers=where["leftovers"], migration=record, progress=run.last)
@@ -356,7 +356,7 @@ def finish(fleet, record, run=None, actions=None):
         # when a look caught the mirror, else what the source's overlays held (what an incremental copy sends)
         data = (data or 0) + max((last or {}).get("disk_total") or 0, record.get("disk_bytes") or 0)
     migration_journal.update(
-        _journal_dirs(fleet, record), record, status=migration_journal.COMPLETED, data_bytes=data,
+        _journal_dirs(fleet, record), record, status=states.COMPLETED, data_bytes=data,
         downtime_ms=completed.get("downtime_ms"), duration_s=duration, progress=None, leftovers=left)
     actions.append("running on %s" % dest_name)
     return {"changed": True, "host": dest_name, "source": source_name, "destination": dest_name,
@@ -396,7 +396,7 @@ def settle(fleet, record, wait_timeout=600):
         return "%s: the interrupted migration to %s had completed; recorded" % (record["guest"], record["destination"])
     where = recover(fleet, record)
     message = "interrupted (the run that started it ended without recording the outcome). %s" % where["msg"]
-    migration_journal.update(_journal_dirs(fleet, record), record, status=migration_journal.ERROR, error=message,
+    migration_journal.update(_journal_dirs(fleet, record), record, status=states.ERROR, error=message,
                              cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
     return "%s: %s" % (record["guest"], message)
 
@@ -465,13 +465,13 @@ def recover(fleet, record, was_paused=False):
     try:
         if state == "paused" and not was_paused:
             source_domain.resume()
-        elif state not in LIVE_STATES:
+        elif state not in states.LIVE_GUEST_STATES:
             source_domain.create()
     except libvirt.libvirtError as exc:
         running = False
         leftovers.append("%s could not be resumed on %s: %s" % (name, source_name, storage_volumes.message(exc)))
     state = state_name(source_domain)
-    return {"host": source_name, "running": running and state in LIVE_STATES, "leftovers": leftovers,
+    return {"host": source_name, "running": running and state in states.LIVE_GUEST_STATES, "leftovers": leftovers,
             "msg": "%s is %s on its source %s%s" % (
                 name, state, source_name, "; left behind: " + "; ".join(leftovers) if leftovers else
                 ", and nothing is left on %s" % dest_name)}

@@ -20,8 +20,8 @@ statistics and applies what it answers.
 from __future__ import annotations
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, whole_number
+from ansible_collections.vmfleet.compute.plugins.module_utils.units import GIB
 
-GIB = 1024 ** 3
 ABORT, FORCE_COMPLETE = "abort", "force_complete"
 TIMEOUT_ACTIONS = (ABORT, FORCE_COMPLETE)
 

@@ -21,10 +21,10 @@ import os
 import uuid
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances.lifecycle import base_image, disk_layout
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.storage_xml import parse_pool
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage.instance_disks import base_image, disk_layout
 
 AUTO = "auto"
 SHARED, BLOCK = "shared", "block"

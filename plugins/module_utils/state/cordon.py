@@ -18,17 +18,12 @@ from __future__ import annotations
 import datetime
 import os
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import folder as state_folder
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 
 CORDON_FILE = "cordon.json"
-CORDONED, UNCORDONED = "cordoned", "uncordoned"
-STATES = (CORDONED, UNCORDONED)
-# Journal entry statuses that mean the migration is over and left nothing behind.
-FINISHED_STATUSES = ("completed", "done", "finished", "cancelled", "confirmed", "reverted")
-# Statuses of a migration that is still running.
-ACTIVE_STATUSES = ("queued", "preparing", "pre-migrating", "running", "migrating", "post-migrating")
 
 
 def cordon_path(state_dir):
@@ -77,10 +72,10 @@ def set_state(state_dir, state, host, reason=None, by=None, check_mode=False):
     Idempotent: an existing cordon is kept as it is (its reason, author and time
     are those of the cordon that is in force).
     """
-    if state not in STATES:
-        raise InvalidInput("state", state, ", ".join(STATES))
+    if state not in states.CORDON_STATES:
+        raise InvalidInput("state", state, ", ".join(states.CORDON_STATES))
     before = read_cordon(state_dir)
-    if state == CORDONED:
+    if state == states.CORDONED:
         if before is not None:
             return False, before, before
         after = new_record(host, reason, by)

@@ -23,13 +23,11 @@ import datetime
 import os
 import uuid
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import folder as state_folder
 
 JOURNAL_DIR = "journal"
-KINDS = ("live", "cold", "resize")
-MIGRATING, FINISHED, CONFIRMED, REVERTED, COMPLETED, ERROR = (
-    "migrating", "finished", "confirmed", "reverted", "completed", "error")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -44,7 +42,7 @@ def new_record(guest, source, destination, kind, **fields):
         "source": source,
         "destination": destination,
         "kind": kind,
-        "status": MIGRATING,
+        "status": states.MIGRATING,
         "started_at": now_text(),
         "finished_at": None,
         "data_bytes": None,
@@ -70,7 +68,7 @@ def write(state_dirs, record):
 def update(state_dirs, record, **fields):
     """Change fields (a final status sets ``finished_at``) and write the record again."""
     record.update(fields)
-    if record["status"] != MIGRATING and not record.get("finished_at"):
+    if record["status"] != states.MIGRATING and not record.get("finished_at"):
         record["finished_at"] = now_text()
     return write(state_dirs, record)
 

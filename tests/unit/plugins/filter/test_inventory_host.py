@@ -13,7 +13,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vmfleet.compute.plugins.filter.inventory_host import SETTING_VARIABLES, inventory_host
-from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import host_facts
 
 ROLE_TASKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "hypervisor_facts", "tasks",
                           "main.yml")
