@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,9 +26,9 @@ MODELS = ("virtio", "e1000", "e1000e", "rtl8139")
 
 def with_devices(*device_xml):
     """A guest's domain XML with these elements added to <devices>."""
-    xml = domain_xml("vm1")
-    return xml.replace("<devices>", "<devices>" + "".join(device_xml), 1) if "<devices>" in xml else \
-        xml.replace("<devices />", "<devices>%s</devices>" % "".join(device_xml), 1)
+    root = ET.fromstring(domain_xml("vm1"))
+    root.find("devices").extend(ET.fromstring(text) for text in device_xml)
+    return ET.tostring(root, encoding="unicode")
 
 
 def interface_xml(kind, source, mac, model=None):
