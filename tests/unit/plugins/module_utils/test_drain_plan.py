@@ -17,8 +17,9 @@ libvirt = pytest.importorskip("libvirt")
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain import drain
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_plan import (
-    COLD, LIVE, DrainItem, guests_on, plan_drain)
+    DrainItem, guests_on, plan_drain)
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.states import COLD, CORDONED, LIVE
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
     fleet, flavor, guest, pending_resize)
 
@@ -115,7 +116,7 @@ def test_a_host_cordoned_in_its_state_folder_takes_nothing_from_a_drain(tmp_path
     small = flavor("m1.tiny", vcpus=1, memory_mb=256, root_gb=1)
     hosts = fleet(tmp_path, {"hv1": [guest("vm1", instance_flavor=small), guest("vm2", instance_flavor=small)],
                              "hv2": [], "hv3": []}, state_dirs=True)
-    host_cordon.set_state(hosts.host("hv3").state_dir, host_cordon.CORDONED, "hv3", "disk swap", "ops")
+    host_cordon.set_state(hosts.host("hv3").state_dir, CORDONED, "hv3", "disk swap", "ops")
     report = drain(hosts, "hv1", check_mode=True, seed=4)
     assert report["result"] == "planned" and report["cordoned_now"] is False
     assert [(g["guest"], g["to"]) for g in report["guests"]] == [("vm1", "hv2"), ("vm2", "hv2")]

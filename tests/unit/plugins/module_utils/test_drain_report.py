@@ -10,9 +10,10 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_plan import COLD, LIVE, DrainItem
+from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_plan import DrainItem
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_report import (
     COLUMNS, DrainReport, render_table)
+from ansible_collections.vmfleet.compute.plugins.module_utils.states import COLD, LIVE
 
 MIB = 1048576
 
