@@ -690,7 +690,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import 
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import HOST_CONFIG_ARGSPEC, normalize_host_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 
 
 def argument_spec():
@@ -706,7 +706,7 @@ def argument_spec():
 
 def run(params):
     config = normalize_host_config(params)
-    maintenance = host_cordon.read_state(params["state_dir"])
+    maintenance = maintenance_record.read_state(params["state_dir"])
     with libvirt_client.connection(params["uri"], params["name"]) as conn:
         facts = gather_host_facts(conn, params["name"], params["uri"], config, params["gather_guests"], maintenance)
     known_pools = set(pool["name"] for pool in facts["storage_pools"])

@@ -33,7 +33,7 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
 
     ``name``: the host's fleet name (None: libvirt's hostname); ``config``:
     the output of host_config.normalize_host_config; ``maintenance``: the
-    host's state folder as host_cordon.read_state reads it (None: not read);
+    host's state folder as state.maintenance.read_state reads it (None: not read);
     a cordon record there disables the host. ``pending``: guest dicts (as
     domain_xml.parse_domain returns them) of claims in flight, counted as
     guests in state ``claimed`` (claims.py). Raises HostUnreachable

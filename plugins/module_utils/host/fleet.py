@@ -22,7 +22,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.errors import Inva
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 
 
 
@@ -115,7 +115,7 @@ class Fleet(object):
             host = self.host(name)
             try:
                 facts = gather_host_facts(self.conn(name), name, host.uri, host.config,
-                                          maintenance=host_cordon.read_state(host.state_dir))
+                                          maintenance=maintenance_record.read_state(host.state_dir))
                 self.unreachable.discard(name)
                 self._read_at[name] = time.monotonic()
                 read = True

@@ -31,7 +31,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import con
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import Scheduler
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import folder as state_folder
 
 CLAIMS_FILE = "claims.json"
@@ -120,7 +120,7 @@ def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, lock
         alive = live_claims(unexpired, _defined_guests(conn, unexpired), now)
         pending = [parse_domain(c["domain_xml"]) for c in alive if c.get("domain_xml")]
         facts = gather_host_facts(conn, host["name"], host.get("uri"), host["config"],
-                                  maintenance=host_cordon.read_state(state_dir), pending=pending)
+                                  maintenance=maintenance_record.read_state(state_dir), pending=pending)
         placement = _place_on(facts, spec, scheduler_config)
         claim_id = str(uuid.uuid4())
         placement["claim"] = claim_id

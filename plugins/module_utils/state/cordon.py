@@ -1,16 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vmfleet.compute contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A host's maintenance state, kept in its state folder (``vmfleet_state_dir``).
+"""A host's cordon, kept in its state folder (``vmfleet_state_dir``).
 
 ``<state_dir>/cordon.json`` holds the cordon record ``{host, reason, by, at}``
 while the host is cordoned (Nova: the compute service is disabled): the
 scheduler's ComputeFilter then never places onto it. The file is written
 atomically (a temporary file in the same folder, then ``os.replace``), so a
 reader sees either the old record or the new one, never half of one.
-
-``<state_dir>/journal/`` is the host's migration journal (migration_journal.py);
-:func:`read_state` returns both for the host facts' ``maintenance``.
 """
 
 from __future__ import annotations
@@ -21,7 +18,6 @@ import os
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import folder as state_folder
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 
 CORDON_FILE = "cordon.json"
 
@@ -87,17 +83,3 @@ def set_state(state_dir, state, host, reason=None, by=None, check_mode=False):
     if not check_mode:
         remove_cordon(state_dir)
     return True, before, None
-
-
-def read_journal(state_dir):
-    """The host's migration journal (migration_journal.py), or None while it has none."""
-    if not os.path.isdir(os.path.join(state_dir, migration_journal.JOURNAL_DIR)):
-        return None
-    return migration_journal.read(state_dir, tolerant=True)
-
-
-def read_state(state_dir):
-    """``{state_dir, cordon, journal}`` for host facts' ``maintenance``; None without a state folder."""
-    if not state_dir:
-        return None
-    return {"state_dir": state_dir, "cordon": read_cordon(state_dir), "journal": read_journal(state_dir)}

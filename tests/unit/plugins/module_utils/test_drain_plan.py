@@ -19,6 +19,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain 
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_plan import (
     DrainItem, guests_on, plan_drain)
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 from ansible_collections.vmfleet.compute.plugins.module_utils.states import COLD, CORDONED, LIVE
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
     fleet, flavor, guest, pending_resize)
@@ -120,7 +121,7 @@ def test_a_host_cordoned_in_its_state_folder_takes_nothing_from_a_drain(tmp_path
     report = drain(hosts, "hv1", check_mode=True, seed=4)
     assert report["result"] == "planned" and report["cordoned_now"] is False
     assert [(g["guest"], g["to"]) for g in report["guests"]] == [("vm1", "hv2"), ("vm2", "hv2")]
-    assert host_cordon.read_state(hosts.host("hv1").state_dir)["cordon"] is None  # check mode cordons nothing
+    assert maintenance_record.read_state(hosts.host("hv1").state_dir)["cordon"] is None  # check mode cordons nothing
 
 
 def test_a_drain_with_a_guest_it_cannot_move_moves_none_unless_partial_is_allowed(tmp_path):
