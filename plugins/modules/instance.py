@@ -31,6 +31,8 @@ description:
     is changed; a different flavor is refused (use M(vmfleet.compute.resize)), unless O(match_existing=false).
 author:
   - vmfleet.compute contributors (@vmfleet)
+extends_documentation_fragment:
+  - vmfleet.compute.fleet_hosts
 options:
   name:
     description: The instance's name (the libvirt domain name). Its UUID is derived from it.
@@ -45,15 +47,6 @@ options:
     type: str
     choices: [running, stopped, present, absent]
     default: running
-  hosts:
-    description:
-      - Host facts as M(vmfleet.compute.hypervisor_info) returns them (C(hypervisor)), one per host the instance may
-        be on or go to.
-      - The module reaches each host by its C(uri) and claims in its state folder C(maintenance.state_dir); gather
-        the facts with O(vmfleet.compute.hypervisor_info#module:state_dir).
-    type: list
-    elements: dict
-    required: true
   flavor:
     description:
       - Nova-style flavor. Required to create the instance; when given for an existing one it must match.
@@ -294,18 +287,20 @@ retry_exclude:
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import HOSTS_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.ensure import ensure_instance
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.lifecycle import DEFAULT_MAX_ATTEMPTS
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
+    INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks)
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
 
 
 def argument_spec():
     return dict(
+        HOSTS_ARGSPEC,
         name=dict(type="str", required=True),
         state=dict(type="str", choices=list(states.INSTANCE_STATES), default=states.INSTANCE_RUNNING),
-        hosts=dict(type="list", elements="dict", required=True),
         flavor=dict(type="dict", options=dict(
             name=dict(type="str", required=True),
             vcpus=dict(type="int", required=True),

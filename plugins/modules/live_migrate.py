@@ -31,20 +31,12 @@ description:
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.fleet_hosts
   - vmfleet.compute.live_migration
 options:
   name:
     description: The instance.
     type: str
-    required: true
-  hosts:
-    description:
-      - Host facts as M(vmfleet.compute.hypervisor_info) returns them, with their state folders; the source and every
-        possible destination.
-      - Or each host's entry (C(name), C(uri), C(state_dir) and host settings, as the filter
-        C(vmfleet.compute.inventory_host) builds it); the module then reads the host's facts itself.
-    type: list
-    elements: dict
     required: true
   destination:
     description: The destination host; the scheduler's filters still check it, and no other host is tried.
@@ -172,6 +164,7 @@ actions:
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import HOSTS_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
@@ -184,13 +177,13 @@ _BLOCK = {"auto": "auto", "true": True, "false": False}
 def argument_spec():
     spec = dict(
         name=dict(type="str", required=True),
-        hosts=dict(type="list", elements="dict", required=True),
         destination=dict(type="str"),
         block_migration=dict(type="str", choices=list(_BLOCK), default="auto"),
         scheduler_config=dict(type="dict", default={}),
         max_attempts=dict(type="int", default=3),
         seed=dict(type="int"),
     )
+    spec.update(HOSTS_ARGSPEC)
     spec.update(migration_policy.ARGSPEC)
     return spec
 

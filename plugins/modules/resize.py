@@ -29,6 +29,8 @@ description:
     (C(<state_dir>/journal/<id>.json)).
 author:
   - vmfleet.compute contributors (@vmfleet)
+extends_documentation_fragment:
+  - vmfleet.compute.fleet_hosts
 options:
   name:
     description: The instance.
@@ -39,15 +41,6 @@ options:
     type: str
     choices: [resized, confirmed, reverted]
     default: resized
-  hosts:
-    description:
-      - Host facts as M(vmfleet.compute.hypervisor_info) returns them, with their state folders; the source and every
-        possible destination.
-      - Or each host's entry (C(name), C(uri), C(state_dir) and host settings, as the filter
-        C(vmfleet.compute.inventory_host) builds it); the module then reads the host's facts itself.
-    type: list
-    elements: dict
-    required: true
   flavor:
     description:
       - The new flavor, with the keys of M(vmfleet.compute.instance)'s O(vmfleet.compute.instance#module:flavor).
@@ -162,6 +155,7 @@ leftovers:
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import HOSTS_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import normalize_flavor
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.resize import ensure_resize
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
@@ -169,9 +163,9 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.module import Vmfl
 
 def argument_spec():
     return dict(
+        HOSTS_ARGSPEC,
         name=dict(type="str", required=True),
         state=dict(type="str", choices=list(states.RESIZE_STATES), default=states.RESIZED),
-        hosts=dict(type="list", elements="dict", required=True),
         flavor=dict(type="dict"),
         host=dict(type="str"),
         allow_resize_to_same_host=dict(type="bool", default=False),

@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import cpu_compatibility
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as libvirt_guest
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.xml_values import parse_xml
 
 _MISSING_FEATURES = "does not provide required features: "
@@ -108,7 +109,7 @@ class FleetCpuComparison(object):
             host_query = cpu_compatibility.host_cpu_query(conn.getDomainCapabilities(None, None, None, None, 0))
             queries = collections.OrderedDict()
             for guest in guests:
-                xml = _live_xml(libvirt, conn, guest)
+                xml = _live_xml(conn, guest)
                 queries[guest["name"]] = None if xml is None else cpu_compatibility.guest_cpu_query(
                     xml, host_query.cpu_xml)
         except libvirt.libvirtError as exc:
@@ -162,12 +163,7 @@ def _short_reason(reason):
     return reason
 
 
-def _live_xml(libvirt, conn, guest):
+def _live_xml(conn, guest):
     """The running guest's live XML; None when it is gone (it moved or stopped meanwhile)."""
-    try:
-        domain = conn.lookupByUUIDString(guest["uuid"]) if guest.get("uuid") else conn.lookupByName(guest["name"])
-        return domain.XMLDesc(0)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            return None
-        raise
+    domain = libvirt_guest.find(conn, guest["name"], guest.get("uuid"))
+    return None if domain is None else domain.XMLDesc(0)

@@ -22,6 +22,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.errors import Inva
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as libvirt_guest
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 
 
@@ -139,14 +140,14 @@ class Fleet(object):
 
     def find_domains(self, name, hosts=None):
         """``[(host name, domain)]`` for every host (of ``hosts``, default all) where a guest ``name`` is defined."""
-        libvirt = libvirt_client.libvirt
         found = []
         for host_name in hosts or self.names():
             try:
-                found.append((host_name, self.conn(host_name).lookupByName(name)))
-            except libvirt.libvirtError as exc:
-                if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
-                    raise libvirt_client.unreachable(host_name, self.host(host_name).uri, exc)
+                domain = libvirt_guest.find(self.conn(host_name), name)
+            except libvirt_client.libvirt.libvirtError as exc:
+                raise libvirt_client.unreachable(host_name, self.host(host_name).uri, exc)
+            if domain is not None:
+                found.append((host_name, domain))
         return found
 
     def close(self):

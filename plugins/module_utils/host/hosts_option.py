@@ -23,6 +23,9 @@ ENTRY_KEYS = frozenset(["name", "uri", "state_dir"]) | frozenset(HOST_CONFIG_ARG
 # what only facts hold: their settings are normalized under config, the state folder under maintenance
 FACTS_ONLY_KEYS = ("numa", "config", "maintenance")
 
+# the option as the fleet's operations take it (documented by the vmfleet.compute.fleet_hosts doc fragment)
+HOSTS_ARGSPEC = dict(hosts=dict(type="list", elements="dict", required=True))
+
 FACTS_ALLOWED = "host facts as hypervisor_info returns them (a dict with name, config, resources, ...)"
 HOSTS_ALLOWED = ("host facts as hypervisor_info returns them, or a host's entry: name, uri, state_dir and "
                  "hypervisor_info's host settings (the vmfleet.compute.inventory_host filter builds it)")

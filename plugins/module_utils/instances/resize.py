@@ -232,14 +232,9 @@ class _Undo(object):
 
 def _remove_domain(conn, name):
     """Remove the guest ``name`` from a host when it is defined there."""
-    libvirt = libvirt_client.libvirt
-    try:
-        domain = conn.lookupByName(name)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            return
-        raise
-    guest_power.undefine(domain)
+    domain = guest_power.find(conn, name)
+    if domain is not None:
+        guest_power.undefine(domain)
 
 
 # --- confirm / revert -----------------------------------------------------------------------

@@ -38,6 +38,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances import m
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import domain_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import cpu_compatibility
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as libvirt_guest
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import migration_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.guest import state_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
@@ -308,16 +309,6 @@ def _journal_dirs(fleet, record):
     return [fleet.host(h).state_dir for h in (record["source"], record["destination"]) if h in fleet.hosts]
 
 
-def _lookup(conn, guest_uuid):
-    libvirt = libvirt_client.libvirt
-    try:
-        return conn.lookupByUUIDString(guest_uuid)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            return None
-        raise
-
-
 def finish(fleet, record, run=None, actions=None):
     """Record a migration libvirt reported done (``record``: its journal record): check that the guest runs on
     the destination, delete the source's local disks, drop the claim, complete the journal record.
@@ -325,7 +316,7 @@ def finish(fleet, record, run=None, actions=None):
     name, source_name, dest_name = record["guest"], record["source"], record["destination"]
     actions = actions if actions is not None else []
     src_conn, dst_conn = fleet.conn(source_name), fleet.conn(dest_name)
-    moved = _lookup(dst_conn, record["uuid"])
+    moved = libvirt_guest.find(dst_conn, uuid=record["uuid"])
     if moved is None or not moved.isActive():
         raise VmfleetError("libvirt reported the migration of %s done, but it does not run on %s" % (
             name, dest_name), instance=name, host=dest_name)
@@ -334,7 +325,7 @@ def finish(fleet, record, run=None, actions=None):
     if run is not None and run.paused_by_us and state_name(moved) == "paused":
         moved.resume()  # paused to force completion; it ran before
         actions.append("resumed on %s (paused to complete)" % dest_name)
-    stale = _lookup(src_conn, record["uuid"])
+    stale = libvirt_guest.find(src_conn, uuid=record["uuid"])
     if stale is not None and not stale.isActive():
         stale.undefine()  # VIR_MIGRATE_UNDEFINE_SOURCE failed late: the source copy must not start again
     left = []
@@ -374,7 +365,7 @@ def settle(fleet, record, wait_timeout=600):
     source = fleet.conn(record["source"])
     deadline = time.monotonic() + wait_timeout
     while time.monotonic() < deadline:
-        domain = _lookup(source, record["uuid"])
+        domain = libvirt_guest.find(source, uuid=record["uuid"])
         try:
             busy = domain is not None and domain.jobInfo()[0] != libvirt.VIR_DOMAIN_JOB_NONE
         except libvirt.libvirtError:
@@ -388,10 +379,10 @@ def settle(fleet, record, wait_timeout=600):
                                record["guest"], record["source"], record["id"], wait_timeout, record["guest"]),
                            instance=record["guest"], host=record["source"])
     try:
-        moved = _lookup(fleet.conn(record["destination"]), record["uuid"])
+        moved = libvirt_guest.find(fleet.conn(record["destination"]), uuid=record["uuid"])
     except (VmfleetError, libvirt.libvirtError):
         moved = None
-    if _lookup(source, record["uuid"]) is None and moved is not None and moved.isActive():
+    if libvirt_guest.find(source, uuid=record["uuid"]) is None and moved is not None and moved.isActive():
         finish(fleet, record)
         return "%s: the interrupted migration to %s had completed; recorded" % (record["guest"], record["destination"])
     where = recover(fleet, record)
@@ -427,10 +418,10 @@ def recover(fleet, record, was_paused=False):
     dest = fleet.host(dest_name)
     leftovers = []
     unreachable = None
-    source_domain = _lookup(fleet.conn(source_name), guest_uuid)
+    source_domain = libvirt_guest.find(fleet.conn(source_name), uuid=guest_uuid)
     try:
         dst_conn = fleet.conn(dest_name)
-        dest_domain = _lookup(dst_conn, guest_uuid)
+        dest_domain = libvirt_guest.find(dst_conn, uuid=guest_uuid)
     except (VmfleetError, libvirt.libvirtError) as exc:
         dst_conn = dest_domain = None
         unreachable = _reason(exc)
@@ -486,7 +477,7 @@ def clean_leftovers(fleet, record):
         return False
     try:
         conn = fleet.conn(dest)
-        if record.get("uuid") and _lookup(conn, record["uuid"]) is not None:
+        if record.get("uuid") and libvirt_guest.find(conn, uuid=record["uuid"]) is not None:
             return False  # the guest is there (it may have moved later): its disks are not leftovers
         left = migration_storage.delete_volumes(conn, record.get("prepared_volumes") or (), dest)
     except (VmfleetError, libvirt.libvirtError):
