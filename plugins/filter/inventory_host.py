@@ -45,25 +45,11 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-# host setting (hypervisor_info option) -> inventory variable; the role hypervisor_facts passes the same
-SETTING_VARIABLES = {
-    "state_dir": "vmfleet_state_dir",
-    "reserved_host_memory_mb": "vmfleet_reserved_host_memory_mb",
-    "reserved_host_disk_mb": "vmfleet_reserved_host_disk_mb",
-    "reserved_host_cpus": "vmfleet_reserved_host_cpus",
-    "cpu_allocation_ratio": "vmfleet_cpu_allocation_ratio",
-    "ram_allocation_ratio": "vmfleet_ram_allocation_ratio",
-    "disk_allocation_ratio": "vmfleet_disk_allocation_ratio",
-    "cpu_dedicated_set": "vmfleet_cpu_dedicated_set",
-    "cpu_shared_set": "vmfleet_cpu_shared_set",
-    "availability_zone": "vmfleet_availability_zone",
-    "aggregates": "vmfleet_aggregates",
-    "instance_pools": "vmfleet_instance_pools",
-    "disk_tiers": "vmfleet_disk_tiers",
-    "cpu_mode": "vmfleet_cpu_mode",
-    "cpu_models": "vmfleet_cpu_models",
-    "live_migration_inbound_addr": "vmfleet_migration_address",
-}
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import inventory_variables
+
+# hypervisor_info option -> inventory variable, from the settings' one declaration;
+# the role hypervisor_facts passes the same (a unit test holds it so)
+SETTING_VARIABLES = inventory_variables()
 
 
 def inventory_host(name, hostvars):
