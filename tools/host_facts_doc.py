@@ -61,7 +61,7 @@ def markdown(text):
             end += 1
         inner = text[start:end - 1]
         if name == "L":
-            label, _, url = inner.partition(",")
+            label, url = inner.split(",", 1) if "," in inner else (inner, inner)
             out.append("[%s](%s)" % (label.strip(), url.strip()))
         else:
             if name in ("O", "RV"):
@@ -120,7 +120,7 @@ def render(page, return_text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when the page is out of date; write nothing")
     args = parser.parse_args(argv)
     with open(PAGE, encoding="utf-8") as handle:

@@ -50,8 +50,8 @@ def test_each_default_is_a_value_its_own_check_accepts(setting):
 
 def test_the_argspec_holds_every_setting_and_nothing_else():
     assert list(HOST_CONFIG_ARGSPEC) == [setting.name for setting in HOST_SETTINGS]
-    assert HOST_CONFIG_ARGSPEC["cpu_mode"] == {"type": "str", "choices": ["host-model", "host-passthrough",
-                                                                           "custom", "none"]}
+    assert HOST_CONFIG_ARGSPEC["cpu_mode"] == {
+        "type": "str", "choices": ["host-model", "host-passthrough", "custom", "none"]}
     assert HOST_CONFIG_ARGSPEC["instance_pools"] == {"type": "list", "elements": "str", "default": ["default"]}
 
 
