@@ -37,6 +37,7 @@ description:
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.scheduling
   - vmfleet.compute.live_migration
 options:
   state:
@@ -97,13 +98,6 @@ options:
     description: Seconds to wait for another drain of the same host (a run still going) before failing.
     type: int
     default: 3600
-  scheduler_config:
-    description: Scheduler configuration, as O(vmfleet.compute.schedule#module:config).
-    type: dict
-    default: {}
-  seed:
-    description: Seed of the scheduler's random pick among equal hosts.
-    type: int
   reason:
     description:
       - Why the host is cordoned; shown by M(vmfleet.compute.hypervisor_info), the capacity report and the preflight.
@@ -242,6 +236,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import 
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance import drain as host_drain
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 
 
@@ -260,9 +255,8 @@ def argument_spec():
         max_attempts=dict(type="int", default=3),
         shutdown_timeout=dict(type="int", default=60),
         lock_timeout=dict(type="int", default=3600),
-        scheduler_config=dict(type="dict", default={}),
-        seed=dict(type="int"),
     )
+    spec.update(SCHEDULING_ARGSPEC)
     spec.update(migration_policy.ARGSPEC)
     return spec
 

@@ -32,6 +32,7 @@ description:
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.scheduling
   - vmfleet.compute.fleet_hosts
 options:
   name:
@@ -131,12 +132,6 @@ options:
         same_host, different_host, retry_exclude). Stored in the instance's metadata; resize keeps them.
     type: dict
     default: {}
-  scheduler_config:
-    description:
-      - Scheduler configuration, as O(vmfleet.compute.schedule#module:config). Used for scheduling and for the
-        claim on the target host.
-    type: dict
-    default: {}
   match_existing:
     description:
       - Whether an existing instance must have the given flavor and image. V(false) creates the instance only when
@@ -147,9 +142,6 @@ options:
     description: Hosts to try when claims are refused, for a self-scheduled instance (Nova's C(max_attempts)).
     type: int
     default: 3
-  seed:
-    description: Seed of the scheduler's random pick among equal hosts.
-    type: int
   shutdown_timeout:
     description: Seconds a clean shutdown may take before the guest is powered off (Nova's C(shutdown_timeout)).
     type: int
@@ -294,11 +286,13 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model im
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
     INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks)
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 
 
 def argument_spec():
     return dict(
         HOSTS_ARGSPEC,
+        **SCHEDULING_ARGSPEC,
         name=dict(type="str", required=True),
         state=dict(type="str", choices=list(states.INSTANCE_STATES), default=states.INSTANCE_RUNNING),
         flavor=dict(type="dict", options=dict(
@@ -323,10 +317,8 @@ def argument_spec():
         )),
         placement=dict(type="dict"),
         hints=dict(type="dict", default={}),
-        scheduler_config=dict(type="dict", default={}),
         match_existing=dict(type="bool", default=True),
         max_attempts=dict(type="int", default=DEFAULT_MAX_ATTEMPTS),
-        seed=dict(type="int"),
         shutdown_timeout=dict(type="int", default=60),
     )
 

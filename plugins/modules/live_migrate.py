@@ -31,6 +31,7 @@ description:
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.scheduling
   - vmfleet.compute.fleet_hosts
   - vmfleet.compute.live_migration
 options:
@@ -49,17 +50,10 @@ options:
     type: str
     choices: [auto, "true", "false"]
     default: auto
-  scheduler_config:
-    description: Scheduler configuration, as O(vmfleet.compute.schedule#module:config).
-    type: dict
-    default: {}
   max_attempts:
     description: Destinations to try when one refuses before anything moved (not with O(destination)).
     type: int
     default: 3
-  seed:
-    description: Seed of the scheduler's random pick among equal hosts.
-    type: int
 attributes:
   check_mode:
     support: full
@@ -169,6 +163,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 
 
 _BLOCK = {"auto": "auto", "true": True, "false": False}
@@ -179,11 +174,10 @@ def argument_spec():
         name=dict(type="str", required=True),
         destination=dict(type="str"),
         block_migration=dict(type="str", choices=list(_BLOCK), default="auto"),
-        scheduler_config=dict(type="dict", default={}),
         max_attempts=dict(type="int", default=3),
-        seed=dict(type="int"),
     )
     spec.update(HOSTS_ARGSPEC)
+    spec.update(SCHEDULING_ARGSPEC)
     spec.update(migration_policy.ARGSPEC)
     return spec
 

@@ -30,6 +30,7 @@ description:
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.scheduling
   - vmfleet.compute.fleet_hosts
 options:
   name:
@@ -60,10 +61,6 @@ options:
         instance once the window has passed (there is no daemon to do it earlier).
     type: int
     default: 0
-  scheduler_config:
-    description: Scheduler configuration, as O(vmfleet.compute.schedule#module:config).
-    type: dict
-    default: {}
   max_attempts:
     description: Destinations to try when claims are refused (not with O(host)).
     type: int
@@ -72,9 +69,6 @@ options:
     description: Seconds a clean shutdown may take before the guest is powered off.
     type: int
     default: 60
-  seed:
-    description: Seed of the scheduler's random pick among equal hosts.
-    type: int
 attributes:
   check_mode:
     support: full
@@ -159,21 +153,21 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option 
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import normalize_flavor
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.resize import ensure_resize
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 
 
 def argument_spec():
     return dict(
         HOSTS_ARGSPEC,
+        **SCHEDULING_ARGSPEC,
         name=dict(type="str", required=True),
         state=dict(type="str", choices=list(states.RESIZE_STATES), default=states.RESIZED),
         flavor=dict(type="dict"),
         host=dict(type="str"),
         allow_resize_to_same_host=dict(type="bool", default=False),
         resize_confirm_window=dict(type="int", default=0),
-        scheduler_config=dict(type="dict", default={}),
         max_attempts=dict(type="int", default=3),
         shutdown_timeout=dict(type="int", default=60),
-        seed=dict(type="int"),
     )
 
 

@@ -17,6 +17,11 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters 
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import PCI_NUMA_POLICIES
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import DEFAULT_WEIGHERS, WEIGHERS
 
+# the scheduling options of the modules that place an instance (doc fragment vmfleet.compute.scheduling)
+SCHEDULING_ARGSPEC = dict(
+    scheduler_config=dict(type="dict", default={}),
+    seed=dict(type="int"),
+)
 INT_OPTIONS = {"host_subset_size": (1, 1), "max_io_ops_per_host": (8, 0), "max_instances_per_host": (50, 0)}
 MULTIPLIERS = dict((w.option, w.default) for w in WEIGHERS.values())
 KNOWN = set(INT_OPTIONS) | set(MULTIPLIERS) | {"enabled_filters", "weighers", "pci_aliases"}
