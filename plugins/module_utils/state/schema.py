@@ -71,11 +71,12 @@ def read_version(cursor):
     return int(row[0]) if row else 0
 
 
-def upgrade(cursor, dialect, found, steps=STEPS):
-    """Apply the steps after version ``found`` and record the new version; returns it.
+def upgrade(cursor, dialect, found, steps=None):
+    """Apply the steps (default: STEPS) after version ``found`` and record the new version; returns it.
 
     Runs inside the caller's transaction, which holds the store's exclusive
     lock: two controllers opening a new store at once create it once."""
+    steps = STEPS if steps is None else steps
     for number in range(found, len(steps)):
         for statement in statements(dialect, steps[number]):
             cursor.execute(statement)

@@ -46,10 +46,17 @@ class SqliteStateStore(FleetStateStore):
             conn.execute("PRAGMA journal_mode=WAL")
             if created:
                 os.chmod(self.path, 0o600)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.OperationalError) as exc:
             raise StoreUnreachable("cannot open the fleet state store %s: %s; %s" % (self.url, exc, check),
                                    store=self.url.redacted(), path=self.path)
+        except sqlite3.DatabaseError as exc:
+            raise self._not_a_database(exc)
         return conn
+
+    def _not_a_database(self, exc):
+        return StoreUnreachable("the fleet state store %s is not a readable SQLite database (%s): move it aside "
+                                "and run again, or point VMFLEET_STATE_URL at the right file" % (self.url, exc),
+                                store=self.url.redacted(), path=self.path)
 
     def _ensure_schema(self):
         with self._run(FLEET) as cursor:
@@ -57,9 +64,7 @@ class SqliteStateStore(FleetStateStore):
                 cursor.execute(schema.META_TABLE)
                 found = schema.read_version(cursor)
             except sqlite3.DatabaseError as exc:
-                raise StoreUnreachable("the fleet state store %s is not a readable SQLite database (%s): move it "
-                                       "aside and run again, or point VMFLEET_STATE_URL at the right file" % (
-                                           self.url, exc), store=self.url.redacted(), path=self.path)
+                raise self._not_a_database(exc)
             if found > schema.VERSION:
                 raise SchemaTooNew(self.url.redacted(), found, schema.VERSION)
             self.schema_version = schema.upgrade(cursor, "sqlite", found)
