@@ -36,10 +36,12 @@ def claimant(url, start, results):
         results.put(("claimed", cpu))
 
 
-def run_processes(target, count, *args):
-    start = CONTEXT.Barrier(count)
+def run_processes(target, arguments):
+    """Run ``target(*args, start, results)`` for each args of ``arguments`` in its own process, all started at
+    once (a barrier); returns what each put in ``results``."""
+    start = CONTEXT.Barrier(len(arguments))
     results = CONTEXT.Queue()
-    processes = [CONTEXT.Process(target=target, args=args + (start, results)) for _ in range(count)]
+    processes = [CONTEXT.Process(target=target, args=tuple(args) + (start, results)) for args in arguments]
     for process in processes:
         process.start()
     outcomes = [results.get(timeout=120) for _ in processes]
@@ -50,7 +52,7 @@ def run_processes(target, count, *args):
 
 
 def test_claimants_never_pass_the_hosts_capacity_nor_pin_a_cpu_twice(store_url):
-    outcomes = run_processes(claimant, 4, store_url)
+    outcomes = run_processes(claimant, [(store_url,)] * 4)
     claimed = sorted(cpu for result, cpu in outcomes if result == "claimed")
     assert claimed == list(HOST_CPUS)  # exactly the capacity, each CPU once
     assert sorted(result for result, _cpu in outcomes).count("claim_failed") == 2
@@ -68,7 +70,7 @@ def drain_taker(url, start, results):
 
 
 def test_one_drain_per_host_across_controllers(store_url):
-    outcomes = run_processes(drain_taker, 3, store_url)
+    outcomes = run_processes(drain_taker, [(store_url,)] * 3)
     assert sorted(kind for kind, _ in outcomes) == ["busy", "busy", "drain"]
     run_id = [value for kind, value in outcomes if kind == "drain"][0]
     assert all(run_id in value for kind, value in outcomes if kind == "busy")
@@ -125,16 +127,8 @@ def most_at_once(intervals):
 def test_two_drains_share_the_overall_limit(store_url):
     # each drain alone may run 4 moves (outbound 4), both together must stay within 5 overall
     limits = {"max_parallel": 5, "max_parallel_outbound": 4, "max_parallel_inbound": 8}
-    start = CONTEXT.Barrier(2)
-    results = CONTEXT.Queue()
-    drains = [CONTEXT.Process(target=drain, args=(store_url, host, dests, limits, start, results))
-              for host, dests in (("hv1", ["hv3", "hv4"]), ("hv2", ["hv4", "hv5"]))]
-    for process in drains:
-        process.start()
-    outcomes = [results.get(timeout=120) for _ in drains]
-    for process in drains:
-        process.join(30)
-        assert process.exitcode == 0
+    outcomes = run_processes(drain, [(store_url, "hv1", ["hv3", "hv4"], limits),
+                                     (store_url, "hv2", ["hv4", "hv5"], limits)])
     intervals = [interval for moved, _ in outcomes for interval in moved]
     refusals = [refusal for _, refused in outcomes for refusal in refused]
     assert len(intervals) == 12
