@@ -56,11 +56,13 @@ class LabPostgres(object):
 
 
 def start_lab_postgres():
-    """A started LabPostgres in a new folder; skips (saying why) when the server or psycopg is missing."""
+    """A started LabPostgres in a new folder; skips (saying why) when the server binaries are missing, fails
+    when psycopg is (requirements.txt has it: the venv is out of date)."""
     try:
         import psycopg  # noqa: F401 pylint: disable=import-outside-toplevel,unused-import
     except ImportError:
-        pytest.skip("psycopg is not installed (pip install -r requirements.txt): the PostgreSQL store is not tested")
+        pytest.fail("psycopg is not installed, though requirements.txt has it: run make venv (or pip install "
+                    "-r requirements.txt)")
     if not _server_binaries():
         pytest.skip("no PostgreSQL server binaries (Debian postgresql; make deps installs it)")
     # not under pytest's tmp folder: the server runs as the postgres user, which must reach its folder
