@@ -19,7 +19,7 @@ import contextlib
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import schema
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import (
-    MissingDependency, SchemaTooNew, StoreBusy, StoreUnreachable)
+    MissingDependency, SchemaTooNew, StoreBusy, StoreError, StoreUnreachable)
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.store import (
     FLEET, HOST, FleetStateStore)
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import MASK
@@ -129,6 +129,9 @@ class PostgresqlStateStore(FleetStateStore):
             raise StoreUnreachable("lost the fleet state store %s (%s): %s; nothing of this step was recorded" % (
                 self.url, self._where(), self._scrub(exc)), store=self.url.redacted(), host=self.url.host,
                 port=self.url.port, database=self.url.database)
+        except self._psycopg.Error as exc:
+            raise StoreError("the fleet state store %s refused a change (%s); nothing of this step was recorded" % (
+                self.url, self._scrub(exc)), store=self.url.redacted())
 
     def close(self):
         self._conn.close()

@@ -83,6 +83,10 @@ class SqliteStateStore(FleetStateStore):
         cursor = conn.cursor()
         try:
             yield cursor
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError("the fleet state store %s refused a change (%s); nothing of this step was recorded" % (
+                self.url, exc), store=self.url.redacted())
         except BaseException:
             conn.execute("ROLLBACK")
             raise

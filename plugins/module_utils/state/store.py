@@ -61,7 +61,7 @@ DEFAULT_DRAIN_LEASE = 300
 # a move slot lasts as long as a live migration may (migration_policy's completion timeouts stay under it)
 DEFAULT_MOVE_LEASE = 3600
 LIMIT_KEYS = ("max_parallel", "max_parallel_outbound", "max_parallel_inbound")
-# drain run results the store writes itself; the drain's own results (drained, partial, failed...) are the lead's
+# the drain run result the store writes itself (a run that ended without finish_drain); host_drain names the others
 INTERRUPTED = "interrupted"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -100,6 +100,8 @@ class ClaimSection(object):
         has one. Returns the stored record."""
         if not isinstance(record, dict) or not record.get("id"):
             raise InvalidInput("claim", record, "a dict with an id")
+        if any(claim.get("id") == record["id"] for claim in self.claims):
+            raise InvalidInput("claim.id", record["id"], "an id no live claim of %s has" % self.host)
         now = self._store.clock()
         stored = dict(record, host=self.host, created_at=record.get("created_at") or _time_text(now),
                       expires_at=_time_text(now + ttl))

@@ -209,3 +209,21 @@ def test_repr_and_errors_show_no_password(store_url, store):
     if password:
         assert password not in repr(store) and password not in caught.value.message
         assert password not in repr(caught.value.to_result())
+
+
+def test_a_live_claim_id_is_not_taken_twice(store):
+    with store.host_section("hv1") as section:
+        section.add({"id": "c1"})
+    with pytest.raises(InvalidInput) as caught:
+        with store.host_section("hv1") as section:
+            section.add({"id": "c1"})
+    assert caught.value.field == "claim.id"
+
+
+def test_a_change_the_database_refuses_is_a_store_error(store):
+    with store.host_section("hv1") as section:
+        section.add({"id": "c1"})
+    with pytest.raises(StoreError, match="refused a change.*nothing of this step was recorded"):
+        with store.host_section("hv2") as section:
+            section.add({"id": "c1"})  # claim ids are unique in the fleet
+    assert store.claims("hv2") == []
