@@ -3,26 +3,23 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet state store: what a host is doing beyond libvirt, shared by every controller.
 
-It holds what the state folders held (state_folder.py and its readers):
+It holds what the state folders held (state_folder.py and its readers), as
+``folder file -> store operations (who uses them)``:
 
-========================  ==================================================  ==========================
-state folder              store                                               used by
-========================  ==================================================  ==========================
-``cordon.json``           :meth:`cordon`, :meth:`set_cordon`,                 host_maintenance, host
-                          :meth:`remove_cordon`, :meth:`cordons`              facts, scheduler, preflight
-``claims.json`` + lock    :meth:`host_section` (the claim's exclusive          claims (instance, resize,
-                          section: claims, cordon, add, drop), :meth:`claims`, live_migrate)
-                          :meth:`drop_claim`
-``journal/<id>.json``     :meth:`record_migration`, :meth:`migration`,         live_migration, resize,
-(one copy per host)       :meth:`migrations` (one row: source and destination  drain, migration_info,
-                          read the same one)                                   preflight
-``drain.lock``            :meth:`begin_drain` / :meth:`renew_drain` /          host_drain
-                          :meth:`finish_drain` (fleet-wide, a lease),
-                          :meth:`draining_hosts`
-``drain-report.json``     :meth:`finish_drain` (report), :meth:`last_drain`    host_maintenance
-(new)                     :meth:`start_move` / :meth:`finish_move`: the drain  host_drain
-                          limits counted over every drain of the fleet
-========================  ==================================================  ==========================
+- ``cordon.json`` -> :meth:`cordon`, :meth:`set_cordon`, :meth:`remove_cordon`,
+  :meth:`cordons` (host_maintenance, host facts, the scheduler, the preflight);
+- ``claims.json`` and ``lock`` -> :meth:`host_section` (the claim's exclusive
+  section: its claims and cordon, add, drop), :meth:`claims`, :meth:`drop_claim`
+  (claims: instance, resize, live_migrate);
+- ``journal/<id>.json``, one copy per host -> :meth:`record_migration`,
+  :meth:`migration`, :meth:`migrations`: one row that the source and the
+  destination read (live_migration, resize, the drain, migration_info, the preflight);
+- ``drain.lock`` -> :meth:`begin_drain`, :meth:`renew_drain`, :meth:`finish_drain`,
+  fleet-wide and a lease; :meth:`draining_hosts` (host_drain, the scheduler);
+- ``drain-report.json`` -> the report of :meth:`finish_drain`, :meth:`last_drain`
+  (host_maintenance);
+- new: :meth:`start_move` / :meth:`finish_move`, the drain limits counted over
+  every drain of the fleet (host_drain).
 
 Libvirt stays the only truth for guests and their metadata: no row here
 describes a guest, only operations on guests (a claim's domain XML is what
