@@ -80,6 +80,7 @@ integration: venv collection lab
 bench: venv collection
 	$(BIN)/python bench/numa_fit_vs_nova.py
 	$(BIN)/python bench/schedule_scale.py
+	$(BIN)/python bench/state_store_claims.py
 
 build: venv
 	mkdir -p .build/dist && $(BIN)/ansible-galaxy collection build --force --output-path .build/dist .
