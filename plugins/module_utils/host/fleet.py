@@ -26,7 +26,6 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import gue
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 
 
-
 class FleetHost(object):
     """One host: ``name``, ``uri``, ``state_dir``, ``config`` and the facts it came from."""
 

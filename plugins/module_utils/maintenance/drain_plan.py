@@ -22,7 +22,6 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 
 
-
 class DrainItem(object):
     """One guest of the drained host: how it moves, where to, and what happened so far."""
 

@@ -234,4 +234,3 @@ def test_volumes_that_cannot_be_deleted_are_reported_not_raised(tmp_path):
     left = storage.delete_volumes(hosts.conn("hv2"), [{"pool": "gone", "volume": "vm1.disk.qcow2"}], "hv2")
     assert len(left) == 1 and left[0].startswith("volume vm1.disk.qcow2 in pool gone on hv2 (storage pool 'gone' "
                                                  "does not exist on host hv2")
-
