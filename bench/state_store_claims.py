@@ -31,6 +31,7 @@ import fcntl
 import json
 import multiprocessing
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -96,10 +97,10 @@ def _folder_update(folder, change):
 def rate(client, target, clients, seconds):
     start = CONTEXT.Barrier(clients)
     results = CONTEXT.Queue()
-    processes = [CONTEXT.Process(target=client, args=(target, seconds, start, results)) for _ in range(clients)]
+    processes = [CONTEXT.Process(target=client, args=(target, seconds, start, results)) for _client in range(clients)]
     for process in processes:
         process.start()
-    total = sum(results.get(timeout=seconds + 120) for _ in processes)
+    total = sum(results.get(timeout=seconds + 120) for _process in processes)
     for process in processes:
         process.join()
     return total / seconds
@@ -114,7 +115,7 @@ def start_postgres(folder):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="how long each cell runs")
     parser.add_argument("--clients", default="1,4,16")
     parser.add_argument("--pg-url", help="a PostgreSQL database to use instead of a lab/postgres cluster")
@@ -151,8 +152,8 @@ def main():
               "README's drain figures (not measured here)." % LIVE_MIGRATION_SECONDS)
     finally:
         if not args.pg_url and os.path.isdir(pg_folder):
-            subprocess.run([LAB_POSTGRES, "remove", "--dir", pg_folder], stdout=subprocess.DEVNULL)
-        subprocess.run(["rm", "-rf", work])
+            subprocess.run([LAB_POSTGRES, "remove", "--dir", pg_folder], stdout=subprocess.DEVNULL, check=False)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -81,13 +81,13 @@ class Cluster(object):
 
     def _as_owner(self, argv, **kwargs):
         """Run ``argv`` as the cluster's owner: this user, or the postgres user when we are root."""
+        program = os.path.basename(argv[0])
         if os.geteuid() == 0:
             argv = ["runuser", "-u", SYSTEM_USER, "--"] + argv
-        result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+        result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False,
+                                **kwargs)
         if result.returncode != 0:
-            raise PostgresError("%s failed (exit %d): %s" % (os.path.basename(argv[-1] if argv[0] == "runuser"
-                                                                                else argv[0]), result.returncode,
-                                                               result.stdout.strip()[-2000:]))
+            raise PostgresError("%s failed (exit %d): %s" % (program, result.returncode, result.stdout.strip()[-2000:]))
         return result.stdout
 
     def _chown(self, path):

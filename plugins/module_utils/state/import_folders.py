@@ -22,19 +22,17 @@ A folder whose ``lock`` or ``drain.lock`` is held (a playbook of the old
 version is claiming or draining there right now) is refused: import it
 when that has finished. Nothing is deleted from the folders.
 
-As a command: ``python -m ansible_collections.vmfleet.compute.plugins.module_utils.state.import_folders
-[--url URL] [--dry-run] HOST=FOLDER ...`` (docs/state-store.md).
+As a command: ``python3 tools/import_state_folders.py [--url URL] [--dry-run]
+HOST=FOLDER ...`` (docs/state-store.md).
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import errno
 import fcntl
 import json
 import os
-import sys
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreBusy
@@ -171,30 +169,3 @@ def _rank(record):
     progress = record.get("progress") if isinstance(record.get("progress"), dict) else {}
     return (_STAGE.get(record.get("status"), _FINAL_STAGE), str(record.get("finished_at") or ""),
             str(progress.get("updated_at") or ""))
-
-
-def main(argv=None):
-    # imported here: the store's package imports this module's siblings, never the other way round
-    from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
-    parser = argparse.ArgumentParser(description="Import vmfleet state folders into the fleet state store once.")
-    parser.add_argument("--url", help="the store's URL (default: VMFLEET_STATE_URL, else the default SQLite file)")
-    parser.add_argument("--dry-run", action="store_true", help="count what would be imported, change nothing")
-    parser.add_argument("folders", nargs="+", metavar="HOST=FOLDER")
-    args = parser.parse_args(argv)
-    try:
-        folders = {}
-        for item in args.folders:
-            host, sep, folder = item.partition("=")
-            if not sep or not host:
-                raise InvalidInput("folders", item, "HOST=FOLDER")
-            folders[host] = folder
-        with open_store(args.url) as store:
-            print(json.dumps(import_folders(store, folders, args.dry_run), indent=2, sort_keys=True))
-    except VmfleetError as exc:
-        print("import_folders: %s" % exc.message, file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -389,7 +389,6 @@ class FleetStateStore(object):
             keys = ("id", "run_id", "guest", "source", "destination", "started_at")
             return [dict(zip(keys, row)) for row in cursor.fetchall()]
 
-
     # -- imports of state folders (import_folders.py) --------------------------------------------------
 
     def folder_imported(self, host, folder):

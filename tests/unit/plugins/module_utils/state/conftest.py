@@ -30,7 +30,8 @@ class LabPostgres(object):
 
     def command(self, *args):
         result = subprocess.run([LAB_POSTGRES] + list(args) + ["--dir", self.folder, "--port", str(self.port)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120,
+                                check=False)
         if result.returncode != 0:
             raise RuntimeError("lab/postgres %s failed: %s" % (" ".join(args), result.stderr))
         return result.stdout.strip()

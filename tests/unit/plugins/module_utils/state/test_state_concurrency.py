@@ -44,7 +44,7 @@ def run_processes(target, arguments):
     processes = [CONTEXT.Process(target=target, args=tuple(args) + (start, results)) for args in arguments]
     for process in processes:
         process.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
+    outcomes = [results.get(timeout=120) for _process in processes]
     for process in processes:
         process.join(30)
         assert process.exitcode == 0
@@ -71,7 +71,7 @@ def drain_taker(url, start, results):
 
 def test_one_drain_per_host_across_controllers(store_url):
     outcomes = run_processes(drain_taker, [(store_url,)] * 3)
-    assert sorted(kind for kind, _ in outcomes) == ["busy", "busy", "drain"]
+    assert sorted(kind for kind, _value in outcomes) == ["busy", "busy", "drain"]
     run_id = [value for kind, value in outcomes if kind == "drain"][0]
     assert all(run_id in value for kind, value in outcomes if kind == "busy")
 
@@ -116,7 +116,7 @@ def drain(url, host, destinations, limits, start, results):
 
 
 def most_at_once(intervals):
-    events = sorted([(began, 1) for began, _ in intervals] + [(ended, -1) for _, ended in intervals])
+    events = sorted([(began, 1) for began, _ended in intervals] + [(ended, -1) for _began, ended in intervals])
     peak = current = 0
     for _when, change in events:
         current += change
@@ -129,8 +129,8 @@ def test_two_drains_share_the_overall_limit(store_url):
     limits = {"max_parallel": 5, "max_parallel_outbound": 4, "max_parallel_inbound": 8}
     outcomes = run_processes(drain, [(store_url, "hv1", ["hv3", "hv4"], limits),
                                      (store_url, "hv2", ["hv4", "hv5"], limits)])
-    intervals = [interval for moved, _ in outcomes for interval in moved]
-    refusals = [refusal for _, refused in outcomes for refusal in refused]
+    intervals = [interval for moved, _refused in outcomes for interval in moved]
+    refusals = [refusal for _moved, refused in outcomes for refusal in refused]
     assert len(intervals) == 12
     assert most_at_once(intervals) <= 5
     # the overall limit really was what held the drains back (each alone would have run 4)

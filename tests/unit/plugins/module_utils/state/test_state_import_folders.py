@@ -5,13 +5,17 @@ import datetime
 import fcntl
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreBusy
-from ansible_collections.vmfleet.compute.plugins.module_utils.state.import_folders import import_folders, main
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.import_folders import import_folders
+
+TOOL = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "tools", "import_state_folders.py")
 
 
 def write(folder, name, data):
@@ -107,11 +111,17 @@ def test_bad_folders_name_the_host(store, folder, reason):
     assert caught.value.field == "state_dirs.hv1" and reason in caught.value.message
 
 
-def test_as_a_command(tmp_path, folders, capsys):
+def run_tool(*args):
+    return subprocess.run([sys.executable, TOOL] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=60, check=False)
+
+
+def test_as_a_command(tmp_path, folders):
     url = "sqlite://%s" % (tmp_path / "state.db")
-    assert main(["--url", url, "hv1=%s" % folders["hv1"]]) == 0
-    assert json.loads(capsys.readouterr().out)["hv1"]["imported"] is True
+    done = run_tool("--url", url, "hv1=%s" % folders["hv1"])
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["hv1"]["imported"] is True
     with open_store(url) as store:
         assert store.cordon("hv1")["reason"] == "kernel"
-    assert main(["--url", url, "hv1"]) == 1
-    assert "HOST=FOLDER" in capsys.readouterr().err
+    refused = run_tool("--url", url, "hv1")
+    assert refused.returncode == 1 and "HOST=FOLDER" in refused.stderr
