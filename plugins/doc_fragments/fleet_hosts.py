@@ -13,11 +13,14 @@ options:
   hosts:
     description:
       - The hosts the instance may be on or go to, each as its facts (M(vmfleet.compute.hypervisor_info)'s
-        C(hypervisor), or its registered result), with their state folders.
-      - Or each host's entry (C(name), C(uri), C(state_dir) and the host settings of
-        M(vmfleet.compute.hypervisor_info), as the filter C(vmfleet.compute.inventory_host) builds it from the
-        inventory); the module then reads the host's facts itself, so no facts play is needed first.
-      - The module reaches each host by its C(uri), and claims and journals in its state folder.
+        C(hypervisor), or its registered result).
+      - Or each host's entry (C(name), C(uri) and the host settings of M(vmfleet.compute.hypervisor_info), as
+        the filter C(vmfleet.compute.inventory_host) builds it from the inventory); the module then reads the
+        host's facts itself, so no facts play is needed first.
+      - The module reaches each host by its C(uri); what hosts are doing beyond libvirt (cordons, claims, the
+        journal, drains) is in the fleet state store (O(state_url)).
+      - A host given with C(state_dir), the state folder of an earlier version, has that folder imported into
+        the store once.
     type: list
     elements: dict
     required: true

@@ -55,7 +55,6 @@ MIGRATION_STATUSES = (MIGRATING, FINISHED, CONFIRMED, REVERTED, COMPLETED, ERROR
 IN_FLIGHT_STATUSES = (MIGRATING,)
 # over, with nothing left behind by the move itself
 SETTLED_STATUSES = (FINISHED, CONFIRMED, REVERTED, COMPLETED)
-UNREADABLE = "unreadable"  # a journal record that could not be read (migration_info lists it as such)
 
 # --- a drain (its report) ----------------------------------------------------------------------------
 DRAIN_PLANNED, DRAIN_PARTIAL, DRAIN_FAILED = "planned", "partial", "failed"

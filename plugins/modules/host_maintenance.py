@@ -10,11 +10,11 @@ module: host_maintenance
 short_description: Cordon, drain or uncordon a hypervisor host
 version_added: 0.1.0
 description:
-  - Keeps a host's maintenance state in its state folder (inventory C(vmfleet_state_dir)). V(cordoned) writes
-    the record C(<state_dir>/cordon.json) (reason, by whom, when), atomically; V(uncordoned) removes it.
-  - M(vmfleet.compute.hypervisor_info) with O(vmfleet.compute.hypervisor_info#module:state_dir) reports a
-    cordoned host as disabled (C(config.enabled=false) with the reason), so the scheduler's C(ComputeFilter)
-    never places onto it, and the upgrade preflight reports it.
+  - Keeps a host's maintenance state in the fleet state store (O(state_url)), which every controller and every
+    later job sees. V(cordoned) records the cordon (reason, by whom, when); V(uncordoned) removes it.
+  - M(vmfleet.compute.hypervisor_info) reports a cordoned host as disabled (C(config.enabled=false) with the
+    reason), so the scheduler's C(ComputeFilter) never places onto it, claims on it are refused, and the upgrade
+    preflight reports it.
   - Cordoning moves no guest. V(drained) cordons the host and moves every guest elsewhere.
   - "Drain, plan first: every guest of the host is placed on the other hosts of O(hosts) as one batch by the
     scheduler (pinned and NUMA guests, hugepages, anti-affinity groups), before anything moves. When they do not
@@ -24,19 +24,21 @@ description:
     timeouts), shut-off ones cold-migrated and confirmed; at most O(max_parallel_outbound) migrations leave the
     host at a time, at most O(max_parallel_inbound) enter each destination, and O(max_parallel) run overall. A
     failed migration leaves the guest running on its source and is retried on another destination, up to
-    O(max_attempts) destinations per guest."
+    O(max_attempts) destinations per guest. The limits count every move in flight in the fleet (the store's
+    move slots), so two drains of two hosts share them, and a host being drained is never a destination."
   - "The drain is finished when libvirt lists no guest on the host, not when the migrations say so."
-  - "Resumable: the drain holds C(<state_dir>/drain.lock) while it runs. Run it again after an interruption (a
-    killed playbook): it waits for a drain still running, settles the live migrations the interrupted run left
-    in the journal (waiting for libvirt's job, then recording where the guest is), and moves only the guests
-    still on the host."
-  - "The result O(ignore:report) (also written to C(<state_dir>/drain-report.json)) has, per guest, where from and
+  - "Resumable: the drain holds the host's drain lock in the store (a lease it renews) while it runs. Run it again
+    after an interruption (a killed playbook, a store that went away): it waits for a drain still running,
+    settles the live migrations the interrupted run left in the journal (waiting for libvirt's job, then
+    recording where the guest is), and moves only the guests still on the host."
+  - "The result O(ignore:report) (also kept in the store with the drain run) has, per guest, where from and
     to, the kind, duration, downtime, data moved, attempts and result, and a summary."
   - Idempotent; a host already cordoned keeps its record as it is (reason, author and time of the cordon in force).
     Draining a host with no guests changes nothing but the cordon.
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.fleet_state
   - vmfleet.compute.scheduling
   - vmfleet.compute.live_migration
 options:
@@ -49,21 +51,20 @@ options:
     default: cordoned
   state_dir:
     description:
-      - The host's state folder (inventory C(vmfleet_state_dir)), on the machine that runs the module.
-      - Created (mode 0755) when missing.
-      - Defaults to the state folder in the facts of host O(name) in O(hosts); one of the two is required.
+      - The host's state folder of an earlier version (inventory C(vmfleet_state_dir)); when given, it is imported
+        into the store once, so a cordon, journal or drain report recorded there is not lost.
     type: path
   name:
     description:
       - The host's name in the fleet, written into the record. Usually C({{ inventory_hostname }}).
-      - Required with O(state=drained); the host to drain.
     type: str
+    required: true
   hosts:
     description:
-      - Host facts as M(vmfleet.compute.hypervisor_info) returns them, with their state folders; the host O(name)
-        and every possible destination. Required with O(state=drained).
+      - Host facts as M(vmfleet.compute.hypervisor_info) returns them; the host O(name) and every possible
+        destination. Required with O(state=drained).
       - Or each host's entry, its connection and settings as M(vmfleet.compute.hypervisor_info) takes them
-        (C(name), C(uri), C(state_dir), C(reserved_host_memory_mb), ...; the filter C(vmfleet.compute.inventory_host)
+        (C(name), C(uri), C(reserved_host_memory_mb), ...; the filter C(vmfleet.compute.inventory_host)
         builds it from the inventory). The module then reads the host's facts itself, so no facts play is needed
         before a drain; a host it cannot reach is left out of the plan.
     type: list
@@ -118,8 +119,8 @@ attributes:
     support: full
     description: The cordon record before and after (empty when the host is not cordoned).
 notes:
-  - The record lives on the machine that runs the module; with C(ansible_connection=local) (the lab, and
-    fleets reached through remote libvirt URIs) that is the controller.
+  - With the default SQLite store the records live on the machine that runs the module; AWX and several
+    controllers share a PostgreSQL store (docs/state-store.md).
 seealso:
   - module: vmfleet.compute.hypervisor_info
   - module: vmfleet.compute.live_migrate
@@ -131,7 +132,6 @@ EXAMPLES = r"""
 - name: Cordon the host before its maintenance
   vmfleet.compute.host_maintenance:
     state: cordoned
-    state_dir: "{{ vmfleet_state_dir }}"
     name: "{{ inventory_hostname }}"
     reason: "kernel upgrade, CHG-1234"
 
@@ -158,7 +158,7 @@ EXAMPLES = r"""
 - name: Uncordon it afterwards
   vmfleet.compute.host_maintenance:
     state: uncordoned
-    state_dir: "{{ vmfleet_state_dir }}"
+    name: "{{ inventory_hostname }}"
 """
 
 RETURN = r"""
@@ -220,11 +220,11 @@ report:
       description: Guests libvirt still lists on the host at the end.
       type: list
       elements: str
-path:
-  description: The record's file.
+store:
+  description: The fleet state store the record is in, in words (never its URL, which may hold a password).
   returned: always
   type: str
-  sample: /var/lib/vmfleet/state/cordon.json
+  sample: PostgreSQL database vmfleet on db1:5432 as vmfleet
 """
 
 import getpass
@@ -238,13 +238,16 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.migration import p
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import import_folders
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
 
 
 def argument_spec():
     spec = dict(
         state=dict(type="str", choices=list(states.HOST_MAINTENANCE_STATES), default=states.CORDONED),
         state_dir=dict(type="path"),
-        name=dict(type="str"),
+        name=dict(type="str", required=True),
         reason=dict(type="str", default="cordoned for maintenance"),
         by=dict(type="str"),
         hosts=dict(type="list", elements="dict"),
@@ -257,6 +260,7 @@ def argument_spec():
         lock_timeout=dict(type="int", default=3600),
     )
     spec.update(SCHEDULING_ARGSPEC)
+    spec.update(STATE_URL_ARGSPEC)
     spec.update(migration_policy.ARGSPEC)
     return spec
 
@@ -268,45 +272,42 @@ def _user():
         return None  # no passwd entry (containers): the record says "unknown"
 
 
-def _state_dir(params, fleet):
+def _import_legacy(store, params):
+    """The host's state folder of an earlier version, imported once."""
     if params["state_dir"]:
-        return params["state_dir"]
-    if fleet is not None and params["name"] in fleet.hosts and fleet.host(params["name"]).state_dir:
-        return fleet.host(params["name"]).state_dir
-    raise InvalidInput("state_dir", None, "the host's state folder, or hosts holding the facts of host name "
-                       "(with their state folder)")
+        import_folders.import_folder(store, params["name"], import_folders.checked_folder(
+            params["name"], params["state_dir"], "state_dir"))
 
 
-def set_cordon(params, check_mode, fleet=None):
-    state_dir = _state_dir(params, fleet)
-    changed, before, after = host_cordon.set_state(
-        state_dir, params["state"], params["name"], params["reason"], params["by"] or _user(), check_mode=check_mode)
-    path = host_cordon.cordon_path(state_dir)
-    return dict(changed=changed, state=params["state"], cordon=after, path=path,
-                diff=diff(before or {}, after or {}, "%s (cordon record)" % path))
+def set_cordon(params, check_mode):
+    with open_store(params["state_url"]) as store:
+        _import_legacy(store, params)
+        changed, before, after = host_cordon.set_state(
+            store, params["state"], params["name"], params["reason"], params["by"] or _user(), check_mode=check_mode)
+        where = store.url.describe()
+    return dict(changed=changed, state=params["state"], cordon=after, store=where,
+                diff=diff(before or {}, after or {}, "cordon of %s (%s)" % (params["name"], where)))
 
 
 def drain(params, check_mode):
-    for field in ("name", "hosts"):
-        if not params[field]:
-            raise InvalidInput(field, params[field], "a value with state=drained")
+    if not params["hosts"]:
+        raise InvalidInput("hosts", params["hosts"], "a value with state=drained")
     settings = migration_policy.from_params(params)
     limits = dict((key, params[key]) for key in host_drain.DEFAULT_LIMITS)
-    with Fleet(params["hosts"]) as fleet:
-        fleet.host(params["name"], "name")
-        if params["state_dir"] and params["state_dir"] != fleet.host(params["name"]).state_dir:
-            raise InvalidInput("state_dir", params["state_dir"], "the state folder in the facts of %s (%s)" % (
-                params["name"], fleet.host(params["name"]).state_dir))
-        report = host_drain.drain(
-            fleet, params["name"], settings=settings, scheduler_config=params["scheduler_config"], limits=limits,
-            max_attempts=params["max_attempts"], allow_partial=params["allow_partial"],
-            shutdown_timeout=params["shutdown_timeout"], seed=params["seed"], reason=params["reason"],
-            by=params["by"] or _user(), lock_timeout=params["lock_timeout"], check_mode=check_mode)
-        state_dir = fleet.host(params["name"]).state_dir
+    with open_store(params["state_url"]) as store:
+        _import_legacy(store, params)
+        with Fleet(params["hosts"], store) as fleet:
+            fleet.host(params["name"], "name")
+            report = host_drain.drain(
+                fleet, params["name"], settings=settings, scheduler_config=params["scheduler_config"],
+                limits=limits, max_attempts=params["max_attempts"], allow_partial=params["allow_partial"],
+                shutdown_timeout=params["shutdown_timeout"], seed=params["seed"], reason=params["reason"],
+                by=params["by"] or _user(), lock_timeout=params["lock_timeout"], check_mode=check_mode)
+        cordon = store.cordon(params["name"])
+        where = store.url.describe()
     moved = report["summary"]["migrated"]
-    cordon = host_cordon.read_cordon(state_dir)
     return dict(changed=bool(moved or report["cordoned_now"] or (check_mode and report["guests"])),
-                state=states.DRAINED, cordon=cordon, path=host_cordon.cordon_path(state_dir), report=report)
+                state=states.DRAINED, cordon=cordon, store=where, report=report)
 
 
 def main():

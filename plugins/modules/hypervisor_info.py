@@ -36,14 +36,15 @@ options:
     default: true
   state_dir:
     description:
-      - The host's state folder (inventory C(vmfleet_state_dir)), where M(vmfleet.compute.host_maintenance) keeps
-        the cordon record and the drain keeps its migration journal.
-      - When given and the host is cordoned, RV(hypervisor.config.enabled) is V(false) and
-        RV(hypervisor.config.disabled_reason), RV(hypervisor.config.disabled_by) and
-        RV(hypervisor.config.disabled_at) come from the record, so the scheduler never places onto the host.
-      - Read on the machine that runs the module.
+      - The host's state folder of an earlier version (inventory C(vmfleet_state_dir)); when given, it is imported
+        into the fleet state store once (O(state_url)), so nothing recorded there is lost.
+      - The host's cordon, journal and drains are read from the store. When the host is cordoned (or a drain holds
+        it), RV(hypervisor.config.enabled) is V(false) and RV(hypervisor.config.disabled_reason),
+        RV(hypervisor.config.disabled_by) and RV(hypervisor.config.disabled_at) say why, so the scheduler never
+        places onto the host.
     type: path
 extends_documentation_fragment:
+  - vmfleet.compute.fleet_state
   - vmfleet.compute.libvirt_connection
   - vmfleet.compute.host_config
 attributes:
@@ -629,13 +630,26 @@ hypervisor:
           sample: "2026-11-21T08:30:00Z"
     maintenance:
       description:
-        - The host's state folder (O(state_dir)); null when O(state_dir) is not given.
+        - What the fleet state store says of the host.
       type: dict
       contains:
-        state_dir:
-          description: The state folder read.
+        store:
+          description: The store read, in words (never its URL, which may hold a password).
           type: str
-          sample: /var/lib/vmfleet/state
+          sample: SQLite file /var/lib/vmfleet/state.db
+        draining:
+          description: The drain that holds the host now; null when none does.
+          type: dict
+          contains:
+            run_id:
+              description: The drain run.
+              type: str
+            owner:
+              description: Who runs it (user, machine, process).
+              type: str
+            lease_expires_at:
+              description: When its lease runs out unless the drain renews it (UTC, ISO 8601).
+              type: str
         cordon:
           description: The cordon record; null when the host is not cordoned.
           type: dict
@@ -658,11 +672,10 @@ hypervisor:
               sample: "2026-11-21T08:30:00Z"
         journal:
           description:
-            - Entries of the migration journal C(<state_dir>/journal/<id>.json), oldest first; null while the folder
-              does not exist.
+            - The moves out of or into the host in the migration journal of the store, oldest first.
             - Each has C(id), C(guest), C(source), C(destination), C(kind) (V(live), V(cold) or V(resize)),
               C(status) (V(migrating), V(finished) (a resize awaiting confirmation), V(confirmed), V(reverted),
-              V(completed), V(error), or V(unreadable) for a record that cannot be read), C(started_at),
+              V(completed), V(error)), C(started_at),
               C(finished_at), C(data_bytes), C(downtime_ms), C(error), and what the kind adds (a resize its
               C(old_flavor) and C(new_flavor); a failed one whether it left anything behind, C(cleaned_up)).
           type: list
@@ -733,7 +746,10 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import 
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import HOST_CONFIG_ARGSPEC, normalize_host_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import import_folders
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
 
 
 def argument_spec():
@@ -742,6 +758,7 @@ def argument_spec():
         gather_guests=dict(type="bool", default=True),
         state_dir=dict(type="path"),
     )
+    spec.update(STATE_URL_ARGSPEC)
     spec.update(libvirt_client.CONNECTION_ARGSPEC)
     spec.update(HOST_CONFIG_ARGSPEC)
     return spec
@@ -749,9 +766,14 @@ def argument_spec():
 
 def run(params):
     config = normalize_host_config(params)
-    maintenance = maintenance_record.read_state(params["state_dir"])
-    with libvirt_client.connection(params["uri"], params["name"]) as conn:
-        facts = gather_host_facts(conn, params["name"], params["uri"], config, params["gather_guests"], maintenance)
+    with open_store(params["state_url"]) as store, \
+            libvirt_client.connection(params["uri"], params["name"]) as conn:
+        name = params["name"] or conn.getHostname()
+        if params["state_dir"]:
+            import_folders.import_folder(store, name, import_folders.checked_folder(name, params["state_dir"],
+                                                                                     "state_dir"))
+        facts = gather_host_facts(conn, name, params["uri"], config, params["gather_guests"],
+                                  maintenance_record.read_state(store, name))
     known_pools = set(pool["name"] for pool in facts["storage_pools"])
     warnings = ["host %s has no storage pool %r (instance_pools): its disk is not counted in local_gb"
                 % (facts["name"], pool) for pool in config["instance_pools"] if pool not in known_pools]

@@ -32,6 +32,7 @@ description:
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.fleet_state
   - vmfleet.compute.scheduling
   - vmfleet.compute.fleet_hosts
 options:
@@ -287,11 +288,14 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request 
     INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks)
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
 
 
 def argument_spec():
     return dict(
         HOSTS_ARGSPEC,
+        **STATE_URL_ARGSPEC,
         **SCHEDULING_ARGSPEC,
         name=dict(type="str", required=True),
         state=dict(type="str", choices=list(states.INSTANCE_STATES), default=states.INSTANCE_RUNNING),
@@ -337,7 +341,7 @@ def run(params, check_mode):
     whole_number("max_attempts", params["max_attempts"], 1)
     whole_number("shutdown_timeout", params["shutdown_timeout"], 0)
     instance = None if params["state"] == states.INSTANCE_ABSENT else _instance(params)
-    with Fleet(params["hosts"]) as fleet:
+    with open_store(params["state_url"]) as store, Fleet(params["hosts"], store) as fleet:
         result, before, after = ensure_instance(
             fleet, params["name"], state=params["state"], instance=instance,
             missing="flavor" if params["flavor"] is None else "image", placement=params["placement"],

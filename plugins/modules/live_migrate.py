@@ -31,6 +31,7 @@ description:
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.fleet_state
   - vmfleet.compute.scheduling
   - vmfleet.compute.fleet_hosts
   - vmfleet.compute.live_migration
@@ -164,6 +165,8 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.migration import l
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
 
 
 _BLOCK = {"auto": "auto", "true": True, "false": False}
@@ -177,6 +180,7 @@ def argument_spec():
         max_attempts=dict(type="int", default=3),
     )
     spec.update(HOSTS_ARGSPEC)
+    spec.update(STATE_URL_ARGSPEC)
     spec.update(SCHEDULING_ARGSPEC)
     spec.update(migration_policy.ARGSPEC)
     return spec
@@ -185,7 +189,7 @@ def argument_spec():
 def run(params, check_mode):
     whole_number("max_attempts", params["max_attempts"], 1)
     settings = migration_policy.from_params(params)
-    with Fleet(params["hosts"]) as fleet:
+    with open_store(params["state_url"]) as store, Fleet(params["hosts"], store) as fleet:
         location = InstanceLocation(fleet, params["name"])
         result = live_migration.live_migrate(
             fleet, location, destination=params["destination"], settings=settings,

@@ -7,42 +7,38 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: migration_info
-short_description: List the fleet's migrations from the hosts' migration journals, like nova migration-list
+short_description: List the fleet's migrations from the migration journal, like nova migration-list
 version_added: 0.1.0
 description:
-  - Reads the migration journal of each host (C(<state_dir>/journal/<id>.json), one record per live migration,
-    cold migration or resize, written by M(vmfleet.compute.resize) and the other moves of the collection) and
-    returns the migrations, newest first, with the filters given.
-  - A move is recorded in the journal of its source and of its destination, and each copy is updated on its own.
-    The copies are merged by id into one record, the one furthest along (a readable copy before an unreadable
-    one, then V(migrating) before V(finished) before the final statuses, then the later C(finished_at)), and
-    RV(migrations[].journals) lists the hosts that hold it.
-  - A record file that cannot be read is listed with status V(unreadable) and the reason in
-    RV(migrations[].error), unless another host holds a readable copy; RV(migrations[].unreadable_in) names the
-    hosts whose copy is broken.
-  - Read-only; connects to no libvirt daemon and changes nothing.
+  - Reads the migration journal in the fleet state store (O(state_url); one record per live migration, cold
+    migration or resize, written as the move goes by M(vmfleet.compute.live_migrate), M(vmfleet.compute.resize)
+    and the drains of M(vmfleet.compute.host_maintenance), from any controller) and returns the migrations,
+    newest first, with the filters given.
+  - Connects to no libvirt daemon and changes nothing, but for importing state folders of an earlier version
+    once (O(state_dirs)).
 author:
   - vmfleet.compute contributors (@vmfleet)
+extends_documentation_fragment:
+  - vmfleet.compute.fleet_state
 options:
   hosts:
     description:
-      - Host facts as M(vmfleet.compute.hypervisor_info) returns them under C(hypervisor) (a registered result
-        holding C(hypervisor) is accepted too), gathered with O(vmfleet.compute.hypervisor_info#module:state_dir);
-        each host's journal is read from C(maintenance.state_dir) of its facts.
-      - At least one of O(hosts) and O(state_dirs) is required.
+      - Only the migrations out of or into these hosts, each given as its facts (M(vmfleet.compute.hypervisor_info)'s
+        C(hypervisor) or its registered result) or its entry (the filter C(vmfleet.compute.inventory_host)).
+        Empty lists the whole fleet's.
+      - A host given with a state folder of an earlier version (C(state_dir)) has it imported into the store once.
     type: list
     elements: raw
   state_dirs:
     description:
-      - "The state folders to read, by host name: C({hv1: /var/lib/vmfleet/state}), for when the facts are not at
-        hand (inventory C(vmfleet_state_dir))."
-      - For a host also in O(hosts), this folder is read instead of the one of its facts.
+      - "State folders of an earlier version, by host name: C({hv1: /var/lib/vmfleet/state}); each is imported
+        into the store once (docs/state-store.md), so no journal recorded there is lost."
     type: dict
   guest:
     description: Only the migrations of this guest.
     type: str
   host:
-    description: Only the migrations from or to this host (or held in its journal).
+    description: Only the migrations from or to this host.
     type: str
   source:
     description: Only the migrations from this host.
@@ -59,11 +55,10 @@ options:
     description:
       - Only the migrations with these statuses. Empty lists every status.
       - V(migrating) while the move runs; V(finished) for a resize waiting for confirm or revert, then
-        V(confirmed) or V(reverted); V(completed) for a finished live or cold migration; V(error) when it failed;
-        V(unreadable) for a record file that cannot be read.
+        V(confirmed) or V(reverted); V(completed) for a finished live or cold migration; V(error) when it failed.
     type: list
     elements: str
-    choices: [migrating, finished, confirmed, reverted, completed, error, unreadable]
+    choices: [migrating, finished, confirmed, reverted, completed, error]
   id:
     description: Only the migration with this id.
     type: str
@@ -84,10 +79,8 @@ attributes:
     support: none
     description: Nothing changes, so there is no diff.
 notes:
-  - The journals are read on the machine that runs the module; with C(ansible_connection=local) (the lab, and
-    fleets reached through remote libvirt URIs) that is the controller.
-  - A state folder that does not exist, or has no journal yet, adds no migration; the module warns when a folder
-    does not exist.
+  - With the default SQLite store the journal is on the machine that runs the module; AWX and several
+    controllers share a PostgreSQL store (docs/state-store.md).
 seealso:
   - module: vmfleet.compute.hypervisor_info
   - module: vmfleet.compute.resize
@@ -111,9 +104,9 @@ EXAMPLES = r"""
     since: "2026-11-21T08:00:00Z"
   register: failed
 
-- name: The last three resizes of db1, from the state folders of the inventory
+- name: The last three resizes of db1, from the fleet's PostgreSQL store
   vmfleet.compute.migration_info:
-    state_dirs: "{{ dict(groups['hypervisors'] | zip(groups['hypervisors'] | map('extract', hostvars, 'vmfleet_state_dir'))) }}"
+    state_url: "{{ vmfleet_state_url }}"
     guest: db1
     kind: [resize]
     limit: 3
@@ -128,8 +121,7 @@ migrations:
   description:
     - The migrations that pass the filters, newest first (by RV(migrations[].started_at)).
     - Each is its journal record as the move wrote it (fields not listed here, such as the guest's C(uuid) or a live
-      migration's C(storage) mode and C(claim_id), are returned as they are), with RV(migrations[].journals) and
-      RV(migrations[].unreadable_in) added.
+      migration's C(storage) mode and C(claim_id), are returned as they are).
   returned: always
   type: list
   elements: dict
@@ -139,7 +131,7 @@ migrations:
       type: str
       sample: 0306611b-0869-4a1d-ba4e-693201d09e89
     guest:
-      description: The guest moved; null for an unreadable record.
+      description: The guest moved.
       type: str
       sample: db1
     source:
@@ -158,7 +150,7 @@ migrations:
     status:
       description: The status of the copy kept.
       type: str
-      choices: [migrating, finished, confirmed, reverted, completed, error, unreadable]
+      choices: [migrating, finished, confirmed, reverted, completed, error]
       sample: confirmed
     started_at:
       description: When it started (UTC, ISO 8601).
@@ -176,7 +168,7 @@ migrations:
       description: How long the guest was paused (live migration); null when not known.
       type: int
     error:
-      description: Why it failed, and what was left where; for an unreadable record, why it cannot be read.
+      description: Why it failed, and what was left where.
       type: str
     duration_s:
       description: How long a live migration took, in seconds.
@@ -207,16 +199,6 @@ migrations:
           C(data_remaining) (bytes), C(dirty_rate), C(iteration), C(downtime_ms), C(elapsed_s), C(updated_at)."
       type: dict
       returned: when the record has it; null once the migration is over
-    journals:
-      description: The hosts whose journal holds a copy of the record.
-      type: list
-      elements: str
-      sample: [hv1, hv3]
-    unreadable_in:
-      description: The hosts whose copy of the record cannot be read; empty normally.
-      type: list
-      elements: str
-      sample: []
 summary:
   description: Counts over RV(migrations).
   returned: always
@@ -233,29 +215,35 @@ summary:
     by_status:
       description: Migrations per status; every status is present, with 0 when none has it.
       type: dict
-      sample: {migrating: 0, finished: 0, confirmed: 2, reverted: 0, completed: 0, error: 0, unreadable: 0}
+      sample: {migrating: 0, finished: 0, confirmed: 2, reverted: 0, completed: 0, error: 0}
     by_kind:
       description: Migrations per kind (V(unknown) for a record without one); every kind is present.
       type: dict
       sample: {live: 0, cold: 0, resize: 2}
-state_dirs:
-  description: The state folders whose journals were read, by host name.
+store:
+  description: The fleet state store read, in words (never its URL, which may hold a password).
+  returned: always
+  type: str
+  sample: SQLite file /var/lib/vmfleet/state.db
+imported:
+  description: The state folders of an earlier version imported by this task, by host name; empty normally.
   returned: always
   type: dict
-  sample: {hv1: /var/lib/vmfleet-lab/hv1/vmfleet, hv3: /var/lib/vmfleet-lab/hv3/vmfleet}
 """
-
-import os
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import history as migration_list
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import import_folders
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
 
 
 def argument_spec():
     return dict(
         hosts=dict(type="list", elements="raw"),
         state_dirs=dict(type="dict"),
+        **STATE_URL_ARGSPEC,
         guest=dict(type="str"),
         host=dict(type="str"),
         source=dict(type="str"),
@@ -269,18 +257,23 @@ def argument_spec():
 
 
 def run(params):
-    folders = migration_list.journal_folders(params["hosts"], params["state_dirs"])
-    warnings = ["host %s: state folder %s does not exist: no journal read" % (name, folders[name])
-                for name in sorted(folders) if not os.path.isdir(folders[name])]
-    filters = dict((field, params[field]) for field in migration_list.FILTERS)
-    matched = migration_list.filter_records(migration_list.collect(folders), **dict(filters, limit=0))
+    with open_store(params["state_url"]) as store:
+        imported = {}
+        for name, folder in sorted(migration_list.legacy_folders(params["hosts"], params["state_dirs"]).items()):
+            outcome = import_folders.import_folder(store, name, import_folders.checked_folder(name, folder))
+            if outcome.get("imported"):
+                imported[name] = folder
+        filters = dict((field, params[field]) for field in migration_list.FILTERS)
+        records = migration_list.collect(store, migration_list.host_names(params["hosts"]))
+        where = store.url.describe()
+    matched = migration_list.filter_records(records, **dict(filters, limit=0))
     selected = migration_list.filter_records(matched, limit=params["limit"])
-    return dict(changed=False, migrations=selected, summary=migration_list.summarize(selected, len(matched)),
-                state_dirs=folders, warnings=warnings)
+    return dict(changed=bool(imported), migrations=selected,
+                summary=migration_list.summarize(selected, len(matched)), store=where, imported=imported)
 
 
 def main():
-    module = VmfleetModule(argument_spec(), needs_libvirt=False, required_one_of=[("hosts", "state_dirs")])
+    module = VmfleetModule(argument_spec(), needs_libvirt=False)
     module.run(run, module.params)
 
 

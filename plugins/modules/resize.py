@@ -30,6 +30,7 @@ description:
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.fleet_state
   - vmfleet.compute.scheduling
   - vmfleet.compute.fleet_hosts
 options:
@@ -154,11 +155,14 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request 
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.resize import ensure_resize
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
 
 
 def argument_spec():
     return dict(
         HOSTS_ARGSPEC,
+        **STATE_URL_ARGSPEC,
         **SCHEDULING_ARGSPEC,
         name=dict(type="str", required=True),
         state=dict(type="str", choices=list(states.RESIZE_STATES), default=states.RESIZED),
@@ -175,7 +179,7 @@ def run(params, check_mode):
     for field, minimum in (("resize_confirm_window", 0), ("max_attempts", 1), ("shutdown_timeout", 0)):
         whole_number(field, params[field], minimum)
     flavor = normalize_flavor(params["flavor"]) if params["flavor"] is not None else None
-    with Fleet(params["hosts"]) as fleet:
+    with open_store(params["state_url"]) as store, Fleet(params["hosts"], store) as fleet:
         return ensure_resize(
             fleet, params["name"], state=params["state"], flavor=flavor,
             allow_same_host=params["allow_resize_to_same_host"], destination=params["host"],

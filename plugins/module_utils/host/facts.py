@@ -32,16 +32,17 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
     """The ``hypervisor`` dict of docs/host-facts.md for the host behind ``conn``.
 
     ``name``: the host's fleet name (None: libvirt's hostname); ``config``:
-    the output of host_config.normalize_host_config; ``maintenance``: the
-    host's state folder as state.maintenance.read_state reads it (None: not read);
-    a cordon record there disables the host. ``pending``: guest dicts (as
+    the output of host_config.normalize_host_config; ``maintenance``: what
+    the fleet state store says of the host, as state.maintenance.read_state
+    reads it (None: not read); a cordon there, or a drain holding the host,
+    disables it. ``pending``: guest dicts (as
     domain_xml.parse_domain returns them) of claims in flight, counted as
     guests in state ``claimed`` (claims.py). Raises HostUnreachable
     when the connection fails midway, InvalidInput when ``config`` names CPUs
     the host lacks.
     """
     libvirt = libvirt_client.libvirt
-    config = with_cordon(config, (maintenance or {}).get("cordon"))
+    config = with_cordon(config, (maintenance or {}).get("cordon"), (maintenance or {}).get("draining"))
     try:
         caps = parse_capabilities(conn.getCapabilities())
         hostname = conn.getHostname()
@@ -82,12 +83,16 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
     return facts
 
 
-def with_cordon(config, record):
-    """A copy of ``config`` with ``disabled_by`` / ``disabled_at``, disabled when ``record`` is a cordon."""
+def with_cordon(config, record, draining=None):
+    """A copy of ``config`` with ``disabled_by`` / ``disabled_at``, disabled when ``record`` is a cordon
+    or ``draining`` (the store's drain lock ``{run_id, owner, lease_expires_at}``) says a drain holds it."""
     config = dict(config, disabled_by=None, disabled_at=None)
     if record:
         config.update(enabled=False, disabled_reason=record.get("reason") or "cordoned",
                       disabled_by=record.get("by"), disabled_at=record.get("at"))
+    elif draining:
+        config.update(enabled=False, disabled_reason="being drained (run %s)" % draining.get("run_id"),
+                      disabled_by=draining.get("owner"))
     return config
 
 

@@ -5,16 +5,22 @@
 libvirt connection per host opened when first needed and closed at the end.
 
 Operations (instances, resize, migration) get a ``Fleet`` built from the
-``hosts`` option (hypervisor_info results): each host's name, URI, state
-folder and settings come from there, so a module needs no other inventory.
+``hosts`` option (hypervisor_info results) and the fleet state store: each
+host's name, URI and settings come from there, what it is doing beyond
+libvirt (cordon, claims, journal, drains) from the store, so a module needs
+no other inventory and no local file.
 An item may also be a host's *entry*: its connection and settings as
 hypervisor_info takes them (what the ``inventory_host`` filter builds from
 the inventory). The fleet reads those hosts' facts itself when it is built,
 so a play that only drains need not read every host first.
+
+A host given with a state folder of an earlier version (``state_dir``) has
+that folder imported into the store once (state/import_folders.py).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -23,22 +29,28 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import 
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as libvirt_guest
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import import_folders
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 
 
 class FleetHost(object):
-    """One host: ``name``, ``uri``, ``state_dir``, ``config`` and the facts it came from."""
+    """One host: ``name``, ``uri``, ``config``, the facts it came from and the fleet's state store."""
 
-    def __init__(self, facts, read=True):
+    def __init__(self, facts, store, read=True):
         self.facts = facts
         self.name = facts["name"]
         self.uri = facts.get("uri")
-        self.state_dir = (facts.get("maintenance") or {}).get("state_dir")
         self.config = facts.get("config") or {}
+        self.store = store
         self.read = read  # False: a host's entry whose facts could not be read yet (unreachable)
 
+    @property
+    def legacy_state_dir(self):
+        """The state folder of an earlier version the host was given with, to import; None."""
+        return (self.facts.get("maintenance") or {}).get("state_dir")
+
     def as_claim_target(self):
-        return {"name": self.name, "uri": self.uri, "state_dir": self.state_dir, "config": self.config}
+        return {"name": self.name, "uri": self.uri, "config": self.config, "store": self.store}
 
     def pool_for(self, extra_specs):
         """The pool a flavor's disks go to here: its tier's pool, else the first instance pool."""
@@ -53,13 +65,16 @@ class FleetHost(object):
 
 
 class Fleet(object):
-    """Hosts by name, and their connections. Use as a context manager."""
+    """Hosts by name, their connections, and the fleet state store. Use as a context manager.
 
-    def __init__(self, hosts):
+    ``store``: the fleet state store (state.open_store), open for the fleet's life; the caller closes it."""
+
+    def __init__(self, hosts, store):
+        self.store = store
         self.hosts = {}
         entries = []
         for facts in parse_hosts(hosts):
-            self.hosts[facts["name"]] = FleetHost(facts, read="numa" in facts)
+            self.hosts[facts["name"]] = FleetHost(facts, store, read="numa" in facts)
             if "numa" not in facts:
                 entries.append(facts["name"])
         if not self.hosts:
@@ -68,7 +83,15 @@ class Fleet(object):
         self._lock = threading.Lock()  # a drain's migrations share the connections from several threads
         self.unreachable = set()  # hosts refresh() could not read
         self._read_at = {}  # host name -> when refresh() last read it (monotonic)
+        self._import_state_folders()
         self.refresh(entries)
+
+    def _import_state_folders(self):
+        """Import the state folder of an earlier version each host was given with, once (the store remembers)."""
+        for host in self.hosts.values():
+            folder = host.legacy_state_dir
+            if folder and os.path.isabs(folder) and os.path.isdir(folder):
+                import_folders.import_folder(self.store, host.name, os.path.normpath(folder))
 
     def __enter__(self):
         return self
@@ -107,7 +130,7 @@ class Fleet(object):
                 pass
 
     def refresh(self, names=None):
-        """Gather the facts of ``names`` (default: every host) again from libvirt and the state folders, so a
+        """Gather the facts of ``names`` (default: every host) again from libvirt and the state store, so a
         long operation schedules from what is there now, not from when the play started. A host that cannot
         be reached keeps its old facts, disabled, so nothing is placed there (and one never read is left out
         of facts_list())."""
@@ -115,7 +138,7 @@ class Fleet(object):
             host = self.host(name)
             try:
                 facts = gather_host_facts(self.conn(name), name, host.uri, host.config,
-                                          maintenance=maintenance_record.read_state(host.state_dir))
+                                          maintenance=maintenance_record.read_state(self.store, name))
                 self.unreachable.discard(name)
                 self._read_at[name] = time.monotonic()
                 read = True
@@ -125,7 +148,7 @@ class Fleet(object):
                 facts = dict(host.facts, config=dict(host.config, enabled=False, disabled_reason="unreachable: %s" % (
                     getattr(exc, "message", None) or exc)))
                 read = host.read
-            self.hosts[name] = FleetHost(facts, read)
+            self.hosts[name] = FleetHost(facts, self.store, read)
 
     def stale(self, seconds):
         """The hosts whose facts this fleet has not read itself in the last ``seconds`` (the caller's facts

@@ -5,14 +5,15 @@
 
 The scheduler works from facts gathered a while ago, and two playbooks may
 schedule onto one host at the same time. So, as Nova's compute host does,
-the target re-checks under its exclusive lock (state_folder.host_lock):
+the target re-checks in its exclusive section of the fleet state store (a row
+lock on the host in PostgreSQL, the write lock in SQLite, held for the claim only):
 what libvirt says now, plus the claims still in flight there, must leave
 room for the request (pinned CPUs free, memory per cell, allocation ratios).
 The check is the scheduler's own filters and NUMA fit run on that one host,
 so a claim refuses exactly what scheduling would refuse.
 
-A claim is recorded in ``<state_dir>/claims.json`` with the domain XML it is
-for; until that guest is defined, every later claim counts it as a guest.
+A claim is recorded in the store with the domain XML it is for; until that
+guest is defined, every later claim, from any controller, counts it as a guest.
 The guest's metadata carries the claim id (``placement.claim``): once the
 guest is defined, the claim is spent and dropped. A claim whose operation
 died (a killed playbook) expires after its time to live.
@@ -21,8 +22,6 @@ died (a killed playbook) expires after its time to live.
 from __future__ import annotations
 
 import copy
-import datetime
-import os
 import uuid
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
@@ -31,12 +30,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import con
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import Scheduler
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import folder as state_folder
-
-CLAIMS_FILE = "claims.json"
-DEFAULT_TTL = 900
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.store import DEFAULT_CLAIM_TTL as DEFAULT_TTL
 
 
 class ClaimFailed(VmfleetError):
@@ -63,88 +57,39 @@ class Claim(object):
         return {"id": self.id, "host": self.host, "placement": self.placement}
 
 
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _path(state_dir):
-    return os.path.join(state_dir, CLAIMS_FILE)
-
-
-def read_claims(state_dir):
-    """Every recorded claim, spent or not (a list of dicts)."""
-    data = state_folder.read_json(_path(state_dir), "claims record", default={"claims": []})
-    claims = data.get("claims") if isinstance(data, dict) else None
-    if not isinstance(claims, list):
-        raise VmfleetError("claims record %s has no list 'claims': fix or remove it" % _path(state_dir),
-                           path=_path(state_dir))
-    return claims
-
-
 def _claim_of(guest):
     placement = (guest.get("metadata") or {}).get("placement")
     return placement.get("claim") if isinstance(placement, dict) else None
 
 
-def live_claims(claims, defined_guests, now=None):
-    """The claims still holding resources: not expired, and whose guest is not
-    defined yet (a defined guest is counted by libvirt itself)."""
-    now = now or _now()
-    spent = set(_claim_of(g) for g in defined_guests) - {None}
-    alive = []
-    for claim in claims:
-        try:
-            expires = datetime.datetime.strptime(claim["expires_at"], _TIME_FORMAT).replace(
-                tzinfo=datetime.timezone.utc)
-        except (KeyError, TypeError, ValueError):
-            continue  # unreadable entries hold nothing
-        if expires > now and claim.get("id") not in spent:
-            alive.append(claim)
-    return alive
-
-
-def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, lock_timeout=None):
+def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL):
     """Claim resources for ``spec`` (a RequestSpec) on ``host`` and return a ``Claim``.
 
-    ``host``: ``{name, uri, state_dir, config}`` (config: host_config's
-    normalized settings, as host facts carry them). ``render(placement, facts)``
-    returns the domain XML for the placement dict (which already holds the
-    claim id under ``claim``). Raises ClaimFailed when the host cannot take
-    the request now; nothing is recorded then.
+    ``host``: ``{name, uri, config, store}`` (FleetHost.as_claim_target: config is host_config's normalized
+    settings, store the fleet state store). ``render(placement, facts)`` returns the domain XML for the
+    placement dict (which already holds the claim id under ``claim``). Raises ClaimFailed when the host
+    cannot take the request now; nothing is recorded then.
     """
-    state_dir = state_folder.require(host.get("state_dir"), host["name"])
-    timeout = lock_timeout or state_folder.DEFAULT_LOCK_TIMEOUT
-    with state_folder.host_lock(state_dir, timeout=timeout, host=host["name"]):
-        now = _now()
-        unexpired = live_claims(read_claims(state_dir), [], now)
-        alive = live_claims(unexpired, _defined_guests(conn, unexpired), now)
-        pending = [parse_domain(c["domain_xml"]) for c in alive if c.get("domain_xml")]
-        facts = gather_host_facts(conn, host["name"], host.get("uri"), host["config"],
-                                  maintenance=maintenance_record.read_state(state_dir), pending=pending)
+    store = host["store"]
+    with store.host_section(host["name"]) as section:
+        spent = set(_claim_of(g) for g in _defined_guests(conn, section.claims)) - {None}
+        for claim_id in spent:
+            section.drop(claim_id)  # its guest is defined: libvirt counts it now
+        pending = [parse_domain(c["domain_xml"]) for c in section.claims if c.get("domain_xml")]
+        maintenance = {"store": store.url.describe(), "cordon": section.cordon, "journal": None, "draining": None}
+        facts = gather_host_facts(conn, host["name"], host.get("uri"), host["config"], maintenance=maintenance,
+                                  pending=pending)
         placement = _place_on(facts, spec, scheduler_config)
         claim_id = str(uuid.uuid4())
         placement["claim"] = claim_id
         domain_xml = render(placement, facts)
-        alive.append({
-            "id": claim_id,
-            "instance": spec.name,
-            "host": host["name"],
-            "created_at": now.strftime(_TIME_FORMAT),
-            "expires_at": (now + datetime.timedelta(seconds=ttl)).strftime(_TIME_FORMAT),
-            "domain_xml": domain_xml,
-        })
-        state_folder.write_json(_path(state_dir), {"claims": alive}, "claims record")
+        section.add({"id": claim_id, "instance": spec.name, "domain_xml": domain_xml}, ttl=ttl)
     return Claim(claim_id, host["name"], placement, domain_xml, facts)
 
 
 def drop(host, claim_id):
     """Forget a claim (its guest is defined, or the operation gave up)."""
-    state_dir = state_folder.require(host.get("state_dir"), host["name"])
-    with state_folder.host_lock(state_dir, host=host["name"]):
-        claims = read_claims(state_dir)
-        kept = [c for c in claims if c.get("id") != claim_id]
-        if len(kept) != len(claims):
-            state_folder.write_json(_path(state_dir), {"claims": kept}, "claims record")
+    host["store"].drop_claim(host["name"], claim_id)
 
 
 def _defined_guests(conn, claims):

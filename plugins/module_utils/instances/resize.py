@@ -121,8 +121,7 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
         return domain_xml(instance, facts, placement, disks, states.VM_RESIZED, extra_metadata={"resize": pending})
 
     claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config)
-    state_dirs = [source.state_dir] + ([dest.state_dir] if not same_host else [])
-    migration_journal.write(state_dirs, record)
+    migration_journal.write(fleet.store, record)
     actions = ["claimed on %s" % dest.name]
     undo = _Undo(fleet, located, dest, same_host, source_xml, was_running, claim)
     step = "shutting the guest down on %s" % source.name
@@ -146,12 +145,12 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
         message = "%s of %s from %s to %s failed while %s: %s. %s" % (
             kind, instance.name, source.name, dest.name, step, getattr(exc, "message", None) or exc, where["msg"])
         # the upgrade preflight reports failed moves that left something behind
-        migration_journal.update(state_dirs, record, status=states.ERROR, error=message,
+        migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
                                  cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
         raise VmfleetError(message, instance=instance.name, host=where["host"], running=where["running"],
                            leftovers=where["leftovers"], migration=record)
     claims.drop(dest.as_claim_target(), claim.id)
-    migration_journal.update(state_dirs, record, status=states.FINISHED,
+    migration_journal.update(fleet.store, record, status=states.FINISHED,
                              data_bytes=moved["bytes"], finished_at=None)
     return {"changed": True, "host": dest.name, "source": source.name, "destination": dest.name,
             "placement": claim.placement, "migration": record, "actions": actions, "domain_xml": claim.domain_xml}
@@ -249,18 +248,10 @@ def _finish_metadata(domain, metadata, vm_state):
                        instance_metadata.PREFIX, instance_metadata.NAMESPACE, flags)
 
 
-def _journal_dirs(fleet, pending):
-    dirs = [fleet.host(pending["source_host"]).state_dir]
-    if not pending["same_host"]:
-        dirs.append(fleet.host(pending["destination_host"]).state_dir)
-    return dirs
-
-
 def _journal_finish(fleet, pending, status):
-    for state_dir in _journal_dirs(fleet, pending):
-        record = migration_journal.load(state_dir, pending["migration_id"])
-        if record is not None:
-            migration_journal.update([state_dir], record, status=status)
+    record = migration_journal.load(fleet.store, pending["migration_id"])
+    if record is not None:
+        migration_journal.update(fleet.store, record, status=status)
 
 
 def confirm(fleet, located, check_mode=False):

@@ -15,20 +15,27 @@ What operators report about drains elsewhere, and what this does instead:
   on another destination up to ``max_attempts``, then reported, running on
   its source.
 - Concurrency: KubeVirt's defaults, 2 migrations out of a host at a time and
-  5 overall, plus a limit of migrations into each destination.
-- Interrupted drains: the drain holds ``<state_dir>/drain.lock`` while it
-  runs; a new run waits for a drain still running, settles the migrations a
-  killed run left ``migrating`` in the journal (live_migration.settle), then
-  plans the guests still on the host, so nothing moves twice.
+  5 overall, plus a limit of migrations into each destination, counted
+  fleet-wide in the state store: two drains of two hosts share them, and a
+  host being drained is never a destination.
+- Interrupted drains: the drain holds the host's drain lock in the state
+  store (a lease it renews); a new run waits for a drain still running,
+  settles the migrations a killed run left ``migrating`` in the journal
+  (live_migration.settle), then plans the guests still on the host, so
+  nothing moves twice.
+- The store going away mid-drain: no new move starts; the moves under way end
+  (each leaves its guest running on its source or its destination) and the
+  drain fails saying where every guest runs. The next run settles and goes on.
 
 The report lists per guest from, to, kind, duration, downtime, data,
-attempts and result, and a summary; it is also written to
-``<state_dir>/drain-report.json``.
+attempts and result, and a summary; it is also kept in the store with the
+drain run.
 """
 
 from __future__ import annotations
 
-import collections
+import os
+import socket
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -42,13 +49,13 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import folder as state_folder
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
 
-DRAIN_LOCK = "drain.lock"
-REPORT_FILE = "drain-report.json"
 # facts the fleet itself read this recently are planned with as they are (no second read of every host)
 FRESH_SECONDS = 5
+# how long the executor waits for a move before it renews its drain lease and looks for free slots again
+POLL_SECONDS = 5
 # KubeVirt: parallelOutboundMigrationsPerNode 2, parallelMigrationsPerCluster 5
 DEFAULT_LIMITS = {"max_parallel_outbound": 2, "max_parallel_inbound": 2, "max_parallel": 5}
 
@@ -69,53 +76,85 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
     settings = migration_policy.normalize(settings)
     limits = normalize_limits(limits)
     whole_number("max_attempts", max_attempts, 1)
-    source = fleet.host(host_name, "name")
-    state_dir = state_folder.require(source.state_dir, host_name)
+    fleet.host(host_name, "name")
+    store = fleet.store
     started = time.monotonic()
-    with state_folder.host_lock(state_dir, timeout=lock_timeout, host=host_name, lock_file=DRAIN_LOCK):
-        cordoned = False
-        settled = []
-        if not check_mode:
-            cordoned = host_cordon.set_state(state_dir, states.CORDONED, host_name,
-                                             reason or "draining for maintenance", by)[0]
-            settled = _settle_interrupted(fleet, host_name, settings)
+    if check_mode:  # a plan takes no lock and writes nothing
+        fleet.refresh(fleet.stale(FRESH_SECONDS))
+        report = DrainReport(host_name, plan_drain(fleet, host_name, scheduler_config, seed), [], False)
+        _refuse_unless_all_fit(host_name, report, allow_partial, started)
+        return report.finish(states.DRAIN_PLANNED, started)
+    run = store.begin_drain(host_name, _owner(by), timeout=lock_timeout)
+    report, ended = None, False
+    try:
+        cordoned = host_cordon.set_state(store, states.CORDONED, host_name, reason or "draining for maintenance",
+                                         by)[0]
+        settled = _settle_interrupted(fleet, host_name, settings)
         # plan from what is there now: the facts given may be from the start of the play (a fleet built from
         # the hosts' entries has just read them, and reads them again only when settling changed something)
         fleet.refresh(None if settled else fleet.stale(FRESH_SECONDS))
         items = plan_drain(fleet, host_name, scheduler_config, seed)
         report = DrainReport(host_name, items, settled, cordoned)
-        refused = [item for item in items if item.refusal]
-        if refused and not allow_partial:
-            report.finish("not started", started)
-            raise VmfleetError("cannot drain %s: %d of %d guests cannot be moved, so none was (allow_partial moves "
-                               "the others): %s" % (host_name, len(refused), len(items), "; ".join(
-                                   "%s: %s" % (item.name, item.refusal) for item in refused)),
-                               host=host_name, report=report.to_dict())
-        if check_mode:
-            return report.finish(states.DRAIN_PLANNED, started)
-        _Executor(fleet, host_name, settings, scheduler_config, limits, max_attempts, shutdown_timeout,
-                  seed).run([item for item in items if not item.refusal])
+        _refuse_unless_all_fit(host_name, report, allow_partial, started)
+        executor = _Executor(fleet, host_name, run.id, settings=settings, scheduler_config=scheduler_config,
+                             limits=limits, max_attempts=max_attempts, shutdown_timeout=shutdown_timeout, seed=seed)
+        executor.run([item for item in items if not item.refusal])
         remaining = [name for name, _domain, _state in guests_on(fleet, host_name)]
         failed = [item for item in items if item.result == states.GUEST_FAILED]
         result = states.DRAINED if not remaining else (
-            states.DRAIN_PARTIAL if allow_partial and not failed else states.DRAIN_FAILED)
+            states.DRAIN_PARTIAL if allow_partial and not failed and not executor.stopped else states.DRAIN_FAILED)
         report.remaining = remaining
         report.finish(result, started)
-        _write_report(state_dir, report.to_dict())
+        ended = _end_run(store, run.id, report)
+        if executor.stopped:
+            raise VmfleetError("drain of %s stopped: %s; every guest runs where the report says (%s still on %s); "
+                               "run the drain again when the store is back: it settles and goes on" % (
+                                   host_name, executor.stopped, ", ".join(remaining) or "none", host_name),
+                               host=host_name, report=report.to_dict())
         if result == states.DRAIN_FAILED:
             raise VmfleetError("drain of %s did not finish: %s still on it%s" % (
                 host_name, ", ".join(remaining), "".join(
                     "; %s: %s" % (item.name, item.outcome.get("error")) for item in failed)),
                 host=host_name, report=report.to_dict())
         return report.to_dict()
+    except BaseException as error:
+        if not ended:
+            _end_run(store, run.id, report, error)
+        raise
+
+
+def _refuse_unless_all_fit(host_name, report, allow_partial, started):
+    refused = [item for item in report.items if item.refusal]
+    if refused and not allow_partial:
+        report.finish("not started", started)
+        raise VmfleetError("cannot drain %s: %d of %d guests cannot be moved, so none was (allow_partial moves "
+                           "the others): %s" % (host_name, len(refused), len(report.items), "; ".join(
+                               "%s: %s" % (item.name, item.refusal) for item in refused)),
+                           host=host_name, report=report.to_dict())
+
+
+def _owner(by):
+    """Who runs this drain, for another run that finds the host's drain lock held."""
+    return "%s on %s (pid %d)" % (by or "unknown", socket.gethostname(), os.getpid())
+
+
+def _end_run(store, run_id, report, error=None):
+    """Record the run's result and report and release its lock, so the next run need not wait for a lease to
+    run out; a store that is gone cannot be told (the run's lease then runs out)."""
+    result = report.result if report is not None and report.result else states.DRAIN_FAILED
+    recorded = report.to_dict() if report is not None else {"error": str(error)}
+    try:
+        store.finish_drain(run_id, result, recorded)
+    except (StoreError, VmfleetError):
+        pass  # the store is gone: the run's lease runs out
+    return True
 
 
 def _settle_interrupted(fleet, host_name, settings):
     """Settle the live migrations out of this host that an earlier run left ``migrating``, and remove what
     failed ones left on destinations that were unreachable then."""
     lines = []
-    state_dir = fleet.host(host_name).state_dir
-    for record in migration_journal.read(state_dir):
+    for record in migration_journal.read(fleet.store, host_name):
         if record.get("source") != host_name:
             continue
         if record.get("status") == states.ERROR and record.get("kind") == states.LIVE \
@@ -132,40 +171,41 @@ def _settle_interrupted(fleet, host_name, settings):
         else:
             error = "interrupted %s migration: the guest stays where libvirt has it; look on %s for volumes it " \
                     "may have left" % (record.get("kind"), record.get("destination"))
-            migration_journal.update([state_dir], record, status=states.ERROR, error=error)
+            migration_journal.update(fleet.store, record, status=states.ERROR, error=error)
             lines.append("%s: interrupted %s migration to %s marked as error" % (
                 record.get("guest"), record.get("kind"), record.get("destination")))
     return lines
 
 
 class _Executor(object):
-    """Runs the moves with the concurrency limits; retries a failed move on another destination."""
+    """Runs the moves within the fleet-wide limits (a slot in the state store for each move); retries a
+    failed move on another destination; renews the drain's lease while it waits."""
 
-    def __init__(self, fleet, host_name, settings, scheduler_config, limits, max_attempts, shutdown_timeout, seed):
-        self.fleet, self.source, self.settings = fleet, host_name, settings
-        self.scheduler_config, self.limits, self.max_attempts = scheduler_config, limits, max_attempts
-        self.shutdown_timeout, self.seed = shutdown_timeout, seed
+    def __init__(self, fleet, host_name, run_id, *, settings, scheduler_config, limits, max_attempts,
+                 shutdown_timeout, seed):
+        self.fleet, self.store, self.source, self.run_id = fleet, fleet.store, host_name, run_id
+        self.settings, self.scheduler_config, self.limits = settings, scheduler_config, limits
+        self.max_attempts, self.shutdown_timeout, self.seed = max_attempts, shutdown_timeout, seed
+        self.stopped = None  # why no further move was started (the store went away), or None
 
     def run(self, items):
         queue = list(items)
-        running = {}
-        inbound = collections.Counter()
+        running = {}  # future -> (item, move slot id)
         # one source host per drain: its outbound limit and the overall one bound the workers together
         workers = min(self.limits["max_parallel_outbound"], self.limits["max_parallel"])
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            while queue or running:
-                for item in list(queue):
-                    if len(running) >= workers:
-                        break
-                    if inbound[item.destination] >= self.limits["max_parallel_inbound"]:
-                        continue
-                    queue.remove(item)
-                    inbound[item.destination] += 1
-                    running[pool.submit(self._move, item)] = item
-                done, _pending = wait(list(running), return_when=FIRST_COMPLETED)
+            while (queue and not self.stopped) or running:
+                if not self.stopped:
+                    self._start(pool, queue, running, workers)
+                if not running:
+                    if queue and not self.stopped:
+                        time.sleep(1)  # every slot is held by other drains: wait for one to end
+                    continue
+                done, _pending = wait(list(running), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                self._renew()
                 for future in done:
-                    item = running.pop(future)
-                    inbound[item.destination] -= 1
+                    item, slot = running.pop(future)
+                    self._give_back(slot)
                     error = future.exception()
                     if error is None:
                         item.attempts.append({"host": item.destination, "result": states.GUEST_MIGRATED})
@@ -173,6 +213,47 @@ class _Executor(object):
                         item.outcome.update(future.result())
                     elif self._retry(item, error):
                         queue.append(item)
+        for item in queue:  # never started: they run on the source, as the report says
+            item.outcome.setdefault("error", "not started: %s" % self.stopped)
+
+    def _start(self, pool, queue, running, workers):
+        """Start the queued moves the fleet-wide limits allow now."""
+        for item in list(queue):
+            if len(running) >= workers:
+                return
+            try:
+                slot = self.store.start_move(item.name, self.source, item.destination, self.limits,
+                                             run_id=self.run_id)
+            except StoreError as exc:
+                self.stopped = exc.message
+                return
+            if slot.id is None:
+                if item.destination in self._draining():
+                    # another drain took the destination after the plan: plan this guest elsewhere
+                    queue.remove(item)
+                    if self._retry(item, VmfleetError("destination %s is being drained" % item.destination)):
+                        queue.append(item)
+                continue
+            queue.remove(item)
+            running[pool.submit(self._move, item)] = (item, slot.id)
+
+    def _draining(self):
+        try:
+            return self.store.draining_hosts()
+        except StoreError:
+            return {}
+
+    def _renew(self):
+        try:
+            self.store.renew_drain(self.run_id)
+        except (StoreError, VmfleetError) as exc:
+            self.stopped = self.stopped or exc.message
+
+    def _give_back(self, slot):
+        try:
+            self.store.finish_move(slot)
+        except StoreError:
+            pass  # the store is gone: the slot ends with the run's lease
 
     def _move(self, item):
         location = InstanceLocation(self.fleet, item.name, [self.source])
@@ -214,10 +295,3 @@ class _Executor(object):
             return False
         item.destination, item.placement = placement["host"], placement
         return True
-
-
-def _write_report(state_dir, report):
-    try:
-        state_folder.write_json("%s/%s" % (state_dir.rstrip("/"), REPORT_FILE), report, "drain report")
-    except VmfleetError:
-        pass  # the report is also the task's result; a full disk must not turn a drain into a failure

@@ -134,13 +134,12 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
                                           source_disks=[d["source_path"] for d in storage["disks"]],
                                           disk_bytes=disk_bytes, storage=storage["mode"], prepared_volumes=[],
                                           progress=None)
-    state_dirs = _journal_dirs(fleet, record)
-    migration_journal.write(state_dirs, record)
+    migration_journal.write(fleet.store, record)
     actions = ["claimed on %s" % dest.name]
-    run = _Run(located.domain, dest.uri, record, state_dirs, on_progress)
+    run = _Run(located.domain, dest.uri, record, fleet.store, on_progress)
     try:
         actions.extend(migration_storage.prepare(fleet, instance, dest, storage, record["prepared_volumes"]))
-        migration_journal.write(state_dirs, record)
+        migration_journal.write(fleet.store, record)
         data = migration_policy.data_gb(located.guest["memory_mb"] * 1024 * 1024, disk_bytes)
         run.migrate(_params(claim.domain_xml, dest, settings, storage),
                     _flags(settings, storage), migration_policy.Monitor(settings, data))
@@ -149,7 +148,7 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
         reason = _reason(exc)
         message = "live migration of %s from %s to %s failed%s: %s. %s" % (
             located.name, source.name, dest.name, " (%s)" % run.aborted if run.aborted else "", reason, where["msg"])
-        migration_journal.update(state_dirs, record, status=states.ERROR, error=message,
+        migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
                                  cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
         raise MigrationFailed(message, instance=located.name, host=where["host"], running=where["running"],
                               leftovers=where["leftovers"], migration=record, progress=run.last)
@@ -201,9 +200,9 @@ def _flags(settings, storage):
 class _Run(object):
     """One migrateToURI3 call and the monitor that watches it."""
 
-    def __init__(self, domain, dest_uri, record, state_dirs, on_progress):
+    def __init__(self, domain, dest_uri, record, store, on_progress):
         self.domain, self.dest_uri = domain, dest_uri
-        self.record, self.state_dirs, self.on_progress = record, state_dirs, on_progress
+        self.record, self.store, self.on_progress = record, store, on_progress
         self.last, self.aborted, self.paused_by_us, self.post_copy = None, None, False, False
         self.notes = []  # what the run did that the result should say (a refused post-copy)
         self.elapsed = 0.0
@@ -237,7 +236,7 @@ class _Run(object):
                 self.on_progress(self.record["guest"], sample)
             if self.elapsed - journaled >= JOURNAL_EVERY_SECONDS:
                 journaled = self.elapsed
-                migration_journal.update(self.state_dirs, self.record, progress=sample)
+                migration_journal.update(self.store, self.record, progress=sample)
         if "error" in outcome:
             raise outcome["error"]
 
@@ -304,11 +303,6 @@ def progress(stats, elapsed=None):
 
 # --- after --------------------------------------------------------------------------------------
 
-def _journal_dirs(fleet, record):
-    """The state folders of the record's source and destination (those of the given hosts)."""
-    return [fleet.host(h).state_dir for h in (record["source"], record["destination"]) if h in fleet.hosts]
-
-
 def finish(fleet, record, run=None, actions=None):
     """Record a migration libvirt reported done (``record``: its journal record): check that the guest runs on
     the destination, delete the source's local disks, drop the claim, complete the journal record.
@@ -347,7 +341,7 @@ def finish(fleet, record, run=None, actions=None):
         # when a look caught the mirror, else what the source's overlays held (what an incremental copy sends)
         data = (data or 0) + max((last or {}).get("disk_total") or 0, record.get("disk_bytes") or 0)
     migration_journal.update(
-        _journal_dirs(fleet, record), record, status=states.COMPLETED, data_bytes=data,
+        fleet.store, record, status=states.COMPLETED, data_bytes=data,
         downtime_ms=completed.get("downtime_ms"), duration_s=duration, progress=None, leftovers=left)
     actions.append("running on %s" % dest_name)
     return {"changed": True, "host": dest_name, "source": source_name, "destination": dest_name,
@@ -387,7 +381,7 @@ def settle(fleet, record, wait_timeout=600):
         return "%s: the interrupted migration to %s had completed; recorded" % (record["guest"], record["destination"])
     where = recover(fleet, record)
     message = "interrupted (the run that started it ended without recording the outcome). %s" % where["msg"]
-    migration_journal.update(_journal_dirs(fleet, record), record, status=states.ERROR, error=message,
+    migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
                              cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
     return "%s: %s" % (record["guest"], message)
 
@@ -484,5 +478,5 @@ def clean_leftovers(fleet, record):
         return False
     if record.get("claim_id"):
         claims.drop(fleet.host(dest).as_claim_target(), record["claim_id"])
-    migration_journal.update(_journal_dirs(fleet, record), record, cleaned_up=not left, leftovers=left)
+    migration_journal.update(fleet.store, record, cleaned_up=not left, leftovers=left)
     return not left

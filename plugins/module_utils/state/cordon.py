@@ -1,47 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vmfleet.compute contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A host's cordon, kept in its state folder (``vmfleet_state_dir``).
+"""A host's cordon, in the fleet state store.
 
-``<state_dir>/cordon.json`` holds the cordon record ``{host, reason, by, at}``
-while the host is cordoned (Nova: the compute service is disabled): the
-scheduler's ComputeFilter then never places onto it. The file is written
-atomically (a temporary file in the same folder, then ``os.replace``), so a
-reader sees either the old record or the new one, never half of one.
+The cordon record ``{host, reason, by, at}`` exists while the host is cordoned
+(Nova: the compute service is disabled): the scheduler's ComputeFilter then
+never places onto it. It is in the store every controller shares, so a cordon
+written by one job is seen by the next, wherever it runs.
 """
 
 from __future__ import annotations
 
 import datetime
-import os
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import folder as state_folder
-
-CORDON_FILE = "cordon.json"
-
-
-def cordon_path(state_dir):
-    return os.path.join(state_dir, CORDON_FILE)
-
-
-def read_cordon(state_dir):
-    """The cordon record of the host, or None when it is not cordoned.
-
-    Raises VmfleetError when the record exists but cannot be read: a broken
-    record must not silently uncordon a host.
-    """
-    path = cordon_path(state_dir)
-    record = state_folder.read_json(path, "cordon record")
-    if record is not None and not isinstance(record, dict):
-        raise VmfleetError("cordon record %s is not a JSON object: fix or remove it, then run again" % path,
-                           path=path)
-    return record
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 
 
 def new_record(host, reason, by, now=None):
-    """The record ``cordon`` writes; ``now``: a datetime (UTC), for tests."""
+    """The record a cordon writes; ``now``: a datetime (UTC), for tests."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     return {
         "host": host,
@@ -51,18 +28,7 @@ def new_record(host, reason, by, now=None):
     }
 
 
-def write_cordon(state_dir, record):
-    """Write ``record`` atomically; creates ``state_dir`` (mode 0755) when missing."""
-    state_folder.require(state_dir)
-    state_folder.write_json(cordon_path(state_dir), record, "cordon record")
-
-
-def remove_cordon(state_dir):
-    """Remove the record; False when there was none."""
-    return state_folder.remove(cordon_path(state_dir), "cordon record")
-
-
-def set_state(state_dir, state, host, reason=None, by=None, check_mode=False):
+def set_state(store, state, host, reason=None, by=None, check_mode=False):
     """Bring the host to ``state``; returns ``(changed, before, after)`` records (None: not cordoned).
 
     Idempotent: an existing cordon is kept as it is (its reason, author and time
@@ -70,16 +36,17 @@ def set_state(state_dir, state, host, reason=None, by=None, check_mode=False):
     """
     if state not in states.CORDON_STATES:
         raise InvalidInput("state", state, ", ".join(states.CORDON_STATES))
-    before = read_cordon(state_dir)
+    before = store.cordon(host)
     if state == states.CORDONED:
         if before is not None:
             return False, before, before
         after = new_record(host, reason, by)
-        if not check_mode:
-            write_cordon(state_dir, after)
-        return True, None, after
+        if check_mode:
+            return True, None, after
+        changed, in_force = store.set_cordon(host, after)
+        return changed, None if changed else in_force, in_force
     if before is None:
         return False, None, None
     if not check_mode:
-        remove_cordon(state_dir)
+        store.remove_cordon(host)
     return True, before, None

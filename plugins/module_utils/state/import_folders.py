@@ -48,14 +48,15 @@ _FINAL_STAGE = 2
 def import_folders(store, folders, dry_run=False):
     """Import ``{host: state folder}`` into ``store``; returns ``{host: what was (or, dry_run, would be)
     imported}``. InvalidInput naming ``state_dirs.<host>`` for a folder that is not one."""
-    checked = dict((host, _folder(host, folder)) for host, folder in sorted((folders or {}).items()))
+    checked = dict((host, checked_folder(host, folder)) for host, folder in sorted((folders or {}).items()))
     if not checked:
         raise InvalidInput("state_dirs", folders, "{host name: its state folder}, at least one")
     return dict((host, import_folder(store, host, folder, dry_run)) for host, folder in checked.items())
 
 
-def _folder(host, folder):
-    field = "state_dirs.%s" % host
+def checked_folder(host, folder, field=None):
+    """``folder`` as an absolute, existing path; InvalidInput naming ``field`` (default ``state_dirs.<host>``)."""
+    field = field or "state_dirs.%s" % host
     if not isinstance(folder, str) or not folder.strip():
         raise InvalidInput(field, folder, "the absolute path of the host's state folder")
     path = os.path.normpath(os.path.expanduser(folder.strip()))

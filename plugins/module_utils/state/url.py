@@ -22,6 +22,8 @@ from __future__ import annotations
 import os
 import urllib.parse
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 
 ENV_VAR = "VMFLEET_STATE_URL"
@@ -33,6 +35,9 @@ PG_PARAMETERS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout
 ALLOWED = ("sqlite:///ABSOLUTE/PATH.db, an absolute path, or "
            "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...&connect_timeout=N]")
 MASK = "****"
+
+# The module option (doc fragment vmfleet.compute.fleet_state); no_log: it may hold a password.
+STATE_URL_ARGSPEC = dict(state_url=dict(type="str", no_log=True, fallback=(env_fallback, [ENV_VAR])))
 
 
 class StateUrl(object):
@@ -55,6 +60,14 @@ class StateUrl(object):
             auth += ":" + MASK
         query = "?" + urllib.parse.urlencode(sorted(self.parameters.items())) if self.parameters else ""
         return "postgresql://%s@%s:%d/%s%s" % (auth, _host_text(self.host), self.port, self.database, query)
+
+    def describe(self):
+        """The store in words, for results and facts: never the URL itself, which a module gets as a no_log
+        option (Ansible masks any result text containing it, and it may hold a password)."""
+        if self.backend == SQLITE:
+            return "SQLite file %s" % self.path
+        return "PostgreSQL database %s on %s:%d as %s" % (self.database, _host_text(self.host), self.port,
+                                                          self.user)
 
     def __str__(self):
         return self.redacted()

@@ -51,7 +51,7 @@ def check_migrations(hosts, options):
                 leftovers.append(label)
         journal_note = ("no journal yet" if journal is None else "journal: %d entries" % len(journal))
         if not maintenance:
-            journal_note = "no state folder given (state_dir): journal not read"
+            journal_note = "no fleet state store read: journal not checked"
         if leftovers:
             return FAILURE, "failed migrations left something behind (journal): %s; clean up the guest's copy on " \
                 "the destination and its claim, then mark the entry cleaned_up" % names(leftovers)

@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ET
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
     instance_metadata, normalize_flavor)
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.scheduler.host_factory import make_host
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.xml_factory import domain_xml
 
@@ -107,17 +108,19 @@ def node_uri(folder, host_name, guests=(), pools=None):
     return "test://" + os.path.abspath(path)
 
 
-def fleet(folder, hosts, per_host=None, state_dirs=False, **host_args):
+def store(folder):
+    """The fleet state store of a test: a SQLite file in ``folder`` (the same one for every call)."""
+    return open_store("sqlite://" + os.path.join(os.path.abspath(str(folder)), "state.db"))
+
+
+def fleet(folder, hosts, per_host=None, **host_args):
     """A Fleet of ``hosts`` (``{name: [guest XML]}``, or ``{name: (guest XMLs, pool XMLs)}``), each with
-    host_factory's facts (``host_args`` for all, ``per_host[name]`` for one); ``state_dirs``: give each
-    host a state folder ``<folder>/state-<name>`` (a drain locks and cordons there)."""
+    host_factory's facts (``host_args`` for all, ``per_host[name]`` for one), and a SQLite state store in
+    ``folder`` (``fleet.store``)."""
     facts = []
     for name, content in sorted(hosts.items()):
         guests, pools = content if isinstance(content, tuple) else (content, None)
         item = make_host(name, **dict(host_args, **(per_host or {}).get(name, {})))
         item["uri"] = node_uri(folder, name, guests, pools)
-        if state_dirs:
-            item["maintenance"] = {"state_dir": os.path.join(str(folder), "state-%s" % name)}
-            os.makedirs(item["maintenance"]["state_dir"], exist_ok=True)
         facts.append(item)
-    return Fleet(facts)
+    return Fleet(facts, store(folder))

@@ -1,28 +1,79 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vmfleet.compute contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Compute-side claims in the fleet state store, on libvirt's test driver (a real libvirt, no daemon)."""
 
 from __future__ import annotations
 
-import datetime
+import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances.claims import live_claims, read_claims
+libvirt = pytest.importorskip("libvirt")
 
-NOW = datetime.datetime(2026, 11, 21, 8, 0, 0, tzinfo=datetime.timezone.utc)
-
-
-def _claim(claim_id, expires):
-    return {"id": claim_id, "instance": "vm-" + claim_id, "expires_at": expires, "domain_xml": "<domain/>"}
-
-
-def test_live_claims_drop_expired_spent_and_unreadable():
-    claims = [_claim("a", "2026-11-21T08:10:00Z"), _claim("b", "2026-11-21T07:59:59Z"),
-              _claim("c", "2026-11-21T08:10:00Z"), _claim("d", "soon")]
-    defined = [{"name": "vm-c", "metadata": {"placement": {"claim": "c"}}}, {"name": "other", "metadata": None}]
-    assert [c["id"] for c in live_claims(claims, defined, NOW)] == ["a"]
+# pylint: disable=wrong-import-position
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances import claims
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance, domain_xml
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import normalize_image
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
+from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import fleet, flavor
 
 
-def test_read_claims_without_a_record_is_empty(tmp_path):
-    assert read_claims(str(tmp_path)) == []
-    (tmp_path / "claims.json").write_text('{"claims": [{"id": "x"}]}')
-    assert read_claims(str(tmp_path)) == [{"id": "x"}]
+def instance(name, vcpus=2, **extra_specs):
+    return Instance(name, flavor(name="f%d" % vcpus, vcpus=vcpus, memory_mb=256, root_gb=1, extra_specs=extra_specs),
+                    normalize_image({"name": "cirros"}))
+
+
+def claim_on(hosts, wanted):
+    host = hosts.host("hv1")
+
+    def render(placement, facts):  # the test driver's own virt type is "test": render as for KVM
+        return domain_xml(wanted, dict(facts, virt_type="kvm"), placement, [], states.VM_ACTIVE)
+
+    return claims.claim(hosts.conn("hv1"), host.as_claim_target(), wanted.spec(), render, wanted.scheduler_config)
+
+
+def test_a_claim_is_kept_in_the_store_until_dropped(tmp_path):
+    hosts = fleet(tmp_path, {"hv1": []})
+    made = claim_on(hosts, instance("vm1"))
+    kept = hosts.store.claims("hv1")
+    assert [c["id"] for c in kept] == [made.id] and kept[0]["instance"] == "vm1"
+    assert parse_domain(kept[0]["domain_xml"])["name"] == "vm1"
+    claims.drop(hosts.host("hv1").as_claim_target(), made.id)
+    assert hosts.store.claims("hv1") == []
+
+
+def instance_of(name, memory_mb):
+    return Instance(name, flavor(name="m%d" % memory_mb, vcpus=1, memory_mb=memory_mb, root_gb=1),
+                    normalize_image({"name": "cirros"}))
+
+
+def test_claims_in_flight_count_so_memory_is_never_claimed_twice(tmp_path):
+    hosts = fleet(tmp_path, {"hv1": []})
+    made, refused = [], None
+    for index in range(64):  # far more than the test driver's node has memory for
+        try:
+            made.append(claim_on(hosts, instance_of("big%d" % index, 1024)))
+        except claims.ClaimFailed as exc:
+            refused = exc
+            break
+    assert made and refused is not None and "RamFilter" in refused.message
+    seen = made[-1].facts["resources"]  # the host as the last claim saw it: every earlier claim counted
+    assert seen["memory_mb_used"] + 1024 <= seen["memory_mb"] < seen["memory_mb_used"] + 2 * 1024
+    assert len(hosts.store.claims("hv1")) == len(made)
+
+
+def test_a_cordon_in_the_store_refuses_the_claim(tmp_path):
+    hosts = fleet(tmp_path, {"hv1": []})
+    host_cordon.set_state(hosts.store, states.CORDONED, "hv1", "firmware", "ops")
+    with pytest.raises(claims.ClaimFailed) as refused:
+        claim_on(hosts, instance("vm1"))
+    assert "firmware" in refused.value.message and hosts.store.claims("hv1") == []
+
+
+def test_a_claim_whose_guest_is_defined_is_spent(tmp_path):
+    hosts = fleet(tmp_path, {"hv1": []})
+    first = claim_on(hosts, instance("vm1"))
+    hosts.conn("hv1").defineXML(first.domain_xml)  # the guest carries the claim id in its metadata
+    second = claim_on(hosts, instance("vm2"))
+    assert [c["id"] for c in hosts.store.claims("hv1")] == [second.id]

@@ -19,7 +19,6 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain 
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_plan import (
     DrainItem, guests_on, plan_drain)
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 from ansible_collections.vmfleet.compute.plugins.module_utils.states import COLD, CORDONED, LIVE
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
     fleet, flavor, guest, pending_resize)
@@ -112,21 +111,20 @@ def test_cordoned_hosts_take_nothing(tmp_path):
     assert [item.destination for item in items] == ["hv3"] * 4
 
 
-def test_a_host_cordoned_in_its_state_folder_takes_nothing_from_a_drain(tmp_path):
+def test_a_host_cordoned_in_the_store_takes_nothing_from_a_drain(tmp_path):
     # drain() reads the hosts again (their cordons too) from the test driver, whose node has 3 GiB free
     small = flavor("m1.tiny", vcpus=1, memory_mb=256, root_gb=1)
     hosts = fleet(tmp_path, {"hv1": [guest("vm1", instance_flavor=small), guest("vm2", instance_flavor=small)],
-                             "hv2": [], "hv3": []}, state_dirs=True)
-    host_cordon.set_state(hosts.host("hv3").state_dir, CORDONED, "hv3", "disk swap", "ops")
+                             "hv2": [], "hv3": []})
+    host_cordon.set_state(hosts.store, CORDONED, "hv3", "disk swap", "ops")
     report = drain(hosts, "hv1", check_mode=True, seed=4)
     assert report["result"] == "planned" and report["cordoned_now"] is False
     assert [(g["guest"], g["to"]) for g in report["guests"]] == [("vm1", "hv2"), ("vm2", "hv2")]
-    assert maintenance_record.read_state(hosts.host("hv1").state_dir)["cordon"] is None  # check mode cordons nothing
+    assert hosts.store.cordon("hv1") is None  # check mode cordons nothing
 
 
 def test_a_drain_with_a_guest_it_cannot_move_moves_none_unless_partial_is_allowed(tmp_path):
-    hosts = fleet(tmp_path, {"hv1": [guest("vm1"), guest("hand-made", managed=False)], "hv2": []},
-                  state_dirs=True)
+    hosts = fleet(tmp_path, {"hv1": [guest("vm1"), guest("hand-made", managed=False)], "hv2": []})
     with pytest.raises(VmfleetError) as refused:
         drain(hosts, "hv1", check_mode=True, seed=1)
     assert refused.value.message.startswith(

@@ -10,6 +10,8 @@ Hosts with their own node file have storage of their own, even over the same fol
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 
 libvirt = pytest.importorskip("libvirt")
@@ -22,7 +24,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import storage
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
-    GIB, fleet, flavor, guest, pool)
+    GIB, fleet, flavor, guest, pool, store)
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.scheduler.host_factory import make_host
 
 IMAGE = "cirros-0.6.qcow2"
@@ -74,9 +76,9 @@ def shared_hosts():
 
 
 def fleet_on(uri, names):
-    """A Fleet of generated hosts all reached at ``uri``."""
+    """A Fleet of generated hosts all reached at ``uri``, with a SQLite state store of its own."""
     facts = [dict(make_host(name), uri=uri) for name in names]
-    return Fleet(facts)
+    return Fleet(facts, store(tempfile.mkdtemp(prefix="vmfleet-state-")))
 
 
 # --- shares_storage -------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def generated_facts():
     facts = host("hv1", guests=[pinned], hugepages={2048: 1024}, pinned={0: [2, 3]}, memory_used={0: 2048},
                  pages_used={0: {"2048": 1024}}, pci_devices=[pci_device("0000:3b:00.0")],
                  pools=[pool(volumes=["cirros.qcow2"])],
-                 maintenance={"state_dir": "/var/lib/vmfleet/state",
+                 maintenance={"store": "SQLite file /var/lib/vmfleet/state.db", "draining": None,
                               "cordon": cordon.new_record("hv1", "kernel upgrade", "ops"), "journal": [record]})
     return facts
 
@@ -58,7 +58,9 @@ def test_driver_facts():
                                         "cpu_mode": "custom", "cpu_models": ["kvm64"],
                                         "live_migration_inbound_addr": "10.1.0.1"})
         return gather_host_facts(conn, None, URI, config, maintenance={
-            "state_dir": "/srv/hv", "cordon": cordon.new_record("hv1", "kernel upgrade", "ops"), "journal": None})
+            "store": "SQLite file /srv/state.db", "cordon": cordon.new_record("hv1", "kernel upgrade", "ops"),
+            "journal": [], "draining": {"run_id": "r1", "owner": "ops on ctl1 (pid 7)",
+                                        "lease_expires_at": "2026-11-21T08:35:00Z"}})
 
 
 def test_the_test_drivers_facts_keep_the_contract(test_driver_facts):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vmfleet.compute contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""migration_info run through main(), over journals in temporary state folders."""
+"""migration_info run through main(), over the journal of a SQLite fleet state store."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import history as migration_list
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
 from ansible_collections.vmfleet.compute.plugins.modules import migration_info
 
 
@@ -24,53 +25,61 @@ def run(capsys, **args):
     return json.loads(capsys.readouterr().out)
 
 
-def facts(name, state_dir):
-    return {"name": name, "uri": "qemu+tcp://%s/system" % name, "maintenance": {"state_dir": state_dir}}
-
-
 @pytest.fixture
-def dirs(tmp_path):
-    dirs = {"hv1": str(tmp_path / "hv1"), "hv2": str(tmp_path / "hv2")}
-    resize = migration_journal.new_record("db1", "hv1", "hv2", "resize", id="r1",
-                                          started_at="2026-11-21T08:00:00Z")
-    migration_journal.write(dirs.values(), resize)
-    migration_journal.update([dirs["hv2"]], dict(resize), status=states.FINISHED)
-    live = migration_journal.new_record("web1", "hv2", "hv1", "live", id="l1", started_at="2026-11-21T09:00:00Z",
-                                        status=states.COMPLETED, finished_at="2026-11-21T09:00:10Z")
-    migration_journal.write(dirs.values(), live)
-    return dirs
+def url(tmp_path):
+    """A store with a resize hv1 -> hv2 waiting for confirmation and a live migration hv2 -> hv1."""
+    location = "sqlite://%s" % (tmp_path / "state.db")
+    with open_store(location) as store:
+        migration_journal.write(store, migration_journal.new_record(
+            "db1", "hv1", "hv2", "resize", id="r1", started_at="2026-11-21T08:00:00Z", status=states.FINISHED))
+        migration_journal.write(store, migration_journal.new_record(
+            "web1", "hv2", "hv1", "live", id="l1", started_at="2026-11-21T09:00:00Z", status=states.COMPLETED,
+            finished_at="2026-11-21T09:00:10Z"))
+    return location
 
 
-def test_lists_merged_migrations_from_facts_in_check_mode(capsys, dirs):
-    result = run(capsys, hosts=[facts("hv1", dirs["hv1"]), {"hypervisor": facts("hv2", dirs["hv2"])}],
-                 _ansible_check_mode=True)
+def test_lists_the_journal_newest_first_in_check_mode(capsys, url):
+    result = run(capsys, state_url=url, _ansible_check_mode=True)
     assert result["changed"] is False and not result.get("failed")
     assert [m["id"] for m in result["migrations"]] == ["l1", "r1"]
-    resize = result["migrations"][1]
-    assert resize["status"] == "finished" and resize["journals"] == ["hv1", "hv2"]
+    assert result["migrations"][1]["status"] == "finished"
     assert result["summary"]["by_status"]["finished"] == 1 and result["summary"]["by_kind"]["live"] == 1
-    assert result["state_dirs"] == dirs
+    assert result["store"] == "SQLite file %s" % url[len("sqlite://"):] and result["imported"] == {}
 
 
-def test_filters_and_limit_from_state_dirs(capsys, dirs):
-    result = run(capsys, state_dirs=dirs, host="hv2", kind=["resize", "live"], status=["finished", "completed"],
+def test_filters_and_limit(capsys, url):
+    result = run(capsys, state_url=url, host="hv2", kind=["resize", "live"], status=["finished", "completed"],
                  since="2026-11-21T07:00:00Z", limit=1)
     assert [m["id"] for m in result["migrations"]] == ["l1"]
     assert result["summary"]["total"] == 1 and result["summary"]["matched"] == 2
-    result = run(capsys, state_dirs=dirs, guest="db1", source="hv1", destination="hv2", id="r1")
+    result = run(capsys, state_url=url, guest="db1", source="hv1", destination="hv2", id="r1")
     assert [m["id"] for m in result["migrations"]] == ["r1"]
 
 
-def test_missing_state_folder_warns_and_lists_nothing(capsys, tmp_path):
-    with patch_module_args({"state_dirs": {"hv9": str(tmp_path / "absent")}}):
-        with pytest.raises(SystemExit):
-            migration_info.main()
-    out = capsys.readouterr()
-    result = json.loads(out.out)
-    assert result["migrations"] == [] and result["summary"]["total"] == 0
-    # 2.19: warnings are objects in the result; once a test of the session has loaded the controller
-    # (the filter tests do), AnsibleModule hands them to its display (stderr) instead
-    assert "state folder %s does not exist" % (tmp_path / "absent") in json.dumps(result.get("warnings")) + out.err
+def test_hosts_limit_the_list_to_their_moves(capsys, url):
+    result = run(capsys, state_url=url, hosts=[{"name": "hv3", "uri": "qemu:///system"}])
+    assert result["migrations"] == []
+    result = run(capsys, state_url=url, hosts=[{"hypervisor": {"name": "hv1", "uri": "qemu:///system",
+                                                               "config": {}}}])
+    assert [m["id"] for m in result["migrations"]] == ["l1", "r1"]
+
+
+def test_the_store_comes_from_the_environment(capsys, url, monkeypatch):
+    monkeypatch.setenv("VMFLEET_STATE_URL", url)
+    assert [m["id"] for m in run(capsys)["migrations"]] == ["l1", "r1"]
+
+
+def test_a_state_folder_of_an_earlier_version_is_imported_once(capsys, url, tmp_path):
+    folder = tmp_path / "hv3-state"
+    (folder / "journal").mkdir(parents=True)
+    old = migration_journal.new_record("db9", "hv3", "hv1", "cold", id="old1", started_at="2026-11-01T08:00:00Z",
+                                       status=states.COMPLETED, finished_at="2026-11-01T08:01:00Z")
+    (folder / "journal" / "old1.json").write_text(json.dumps(old))
+    result = run(capsys, state_url=url, state_dirs={"hv3": str(folder)})
+    assert result["changed"] is True and result["imported"] == {"hv3": str(folder)}
+    assert [m["id"] for m in result["migrations"]] == ["l1", "r1", "old1"]
+    again = run(capsys, state_url=url, state_dirs={"hv3": str(folder)})
+    assert again["changed"] is False and again["imported"] == {} and len(again["migrations"]) == 3
 
 
 @pytest.mark.parametrize("args, field", [
@@ -78,27 +87,26 @@ def test_missing_state_folder_warns_and_lists_nothing(capsys, tmp_path):
     ({"status": ["done"]}, "status"),
     ({"since": "last tuesday"}, "since"),
     ({"limit": -2}, "limit"),
+    ({"state_url": "state.db"}, "state_url"),
+    ({"state_dirs": {"hv1": "relative/folder"}}, "state_dirs.hv1"),
 ])
-def test_bad_input_fails_naming_the_field(capsys, dirs, args, field):
-    result = run(capsys, state_dirs=dirs, **args)
+def test_bad_input_fails_naming_the_field(capsys, url, args, field):
+    result = run(capsys, **dict({"state_url": url}, **args))
     assert result["failed"] is True and field in result["msg"]
     assert result.get("field", field) == field
 
 
-def test_hosts_or_state_dirs_required(capsys):
-    result = run(capsys)
-    assert result["failed"] is True and "hosts" in result["msg"] and "state_dirs" in result["msg"]
-    result = run(capsys, hosts=[], state_dirs={})
-    assert result["failed"] is True and result["field"] == "hosts"
-    result = run(capsys, hosts=[{"name": "hv1", "uri": "qemu:///system"}])
-    assert result["failed"] is True and result["field"] == "hosts[0].maintenance.state_dir"
+def test_a_password_in_the_url_is_never_shown(capsys):
+    result = run(capsys, state_url="postgresql://vmfleet:s3cret-pw@127.0.0.1:1/vmfleet?connect_timeout=1")
+    assert result["failed"] is True and "s3cret-pw" not in json.dumps(result)
+    assert "127.0.0.1" in result["msg"] and "port 1" in result["msg"]
 
 
 def test_documentation_matches_the_argument_spec():
     doc = yaml.safe_load(migration_info.DOCUMENTATION)
     spec = migration_info.argument_spec()
-    assert set(doc["options"]) == set(spec)
+    assert set(doc["options"]) | {"state_url"} == set(spec)  # state_url: the fleet_state doc fragment
     assert doc["options"]["kind"]["choices"] == list(states.MIGRATION_KINDS)
     assert doc["options"]["status"]["choices"] == list(migration_list.STATUSES)
     returned = yaml.safe_load(migration_info.RETURN)["migrations"]["contains"]
-    assert set(migration_list.FIELDS) | {"journals", "unreadable_in"} <= set(returned)
+    assert set(migration_list.FIELDS) <= set(returned)

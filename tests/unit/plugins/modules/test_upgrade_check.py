@@ -57,8 +57,23 @@ def test_check_choices_match_the_registry():
 
 
 def test_host_maintenance_cordons_with_a_diff(capsys, tmp_path):
-    result = run(capsys, host_maintenance, state_dir=str(tmp_path), name="hv1", reason="r", by="me", _ansible_diff=True)
+    url = "sqlite://%s" % (tmp_path / "state.db")
+    result = run(capsys, host_maintenance, state_url=url, name="hv1", reason="r", by="me", _ansible_diff=True)
     assert result["changed"] is True and result["cordon"]["reason"] == "r"
     assert result["diff"]["before"] == {} and result["diff"]["after"]["by"] == "me"
-    result = run(capsys, host_maintenance, state_dir=str(tmp_path), state="uncordoned")
+    assert result["store"] == "SQLite file %s" % (tmp_path / "state.db")
+    result = run(capsys, host_maintenance, state_url=url, name="hv1", state="uncordoned")
     assert result["changed"] is True and result["cordon"] is None and "diff" not in result
+
+
+def test_host_maintenance_imports_a_state_folder_of_an_earlier_version_once(capsys, tmp_path):
+    url = "sqlite://%s" % (tmp_path / "state.db")
+    folder = tmp_path / "hv1-state"
+    folder.mkdir()
+    (folder / "cordon.json").write_text('{"host": "hv1", "reason": "old", "by": "ops", "at": "2026-11-01T08:00:00Z"}')
+    result = run(capsys, host_maintenance, state_url=url, name="hv1", state_dir=str(folder))
+    assert result["changed"] is False and result["cordon"]["reason"] == "old"  # the cordon in force is kept
+    result = run(capsys, host_maintenance, state_url=url, name="hv1", state="uncordoned", state_dir=str(folder))
+    assert result["changed"] is True
+    result = run(capsys, host_maintenance, state_url=url, name="hv1", state="uncordoned", state_dir=str(folder))
+    assert result["changed"] is False  # imported once: the old record does not come back
