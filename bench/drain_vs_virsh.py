@@ -43,7 +43,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from lab_tools import ansible_env, delete_instance, host_path, inventory_hosts, run_playbook, virsh  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
+from lab_tools import (ansible_env, delete_instance, host_path, inventory_hosts, run_playbook,  # noqa: E402
+                       state_store, virsh)
 
 INVENTORY = os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")
 FLAVOR = {"name": "bench.tiny", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
@@ -68,10 +70,9 @@ def build(names, source, disk_mib):
 def clean(names, hosts):
     for name in names:
         delete_instance(name)
-    for host in hosts:
-        cordon = os.path.join(hosts[host]["vmfleet_state_dir"], "cordon.json")
-        if os.path.exists(cordon):
-            os.remove(cordon)
+    with state_store() as store:
+        for host in hosts:
+            store.remove_cordon(host)
 
 
 def virsh_loop(names, source, dests, parallel):
@@ -113,7 +114,7 @@ printf '%%s\n' "$@" | xargs -P %(parallel)d -L 1 bash -c 'move $0 $1'
 def drain_playbook(source, parallel):
     """Ours: the drain playbook. Returns (seconds, {guest: downtime ms}, report).
 
-    The report is read from the host's state folder, where the drain writes it anyway: asking the playbook
+    The report is read from the fleet state store, where the drain keeps it anyway: asking the playbook
     for a copy (drain_host_report_file) would time a copy task the loop has no counterpart for."""
     argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", INVENTORY,
             os.path.join(ROOT, "playbooks", "drain_host.yml"), "-e", json.dumps({
@@ -124,8 +125,8 @@ def drain_playbook(source, parallel):
     seconds = time.monotonic() - started
     if done.returncode != 0:
         sys.exit("the drain playbook failed:\n" + done.stdout)
-    with open(os.path.join(inventory_hosts()[source]["vmfleet_state_dir"], "drain-report.json")) as handle:
-        report = json.load(handle)
+    with state_store() as store:  # the report the drain keeps with its run in the fleet state store
+        report = store.last_drain(source)["report"]
     return seconds, dict((g["guest"], g["downtime_ms"]) for g in report["guests"]), report
 
 

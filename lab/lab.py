@@ -364,7 +364,8 @@ def write_inventory(names, virt_type):
     for name in names:
         hosts[name] = {
             "vmfleet_libvirt_uri": host_uri(name),
-            "vmfleet_state_dir": os.path.join(host_dir(name), "vmfleet"),
+            # where this host's files are seen from the controller (the tests look at disks there)
+            "vmfleet_lab_dir": host_dir(name),
             "vmfleet_migration_address": "127.0.0.1",
             "vmfleet_lab_virt_type": virt_type,
             "vmfleet_lab_base_image": "/var/lib/libvirt/images/" + BASE_IMAGE,
@@ -378,6 +379,8 @@ def write_inventory(names, virt_type):
                     "hosts": hosts,
                     "vars": {
                         "vmfleet_network": NETWORK,
+                        # the fleet state store of the lab: a SQLite file beside its hosts, gone with them
+                        "vmfleet_state_url": "sqlite://" + os.path.join(ROOT, "state.db"),
                         "vmfleet_instances": DEMO_INSTANCES,
                         "vmfleet_resizes": DEMO_RESIZES,
                         "vmfleet_drain_hosts": DEMO_DRAIN_HOSTS,

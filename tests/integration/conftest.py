@@ -11,18 +11,17 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lab_tools import delete_instance, inventory_hosts, virsh  # noqa: E402  pylint: disable=wrong-import-position
+from lab_tools import delete_instance, inventory_hosts, state_store, virsh  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope="session", autouse=True)
 def empty_lab():
     if not os.path.exists(os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")):
         return
-    for host, settings in inventory_hosts().items():
-        for name in virsh(host, "list", "--all", "--name").stdout.split():
-            if name.startswith("demo-"):
-                delete_instance(name)
-        # the demo drains a host and leaves it cordoned, as a drain does
-        cordon = os.path.join(settings["vmfleet_state_dir"], "cordon.json")
-        if os.path.exists(cordon):
-            os.remove(cordon)
+    with state_store() as store:
+        for host in inventory_hosts():
+            for name in virsh(host, "list", "--all", "--name").stdout.split():
+                if name.startswith("demo-"):
+                    delete_instance(name)
+            # the demo drains a host and leaves it cordoned, as a drain does
+            store.remove_cordon(host)

@@ -15,12 +15,28 @@ BIN = os.path.dirname(sys.executable)
 LAB = os.path.join(ROOT, "lab", "lab")
 
 
-def ansible_env():
+def ansible_env(state_url=None):
+    """The environment of an ansible-playbook run on the lab: the collection from this checkout, and the
+    lab's fleet state store (``state_url``: another one) for every module that is given none."""
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(ROOT, ".build", "collections")
     env["ANSIBLE_CONFIG"] = os.path.join(ROOT, "ansible.cfg")
     env["ANSIBLE_FORCE_COLOR"] = "0"
+    env["VMFLEET_STATE_URL"] = state_url or lab_state_url()
     return env
+
+
+def lab_state_url():
+    """The lab's fleet state store, as its inventory names it."""
+    with open(INVENTORY) as handle:
+        inventory = json.loads(handle.read().split("\n", 1)[1])
+    return inventory["all"]["children"]["hypervisors"]["vars"]["vmfleet_state_url"]
+
+
+def state_store(state_url=None):
+    """The lab's fleet state store (or ``state_url``), opened as the modules open it; close it after use."""
+    from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+    return open_store(state_url or lab_state_url())
 
 
 def playbook_argv(playbook, extra_vars):
@@ -52,8 +68,8 @@ def virsh(host, *args):
 
 def host_path(host, path_in_host):
     """Where `path_in_host` (under /var/lib/libvirt in the host's namespace) is on the controller."""
-    state_dir = inventory_hosts()[host]["vmfleet_state_dir"]
-    return os.path.join(os.path.dirname(state_dir), "lib", os.path.relpath(path_in_host, "/var/lib/libvirt"))
+    return os.path.join(inventory_hosts()[host]["vmfleet_lab_dir"], "lib", os.path.relpath(path_in_host,
+                                                                                         "/var/lib/libvirt"))
 
 
 def lab(*args):

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from lab_tools import (BIN, ansible_env, delete_instance, host_path, inventory_hosts, lab, playbook_argv,
-                       run_playbook, virsh)
+                       run_playbook, state_store, virsh)
 
 SHARED = {"name": "dr.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 PINNED = {"name": "dr.pinned", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
@@ -84,14 +84,20 @@ def place(instances):
 
 
 def cordoned(host):
-    return os.path.exists(os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "cordon.json"))
+    with state_store() as store:
+        return store.cordon(host) is not None
 
 
 def uncordon_all():
-    for host in hosts():
-        path = os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "cordon.json")
-        if os.path.exists(path):
-            os.remove(path)
+    with state_store() as store:
+        for host in hosts():
+            store.remove_cordon(host)
+
+
+def journal(host):
+    """The moves out of or into ``host`` in the lab's fleet state store."""
+    with state_store() as store:
+        return store.migrations(host)
 
 
 REPORT = "/tmp/vmfleet-drain-test-report.json"
@@ -162,8 +168,7 @@ def test_drain_moves_every_guest_with_valid_pinning_and_intact_disks(fleet_clean
     assert by_guest["dr-p1"]["kind"] == "live" and by_guest["dr-off"]["kind"] == "cold"
     assert by_guest["dr-s1"]["downtime_ms"] is not None and by_guest["dr-s1"]["data_bytes"] > 32 * 1048576
     # the journal has one completed record per guest moved: nothing moved twice
-    journal = os.path.join(inventory_hosts()[first]["vmfleet_state_dir"], "journal")
-    records = [json.load(open(os.path.join(journal, f))) for f in os.listdir(journal)]
+    records = journal(first)
     moved = [r["guest"] for r in records if r["guest"].startswith("dr-") and r["started_at"] >= since
              and r["status"] in ("completed", "confirmed")]
     assert sorted(moved) == sorted(n for n, _f, h, _s in fleet if h == first)
@@ -213,7 +218,7 @@ def cordon(host):
     """Cordon ``host`` with the module, as an operator would."""
     done = subprocess.run(
         [os.path.join(BIN, "ansible"), "localhost", "-m", "vmfleet.compute.host_maintenance", "-a", json.dumps({
-            "state": "cordoned", "name": host, "state_dir": inventory_hosts()[host]["vmfleet_state_dir"]})],
+            "state": "cordoned", "name": host})],
         env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     assert done.returncode == 0 and cordoned(host), done.stdout
 
@@ -231,8 +236,7 @@ def test_one_migration_at_a_time_into_each_destination(fleet_cleanup):
     run = drain(first, parallel=2, parallel_inbound=1)
     assert run.returncode == 0, run.stdout
     assert report_of()["summary"]["migrated"] == 4
-    journal = os.path.join(inventory_hosts()[first]["vmfleet_state_dir"], "journal")
-    records = [json.load(open(os.path.join(journal, f))) for f in os.listdir(journal)]
+    records = journal(first)
     moves = sorted((r["destination"], r["started_at"], r["finished_at"]) for r in records
                    if r["guest"] in names and r["started_at"] >= since and r["status"] == "completed")
     assert len(moves) == 4 and set(m[0] for m in moves) == {second}, moves
@@ -242,14 +246,8 @@ def test_one_migration_at_a_time_into_each_destination(fleet_cleanup):
 
 
 def migrating_to(host, name):
-    """The destination of the guest's live migration the host's journal shows running, or None."""
-    journal = os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "journal")
-    for entry in os.listdir(journal) if os.path.isdir(journal) else ():
-        try:
-            with open(os.path.join(journal, entry)) as handle:
-                record = json.load(handle)
-        except ValueError:
-            continue  # being replaced
+    """The destination of the guest's live migration the journal shows running, or None."""
+    for record in journal(host):
         if record.get("guest") == name and record.get("status") == "migrating" and record.get("prepared_volumes"):
             return record["destination"]
     return None
@@ -353,8 +351,7 @@ def test_a_killed_drain_completes_when_run_again(fleet_cleanup):
     # the second run moved only what was left, and nothing stays "migrating"
     moved_again = [g["guest"] for g in report["guests"] if g["result"] == "migrated"]
     assert set(moved_again) <= set(left), (moved_again, left)
-    journal = os.path.join(inventory_hosts()[first]["vmfleet_state_dir"], "journal")
-    records = [json.load(open(os.path.join(journal, f))) for f in os.listdir(journal)]
+    records = journal(first)
     mine = [r for r in records if r["guest"] in fleet and r["started_at"] >= since]
     assert not [r for r in mine if r["status"] == "migrating"], mine
     completed = [r["guest"] for r in mine if r["status"] == "completed"]

@@ -11,12 +11,11 @@ import json
 
 import pytest
 
-from lab_tools import INVENTORY, delete_instance, inventory_hosts, run_playbook
+from lab_tools import INVENTORY, delete_instance, inventory_hosts, lab_state_url, run_playbook
 from test_targets import inventory  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import (
     HOST_SETTINGS,
-    STATE_DIR_VARIABLE,
     normalize_host_config,
 )
 from ansible_collections.vmfleet.compute.plugins.modules import hypervisor_info
@@ -78,4 +77,5 @@ def test_the_facts_hold_the_inventorys_settings(lab_facts):  # pylint: disable=r
         for setting in HOST_SETTINGS:
             if setting.variable:
                 assert facts["config"][setting.name] == expected[setting.name], (host, setting.name)
-        assert facts["maintenance"]["state_dir"] == variables[STATE_DIR_VARIABLE]
+        # what the store says of the host: the lab's SQLite store (the role passes vmfleet_state_url)
+        assert facts["maintenance"]["store"] == "SQLite file " + lab_state_url()[len("sqlite://"):]

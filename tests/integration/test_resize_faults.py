@@ -2,11 +2,11 @@
 """A resize whose destination daemon dies part-way (while the disk is copied)
 leaves the guest defined and running on its source, and the result says so."""
 
-import json
 import os
 import time
 
-from lab_tools import delete_instance, host_path, inventory_hosts, lab, run_playbook, start_playbook, virsh
+from lab_tools import (delete_instance, host_path, inventory_hosts, lab, run_playbook, start_playbook, state_store,
+                       virsh)
 
 FLAVOR = {"name": "rf.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 BIGGER = {"name": "rf.big", "vcpus": 1, "memory_mb": 160, "root_gb": 2}
@@ -52,13 +52,7 @@ def test_destination_daemon_dies_during_the_disk_copy():
         delete_instance(name)
         # what an operator does after cleaning the destination: the journal's failed
         # record no longer has anything behind it
-        for host in (source, dest):
-            journal = os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "journal")
-            for entry in os.listdir(journal) if os.path.isdir(journal) else ():
-                path = os.path.join(journal, entry)
-                with open(path) as handle:
-                    record = json.load(handle)
+        with state_store() as store:
+            for record in store.migrations(source):
                 if record.get("guest") == name:
-                    record["cleaned_up"] = True
-                    with open(path, "w") as handle:
-                        json.dump(record, handle)
+                    store.record_migration(dict(record, cleaned_up=True))

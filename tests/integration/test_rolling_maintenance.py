@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from lab_tools import BIN, ROOT, ansible_env, delete_instance, inventory_hosts, run_playbook, virsh
+from lab_tools import BIN, ROOT, ansible_env, delete_instance, inventory_hosts, run_playbook, state_store, virsh
 
 SHARED = {"name": "rm.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 PINNED = {"name": "rm.pinned", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
@@ -34,7 +34,8 @@ def running_somewhere(name):
 
 
 def cordoned(host):
-    return os.path.exists(os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "cordon.json"))
+    with state_store() as store:
+        return store.cordon(host) is not None
 
 
 @pytest.fixture()
@@ -47,9 +48,9 @@ def guests():
     yield first, second
     for name in GUESTS:
         delete_instance(name)
-    for host in inventory_hosts():
-        if cordoned(host):
-            os.remove(os.path.join(inventory_hosts()[host]["vmfleet_state_dir"], "cordon.json"))
+    with state_store() as store:
+        for host in inventory_hosts():
+            store.remove_cordon(host)
 
 
 def test_hosts_are_maintained_one_after_the_other_empty_and_uncordoned_after(guests, tmp_path):

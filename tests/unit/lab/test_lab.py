@@ -60,4 +60,5 @@ def test_inventory_is_yaml_with_the_hypervisors_group(lab, tmp_path, monkeypatch
     assert sorted(hosts) == ["hv1", "hv2"]
     assert hosts["hv2"]["vmfleet_libvirt_uri"] == "qemu+tcp://127.0.0.1:16602/system"
     assert hosts["hv1"]["vmfleet_lab_virt_type"] == "qemu"
-    assert hosts["hv1"]["vmfleet_state_dir"].startswith(str(tmp_path))
+    assert hosts["hv1"]["vmfleet_lab_dir"].startswith(str(tmp_path))
+    assert inventory["all"]["children"]["hypervisors"]["vars"]["vmfleet_state_url"] == "sqlite://%s/state.db" % tmp_path
