@@ -173,7 +173,9 @@ def fit_cell(cell, pcpus, shared, memory_mb, page_request, policy, thread_policy
         if isinstance(packed, str):
             return packed
         pins, spare = packed
-    if shared or not pinned:
+    if policy != DEDICATED:
+        # Nova checks the ratios for every cell of a shared or mixed guest, also a mixed guest's
+        # cell that has no floating vCPU: its memory still counts against the cell's RAM limit
         limit = len(shared_cpus) * cpu_ratio
         if cell.shared_vcpus_used + shared > limit:
             return "cell %d has %d of %g floating vCPUs in use (%d CPUs x %g), guest cell {g} needs %d" % (
