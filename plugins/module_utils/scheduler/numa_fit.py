@@ -23,7 +23,8 @@ from __future__ import annotations
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import pci
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.placement import CellPlacement
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import (
-    DEDICATED, MIXED, ISOLATE, REQUIRE, EMULATOR_ISOLATE, EMULATOR_SHARE, PAGE_SMALL, PAGE_LARGE, PAGE_ANY)
+    DEDICATED, MIXED, ISOLATE, REQUIRE, EMULATOR_ISOLATE, EMULATOR_SHARE, PAGE_SMALL, PAGE_LARGE, PAGE_ANY,
+    SMT_REQUIRED, SMT_TRAIT)
 
 _PAGE_WORDS = {PAGE_SMALL: "small", PAGE_LARGE: "large", PAGE_ANY: "any"}
 
@@ -256,7 +257,7 @@ def fit_key(spec):
         cells = tuple((g.id, g.cpus, g.pcpus, g.memory_mb) for g in spec.numa_cells or ())
         pci_key = tuple((r.vendor_id, r.product_id, r.count, r.numa_policy) for r in spec.pci_requests)
         key = spec._fit_key = (cells, spec.page_size, spec.cpu_policy, spec.thread_policy, spec.emulator_policy,
-                               pci_key)
+                               pci_key, spec.smt_trait)
     return key
 
 
@@ -302,7 +303,19 @@ def fit(host, spec):
     return result
 
 
+def smt_refusal(host, spec):
+    """Why ``host`` cannot take a flavor that requires or forbids SMT (Nova's placement trait
+    HW_CPU_HYPERTHREADING, which libvirt reports when any CPU of the host has a sibling), or None."""
+    if spec.smt_trait is None or host.has_smt == (spec.smt_trait == SMT_REQUIRED):
+        return None
+    return "host %s SMT (hyperthreading), the flavor has trait:%s=%s" % (
+        "has" if host.has_smt else "has no", SMT_TRAIT, spec.smt_trait)
+
+
 def _fit(host, spec):
+    refusal = smt_refusal(host, spec)
+    if refusal:
+        return NumaFit(reason=refusal)
     guests = spec.numa_cells
     if not guests:
         claims = pci.select_devices(host, spec, None) if spec.pci_requests else ()

@@ -329,3 +329,23 @@ def test_dedicated_guest_ignores_the_cell_ratios_as_in_nova():
                              dict(DED, **{"hw:numa_nodes": "2"}))
     assert result, result.reason
 
+
+# ------------------------------------------------------------------ issue 14: the SMT trait
+
+@pytest.mark.parametrize("trait, threads, fits", [
+    ("forbidden", 2, False), ("forbidden", 1, True), ("required", 1, False), ("required", 2, True)])
+def test_hyperthreading_trait_picks_hosts_with_or_without_smt(trait, threads, fits):
+    host, spec, result = fit(dict(sockets=2, cores=4, threads=threads), 2, 1024,
+                             {"resources:PCPU": "2", "trait:HW_CPU_HYPERTHREADING": trait})
+    assert bool(result) == fits, result.reason
+    if not fits:
+        assert result.reason == "host %s SMT (hyperthreading), the flavor has trait:HW_CPU_HYPERTHREADING=%s" % (
+            "has" if threads == 2 else "has no", trait)
+
+
+def test_smt_is_the_hosts_not_the_usable_cpus():
+    """A dedicated set of one thread per core still leaves an SMT host (libvirt reports the trait)."""
+    host, spec, result = fit(dict(sockets=1, cores=4, threads=2, cpu_dedicated_set=[0, 1, 2, 3],
+                                  cpu_shared_set=[4, 5]), 2, 1024,
+                             {"hw:cpu_policy": "dedicated", "trait:HW_CPU_HYPERTHREADING": "forbidden"})
+    assert not result and "host has SMT" in result.reason
