@@ -104,8 +104,9 @@ def pack(cell, count, thread_policy, reserved=0):
     if thread_policy == ISOLATE:
         whole = by_len[per_core] if longest >= per_core else []
         if len(whole) < count:
-            return "cell %d has %d free whole cores under the isolate policy, guest cell {g} needs %d" % (
-                cell.id, len(whole), count)
+            # on SMT hosts Nova refuses isolate outright (README, differences): say what a whole core is
+            return "cell %d has %d free whole cores under the isolate policy, guest cell {g} needs %d " \
+                   "(a whole core: every thread of it a free dedicated CPU)" % (cell.id, len(whole), count)
         pins = [s[0] for s in whole[:count]]
         spare = _reserve(free_sibs, pins, reserved, True) if reserved else ()
         if spare is None:

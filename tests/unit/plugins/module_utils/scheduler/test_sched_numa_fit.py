@@ -330,7 +330,7 @@ def test_dedicated_guest_ignores_the_cell_ratios_as_in_nova():
     assert result, result.reason
 
 
-# ------------------------------------------------------------------ issue 14: the SMT trait
+# ------------------------------------------------------------------ issue 14: SMT trait, isolate with CPU sets
 
 @pytest.mark.parametrize("trait, threads, fits", [
     ("forbidden", 2, False), ("forbidden", 1, True), ("required", 1, False), ("required", 2, True)])
@@ -349,3 +349,32 @@ def test_smt_is_the_hosts_not_the_usable_cpus():
                                   cpu_shared_set=[4, 5]), 2, 1024,
                              {"hw:cpu_policy": "dedicated", "trait:HW_CPU_HYPERTHREADING": "forbidden"})
     assert not result and "host has SMT" in result.reason
+
+
+def test_isolate_on_smt_host_with_cpu_sets_takes_whole_cores():
+    """Nova sends isolate only to hosts without SMT when CPU sets are configured; here the guest
+    gets one thread per core and the siblings are kept from every other guest (README: Differences
+    from Nova, on purpose)."""
+    from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.placement import Placement
+    host, spec, result = fit(dict(sockets=1, cores=4, threads=2, cpu_dedicated_set=[0, 1, 2, 4, 5, 6],
+                                  cpu_shared_set=[3, 7]), 2, 1024, dict(DED, **{"hw:cpu_thread_policy": "isolate"}))
+    assert result, result.reason
+    assert sorted(result.cells[0].pinning.values()) == [0, 1]
+    host.consume(Placement(spec, host.name, cells=result.cells))
+    assert host.cells[0].pinned == {0, 1, 4, 5}
+    second = numa_fit.fit(host, build_request_spec(make_request("vm2", 2, 1024, extra_specs=dict(
+        DED, **{"hw:cpu_thread_policy": "isolate"}))))
+    assert not second
+    assert second.reason == "cell 0 has 1 free whole cores under the isolate policy, guest cell 0 needs 2 " \
+                            "(a whole core: every thread of it a free dedicated CPU)"
+
+
+def test_readme_lists_the_isolate_difference():
+    import os
+    readme = os.path.join(os.path.dirname(__file__), *([os.pardir] * 5), "README.md")
+    with open(readme) as handle:
+        text = handle.read()
+    section = " ".join(text.split("## Differences from Nova, on purpose", 1)[1].split("\n## ", 1)[0].split())
+    assert "`hw:cpu_thread_policy=isolate` on a host with SMT" in section
+    assert "cell 0 has 1 free whole cores under the isolate policy, guest cell 0 needs 2 (a whole core: every " \
+           "thread of it a free dedicated CPU)" in section
