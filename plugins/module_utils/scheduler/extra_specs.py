@@ -129,6 +129,8 @@ def _numbered(name):
 def placement_key(name):
     """``resources:PCPU`` for ``resources:PCPU`` and ``resources2:PCPU`` (and so on); None for
     any other key."""
+    if not name.startswith(("resources", "trait")):
+        return None
     key = _GROUP_RE.sub(r"\1:", name)
     return key if key in PLACEMENT_KEYS else None
 
