@@ -144,36 +144,36 @@ def _known(name):
 
 
 def _check_value(name, value, form):
+    """InvalidInput unless ``value`` has the form Nova's validator allows for ``name``."""
     kind, detail = form
     if kind == "int":
         minimum, maximum = detail
         if minimum is None:
             try:
-                return int(str(value).strip())
+                int(str(value).strip())
             except ValueError:
                 raise InvalidInput(name, value, "a whole number")
-        number = whole_number(name, value, minimum)
-        if maximum is not None and number > maximum:
+            return
+        if maximum is not None and whole_number(name, value, minimum) > maximum:
             raise InvalidInput(name, value, "a whole number from %d to %d" % (minimum, maximum))
-        return number
+        return
     text = "true" if value is True else "false" if value is False else str(value)
     if kind == "bool":
         if text.strip().lower() not in _BOOL_WORDS:
             raise InvalidInput(name, value, "true or false (also yes/no, on/off, 1/0)")
     elif kind == "enum":
         if text not in detail:
-            raise InvalidInput(name, value, ", ".join(detail) + " (lower case, as Nova)")
+            raise InvalidInput(name, value, ", ".join(detail) + " (case-sensitive, as in Nova)")
     elif kind == "pattern":
         pattern, allowed = detail
         if not re.fullmatch(pattern, text):
             raise InvalidInput(name, value, allowed)
-    return value
 
 
 def _unknown(name, value, namespace):
-    candidates = sorted(k for k in list(NOVA_KEYS) + list(OWN_KEYS) + list(PLACEMENT_KEYS)
+    candidates = sorted(k.replace("{n}", "N") for k in list(NOVA_KEYS) + list(OWN_KEYS) + list(PLACEMENT_KEYS)
                         if k.startswith(namespace + ":"))
-    near = difflib.get_close_matches(_numbered(name), candidates, n=1, cutoff=0.75)
+    near = difflib.get_close_matches(re.sub(r"\.\d+$", ".N", name), candidates, n=1, cutoff=0.75)
     reason = "unknown extra spec%s" % (" (did you mean %s?)" % near[0] if near else "")
     if namespace in _UNSUPPORTED:
         reason = "not supported here: %s" % _UNSUPPORTED[namespace]
