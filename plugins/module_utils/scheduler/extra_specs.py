@@ -154,7 +154,8 @@ def _check_value(name, value, form):
             except ValueError:
                 raise InvalidInput(name, value, "a whole number")
             return
-        if maximum is not None and whole_number(name, value, minimum) > maximum:
+        number = whole_number(name, value, minimum)
+        if maximum is not None and number > maximum:
             raise InvalidInput(name, value, "a whole number from %d to %d" % (minimum, maximum))
         return
     text = "true" if value is True else "false" if value is False else str(value)
