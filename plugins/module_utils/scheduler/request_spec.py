@@ -271,9 +271,14 @@ def _placement_cpu_policy(specs, cpu_policy, emulator_policy, vcpus):
 def _smt_trait(specs, props):
     """``(required|forbidden|None, field)`` from ``trait:HW_CPU_HYPERTHREADING`` in the flavor,
     else from the image's required traits (``trait:NAME=required`` or ``traits_required``)."""
-    for field in sorted(specs):
-        if placement_key(field) == "trait:" + SMT_TRAIT:
-            return _text(specs[field]), field
+    given = [(field, _text(specs[field])) for field in sorted(specs) if placement_key(field) == "trait:" + SMT_TRAIT]
+    if len(set(value for field, value in given)) > 1:
+        # placement could never satisfy both (Nova would find no host)
+        raise InvalidInput(given[-1][0], given[-1][1], "the same value in every request group (%s)"
+                           % ", ".join("%s=%s" % pair for pair in given),
+                           reason="SMT is both required and forbidden")
+    if given:
+        return given[0][1], given[0][0]
     wanted = list(props.get("traits_required") or ())
     for key, value in props.items():
         if key.startswith("trait:"):
