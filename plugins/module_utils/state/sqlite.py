@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import schema
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import (
@@ -43,7 +44,7 @@ class SqliteStateStore(FleetStateStore):
             created = not os.path.exists(self.path)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                    timeout=self.lock_timeout)
-            conn.execute("PRAGMA journal_mode=WAL")
+            self._use_wal(conn)
             if created:
                 os.chmod(self.path, 0o600)
         except (OSError, sqlite3.OperationalError) as exc:
@@ -52,6 +53,21 @@ class SqliteStateStore(FleetStateStore):
         except sqlite3.DatabaseError as exc:
             raise self._not_a_database(exc)
         return conn
+
+    def _use_wal(self, conn):
+        """Switch the file to WAL (readers never wait for the writer). WAL is kept in the file, so only its
+        first opener switches; controllers opening a new file at once may be told "locked" straight away,
+        without SQLite's busy handler, while one of them switches: they try again until the lock timeout."""
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def _not_a_database(self, exc):
         return StoreUnreachable("the fleet state store %s is not a readable SQLite database (%s): move it aside "
