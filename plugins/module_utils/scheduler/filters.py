@@ -224,6 +224,14 @@ class ServerGroupAntiAffinityFilter(BaseFilter):
         members = sorted(host.instances.intersection(spec.group["members"]))
         return "host already runs %s of server group %s (anti-affinity)" % (", ".join(members), spec.group["name"])
 
+    def filter_hosts(self, hosts, spec, config):
+        # the group is on a few hosts: find those, instead of a call per host
+        taken = spec.group["hosts"]
+        refused = [h for h in hosts if h.name in taken]
+        if not refused:
+            return hosts, ()
+        return others(hosts, refused), [(h, self.reason(h, spec, config)) for h in refused]
+
 
 class IoOpsFilter(_Threshold):
     name = "IoOpsFilter"

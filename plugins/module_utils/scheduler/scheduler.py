@@ -99,8 +99,7 @@ class Scheduler(object):
         self.rng = random.Random(seed)
         self.bounds = Bounds(self.hosts)
         self.groups = {}            # server group name -> requests of the batch placed so far
-        self.group_hosts = {}       # server group name -> hosts those requests were placed on
-        self.given_hosts = {}       # (group name, members given) -> hosts running those members
+        self.instance_hosts = None  # guest name -> names of the hosts running it, built on first use
         self.sampler = HostSampler(self.hosts, self.config["percentage_of_hosts_to_score"])
         index = numa_fit.FitIndex()
         for host in self.hosts:
@@ -114,25 +113,19 @@ class Scheduler(object):
                                    % ", ".join(sorted(self.by_name)))
 
     def _group_hosts(self, spec):
-        """The group's members (given, and placed earlier in this batch) and the hosts they are on.
-
-        The hosts of the given members are looked up once per group (one pass over
-        every host), the batch's own members are where this scheduler put them."""
+        """The group's members (given, and placed earlier in this batch) and the hosts they are on:
+        looked up by guest name (one pass over the hosts for the whole batch, not one per request)."""
         if not spec.group:
             return
-        name = spec.group["name"]
-        given = frozenset(spec.group["members"])
-        hosts = self.given_hosts.get((name, given))
-        if hosts is None:
-            hosts = self.given_hosts[(name, given)] = frozenset(
-                h.name for h in self.hosts if not h.instances.isdisjoint(given))
-        spec.group["members"] = set(given) | self.groups.get(name, set())
-        spec.group["hosts"] = hosts | self.group_hosts.get(name, set())
-
-    def _forget_given_members(self, placed_name):
-        """A request named like a given member adds a host where that name runs."""
-        for key in [k for k in self.given_hosts if placed_name in k[1]]:
-            del self.given_hosts[key]
+        if self.instance_hosts is None:
+            self.instance_hosts = {}
+            for host in self.hosts:
+                for guest in host.instances:
+                    self.instance_hosts.setdefault(guest, set()).add(host.name)
+        members = set(spec.group["members"]) | self.groups.get(spec.group["name"], set())
+        spec.group["members"] = members
+        found = self.instance_hosts
+        spec.group["hosts"] = set().union(*[found[m] for m in members if m in found])
 
     def run_filters(self, hosts, spec):
         """``(kept hosts, [(filter name, [(host, reason), ...]), ...])``; ``verdicts()`` flattens the latter."""
@@ -222,8 +215,8 @@ class Scheduler(object):
             self.bounds.widen(host)
             if spec.group:
                 self.groups.setdefault(spec.group["name"], set()).add(spec.name)
-                self.group_hosts.setdefault(spec.group["name"], set()).add(host.name)
-            self._forget_given_members(spec.name)
+            if self.instance_hosts is not None:
+                self.instance_hosts.setdefault(spec.name, set()).add(host.name)
             return Outcome(spec, placement, refused=refused)
         return None
 
