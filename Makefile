@@ -82,6 +82,7 @@ bench: venv collection
 	@status=0; \
 	$(BIN)/python bench/numa_fit_vs_nova.py --quiet || status=1; \
 	$(BIN)/python bench/schedule_vs_nova.py || status=1; \
+	$(BIN)/python bench/state_store_claims.py || status=1; \
 	exit $$status
 
 build: venv

@@ -12,6 +12,8 @@ packages=(
   libvirt-dev pkg-config gcc python3-dev python3-venv
   # used by the Makefile to stage the collection for ansible-test, and by its shellcheck test
   git tar shellcheck
+  # the fleet state store's PostgreSQL for tests and benchmarks (lab/postgres runs a cluster of its own)
+  postgresql
 )
 
 missing=()

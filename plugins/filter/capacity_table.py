@@ -37,7 +37,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vmfleet.compute.plugins.module_utils.capacity_table import render_capacity_table
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.capacity_table import render_capacity_table
 
 
 def capacity_table(hosts, numa=True):

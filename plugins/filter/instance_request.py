@@ -37,7 +37,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_request import (
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
     normalize_flavor, normalize_image, scheduler_request)
 
 

@@ -15,8 +15,9 @@ description:
   - The variables are those the role C(vmfleet.compute.hypervisor_facts) passes to M(vmfleet.compute.hypervisor_info)
     C(vmfleet_libvirt_uri) (default C(qemu:///system)), C(vmfleet_state_dir), C(vmfleet_migration_address)
     (as C(live_migration_inbound_addr)) and C(vmfleet_<setting>) for each host setting
-    (C(vmfleet_reserved_host_memory_mb), C(vmfleet_cpu_allocation_ratio), C(vmfleet_instance_pools), ...).
-    Unset variables are left out, so Nova's defaults apply.
+    (C(vmfleet_reserved_host_memory_mb), C(vmfleet_cpu_allocation_ratio), C(vmfleet_instance_pools), ...),
+    but for C(enabled) and C(disabled_reason), which a cordon sets. Unset variables are left out, so Nova's
+    defaults apply.
 options:
   _input:
     description: The host's inventory name.
@@ -45,25 +46,11 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-# host setting (hypervisor_info option) -> inventory variable; the role hypervisor_facts passes the same
-SETTING_VARIABLES = {
-    "state_dir": "vmfleet_state_dir",
-    "reserved_host_memory_mb": "vmfleet_reserved_host_memory_mb",
-    "reserved_host_disk_mb": "vmfleet_reserved_host_disk_mb",
-    "reserved_host_cpus": "vmfleet_reserved_host_cpus",
-    "cpu_allocation_ratio": "vmfleet_cpu_allocation_ratio",
-    "ram_allocation_ratio": "vmfleet_ram_allocation_ratio",
-    "disk_allocation_ratio": "vmfleet_disk_allocation_ratio",
-    "cpu_dedicated_set": "vmfleet_cpu_dedicated_set",
-    "cpu_shared_set": "vmfleet_cpu_shared_set",
-    "availability_zone": "vmfleet_availability_zone",
-    "aggregates": "vmfleet_aggregates",
-    "instance_pools": "vmfleet_instance_pools",
-    "disk_tiers": "vmfleet_disk_tiers",
-    "cpu_mode": "vmfleet_cpu_mode",
-    "cpu_models": "vmfleet_cpu_models",
-    "live_migration_inbound_addr": "vmfleet_migration_address",
-}
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import inventory_variables
+
+# hypervisor_info option -> inventory variable, from the settings' one declaration;
+# the role hypervisor_facts passes the same (a unit test holds it so)
+SETTING_VARIABLES = inventory_variables()
 
 
 def inventory_host(name, hostvars):

@@ -37,6 +37,7 @@ description:
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.scheduling
   - vmfleet.compute.live_migration
 options:
   state:
@@ -97,13 +98,6 @@ options:
     description: Seconds to wait for another drain of the same host (a run still going) before failing.
     type: int
     default: 3600
-  scheduler_config:
-    description: Scheduler configuration, as O(vmfleet.compute.schedule#module:config).
-    type: dict
-    default: {}
-  seed:
-    description: Seed of the scheduler's random pick among equal hosts.
-    type: int
   reason:
     description:
       - Why the host is cordoned; shown by M(vmfleet.compute.hypervisor_info), the capacity report and the preflight.
@@ -236,20 +230,19 @@ path:
 import getpass
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.vmfleet.compute.plugins.module_utils import (
-    host_cordon, host_drain, libvirt_client, migration_policy)
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
-
-
-DRAINED = "drained"
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance import drain as host_drain
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 
 
 def argument_spec():
     spec = dict(
-        state=dict(type="str", choices=list(host_cordon.STATES) + [DRAINED], default=host_cordon.CORDONED),
+        state=dict(type="str", choices=list(states.HOST_MAINTENANCE_STATES), default=states.CORDONED),
         state_dir=dict(type="path"),
         name=dict(type="str"),
         reason=dict(type="str", default="cordoned for maintenance"),
@@ -262,9 +255,8 @@ def argument_spec():
         max_attempts=dict(type="int", default=3),
         shutdown_timeout=dict(type="int", default=60),
         lock_timeout=dict(type="int", default=3600),
-        scheduler_config=dict(type="dict", default={}),
-        seed=dict(type="int"),
     )
+    spec.update(SCHEDULING_ARGSPEC)
     spec.update(migration_policy.ARGSPEC)
     return spec
 
@@ -285,16 +277,13 @@ def _state_dir(params, fleet):
                        "(with their state folder)")
 
 
-def set_cordon(params, check_mode, diff, fleet=None):
+def set_cordon(params, check_mode, fleet=None):
     state_dir = _state_dir(params, fleet)
     changed, before, after = host_cordon.set_state(
         state_dir, params["state"], params["name"], params["reason"], params["by"] or _user(), check_mode=check_mode)
-    result = dict(changed=changed, state=params["state"], cordon=after, path=host_cordon.cordon_path(state_dir))
-    if diff:
-        result["diff"] = dict(before=before or {}, after=after or {},
-                              before_header="%s (cordon record)" % result["path"],
-                              after_header="%s (cordon record)" % result["path"])
-    return result
+    path = host_cordon.cordon_path(state_dir)
+    return dict(changed=changed, state=params["state"], cordon=after, path=path,
+                diff=diff(before or {}, after or {}, "%s (cordon record)" % path))
 
 
 def drain(params, check_mode):
@@ -309,31 +298,23 @@ def drain(params, check_mode):
             raise InvalidInput("state_dir", params["state_dir"], "the state folder in the facts of %s (%s)" % (
                 params["name"], fleet.host(params["name"]).state_dir))
         report = host_drain.drain(
-            fleet, params["name"], settings, params["scheduler_config"], limits, params["max_attempts"],
-            params["allow_partial"], params["shutdown_timeout"], params["seed"],
-            reason=params["reason"], by=params["by"] or _user(), lock_timeout=params["lock_timeout"],
-            check_mode=check_mode)
+            fleet, params["name"], settings=settings, scheduler_config=params["scheduler_config"], limits=limits,
+            max_attempts=params["max_attempts"], allow_partial=params["allow_partial"],
+            shutdown_timeout=params["shutdown_timeout"], seed=params["seed"], reason=params["reason"],
+            by=params["by"] or _user(), lock_timeout=params["lock_timeout"], check_mode=check_mode)
         state_dir = fleet.host(params["name"]).state_dir
     moved = report["summary"]["migrated"]
     cordon = host_cordon.read_cordon(state_dir)
     return dict(changed=bool(moved or report["cordoned_now"] or (check_mode and report["guests"])),
-                state=DRAINED, cordon=cordon, path=host_cordon.cordon_path(state_dir), report=report)
+                state=states.DRAINED, cordon=cordon, path=host_cordon.cordon_path(state_dir), report=report)
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    params = module.params
-    try:
-        if params["state"] == DRAINED:
-            if not libvirt_client.HAS_LIBVIRT:
-                module.fail_json(msg=missing_required_lib("libvirt-python"),
-                                 exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
-            result = drain(params, module.check_mode)
-        else:
-            result = set_cordon(params, module.check_mode, module._diff)
-    except VmfleetError as exc:
-        module.fail_json(msg=exc.message, **exc.to_result())
-    module.exit_json(**result)
+    module = VmfleetModule(argument_spec(), needs_libvirt=False)
+    if module.params["state"] == states.DRAINED:
+        module.require_libvirt()
+        module.run(drain, module.params, module.check_mode)
+    module.run(set_cordon, module.params, module.check_mode)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 hypervisor:
-  description: The host facts (C(docs/host-facts.md)). Memory in MiB, disk in GiB, page sizes in KiB.
+  description:
+    - The host facts, the dict the scheduler and every other module of the collection read about a host
+      (C(docs/host-facts.md) is generated from this). Memory in MiB, disk in GiB, page sizes in KiB.
   returned: success
   type: dict
   contains:
@@ -96,7 +98,7 @@ hypervisor:
       type: str
       sample: hv1
     hostname:
-      description: The hostname libvirt reports.
+      description: The hostname libvirt reports (C(getHostname)).
       type: str
       sample: lab-hv1
     uri:
@@ -104,11 +106,11 @@ hypervisor:
       type: str
       sample: qemu+tcp://127.0.0.1:16601/system
     host_uuid:
-      description: The host UUID from the capabilities XML; null when libvirt gives none.
+      description: The host UUID from the capabilities XML (C(<host><uuid>)); null when libvirt gives none.
       type: str
       sample: 5c0e8f4e-4d1a-4b35-9b7e-3f0a8c3b2a11
     hypervisor_type:
-      description: The libvirt driver's hypervisor type.
+      description: The libvirt driver's hypervisor type (C(getType)).
       type: str
       sample: QEMU
     virt_type:
@@ -140,24 +142,26 @@ hypervisor:
           type: str
           sample: Skylake-Client-IBRS
         features:
-          description: Host CPU feature names.
+          description: Host CPU feature names (host-model features, from the capabilities XML).
           type: list
           elements: str
           sample: [vmx, pcid]
         sockets:
-          description: CPU sockets of the whole host.
+          description:
+            - CPU sockets of the whole host (distinct socket ids over the cells).
+            - This and the three below are null when libvirt gives no CPU topology at all.
           type: int
           sample: 2
         cores_per_socket:
-          description: Cores per socket.
+          description: Cores per socket; null without a topology.
           type: int
           sample: 8
         threads_per_core:
-          description: Threads per core; 1 without SMT.
+          description: Threads per core; 1 without SMT; null without a topology.
           type: int
           sample: 2
         total_threads:
-          description: Logical CPUs (threads) of the host.
+          description: Logical CPUs (threads) of the host; null when libvirt lists none.
           type: int
           sample: 32
     machine_types:
@@ -184,7 +188,7 @@ hypervisor:
               type: int
               sample: 65536
             free_memory_mb:
-              description: Memory the kernel reports free now (measured, informative).
+              description: Memory the kernel reports free now (measured, informative); null when libvirt cannot tell.
               type: int
               sample: 61000
             cpus:
@@ -200,13 +204,13 @@ hypervisor:
                   type: list
                   elements: int
                 socket_id:
-                  description: Socket id.
+                  description: Socket id; null when libvirt gives none.
                   type: int
                 die_id:
-                  description: Die id.
+                  description: Die id; null when libvirt gives none.
                   type: int
                 core_id:
-                  description: Core id.
+                  description: Core id; null when libvirt gives none.
                   type: int
             pages:
               description: Every page size the cell offers, the small page size included.
@@ -262,23 +266,23 @@ hypervisor:
           type: str
           sample: "0000:3b:00.0"
         vendor_id:
-          description: Vendor id.
+          description: Vendor id; null when libvirt gives none.
           type: str
           sample: "0x8086"
         product_id:
-          description: Product id.
+          description: Product id; null when libvirt gives none.
           type: str
           sample: "0x1572"
         vendor:
-          description: Vendor name.
+          description: Vendor name; null when libvirt gives none.
           type: str
           sample: Intel Corporation
         product:
-          description: Product name.
+          description: Product name; null when libvirt gives none.
           type: str
           sample: Ethernet Controller X710
         class:
-          description: PCI class code.
+          description: PCI class code; null when libvirt gives none.
           type: str
           sample: "0x020000"
         numa_node:
@@ -387,7 +391,7 @@ hypervisor:
           type: dict
           contains:
             mode:
-              description: Memory mode.
+              description: Memory mode of C(<memory>); null when only per-cell C(<memnode>)s are given.
               type: str
               sample: strict
             nodeset:
@@ -450,7 +454,7 @@ hypervisor:
           elements: dict
           contains:
             target:
-              description: Target device.
+              description: Target device; null when the XML gives none.
               type: str
               sample: vda
             device:
@@ -458,7 +462,7 @@ hypervisor:
               type: str
               sample: disk
             bus:
-              description: Bus.
+              description: Bus; null when the XML gives none.
               type: str
               sample: virtio
             type:
@@ -470,7 +474,9 @@ hypervisor:
               type: str
               sample: qcow2
             source:
-              description: Path, V(pool/volume) for volume disks, or V(protocol:name) for network disks.
+              description:
+                - Path, V(pool/volume) for volume disks, or V(protocol:name) for network disks.
+                - Null for a disk without a source (an empty CD-ROM drive).
               type: str
               sample: /var/lib/libvirt/images/vm1.qcow2
             pool:
@@ -494,9 +500,21 @@ hypervisor:
             base_image:
               description:
                 - The bottom of the backing chain (the base image a block migration needs cached on the destination
-                  first), with C(name), C(path) and C(allocation_bytes) (null when libvirt cannot tell); null when
-                  the disk has no backing file.
+                  first); null when the disk has no backing file.
               type: dict
+              contains:
+                name:
+                  description: File name of the base image.
+                  type: str
+                  sample: cirros.qcow2
+                path:
+                  description: Path of the base image.
+                  type: str
+                  sample: /var/lib/libvirt/images/_base/cirros.qcow2
+                allocation_bytes:
+                  description: Bytes the base image takes on the host; null when libvirt cannot tell.
+                  type: int
+                  sample: 16338944
         host_devices:
           description: Devices passed through from the host (they block live migration).
           type: list
@@ -511,7 +529,7 @@ hypervisor:
               type: str
               sample: "0000:3b:00.0"
         machine_type:
-          description: Machine type.
+          description: Machine type; null when the XML gives none.
           type: str
           sample: pc-q35-7.2
         managed:
@@ -600,7 +618,7 @@ hypervisor:
           description: Whether the scheduler may place guests here; V(false) while the host is cordoned.
           type: bool
         disabled_reason:
-          description: Why the host is disabled (the cordon's reason when it is cordoned).
+          description: Why the host is disabled (the cordon's reason when it is cordoned); null when no reason is set.
           type: str
         disabled_by:
           description: Who cordoned the host; null when it is not cordoned.
@@ -619,11 +637,34 @@ hypervisor:
           type: str
           sample: /var/lib/vmfleet/state
         cordon:
-          description: The cordon record (C(host), C(reason), C(by), C(at)); null when the host is not cordoned.
+          description: The cordon record; null when the host is not cordoned.
           type: dict
+          contains:
+            host:
+              description: The host cordoned.
+              type: str
+              sample: hv1
+            reason:
+              description: Why.
+              type: str
+              sample: kernel upgrade
+            by:
+              description: Who cordoned it.
+              type: str
+              sample: ops
+            at:
+              description: When (UTC, ISO 8601).
+              type: str
+              sample: "2026-11-21T08:30:00Z"
         journal:
           description:
-            - Entries of the migration journal C(<state_dir>/journal); null when there is no journal yet.
+            - Entries of the migration journal C(<state_dir>/journal/<id>.json), oldest first; null while the folder
+              does not exist.
+            - Each has C(id), C(guest), C(source), C(destination), C(kind) (V(live), V(cold) or V(resize)),
+              C(status) (V(migrating), V(finished) (a resize awaiting confirmation), V(confirmed), V(reverted),
+              V(completed), V(error), or V(unreadable) for a record that cannot be read), C(started_at),
+              C(finished_at), C(data_bytes), C(downtime_ms), C(error), and what the kind adds (a resize its
+              C(old_flavor) and C(new_flavor); a failed one whether it left anything behind, C(cleaned_up)).
           type: list
           elements: dict
     resources:
@@ -634,10 +675,10 @@ hypervisor:
           description: Host CPU threads.
           type: int
         vcpus_used:
-          description: Sum of every guest's vCPUs.
+          description: Sum of every guest's vCPUs (theoretical; Nova's field).
           type: int
         memory_mb:
-          description: Host memory.
+          description: Host memory (libvirt C(getInfo), Nova's source too).
           type: int
         memory_mb_used:
           description: Reserved host memory plus every guest's memory.
@@ -679,22 +720,20 @@ hypervisor:
           description: C(local_gb * disk_allocation_ratio).
           type: float
         running_vms:
-          description: Guests defined on the host.
+          description: Guests defined on the host, running or not (Nova counts every instance).
           type: int
         io_ops:
-          description: Guests in a migration or another task right now (IoOpsFilter).
+          description:
+            - Guests in a migration or a build right now (IoOpsFilter) - an active libvirt job, paused by a
+              migration, or a non-empty C(task) in the collection's C(state) metadata.
           type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.vmfleet.compute.plugins.module_utils import host_cordon, libvirt_client
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_config import (
-    HOST_CONFIG_ARGSPEC,
-    normalize_host_config,
-)
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import gather_host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import HOST_CONFIG_ARGSPEC, normalize_host_config
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 
 
 def argument_spec():
@@ -708,25 +747,20 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not libvirt_client.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
-    params = module.params
-    try:
-        config = normalize_host_config(params)
-        maintenance = host_cordon.read_state(params["state_dir"])
-        with libvirt_client.connection(params["uri"], params["name"]) as conn:
-            facts = gather_host_facts(conn, params["name"], params["uri"], config, params["gather_guests"],
-                                      maintenance)
-    except VmfleetError as exc:
-        module.fail_json(msg=exc.message, **exc.to_result())
+def run(params):
+    config = normalize_host_config(params)
+    maintenance = maintenance_record.read_state(params["state_dir"])
+    with libvirt_client.connection(params["uri"], params["name"]) as conn:
+        facts = gather_host_facts(conn, params["name"], params["uri"], config, params["gather_guests"], maintenance)
     known_pools = set(pool["name"] for pool in facts["storage_pools"])
-    for pool in config["instance_pools"]:
-        if pool not in known_pools:
-            module.warn("host %s has no storage pool %r (instance_pools): its disk is not counted in local_gb"
-                        % (facts["name"], pool))
-    module.exit_json(changed=False, hypervisor=facts)
+    warnings = ["host %s has no storage pool %r (instance_pools): its disk is not counted in local_gb"
+                % (facts["name"], pool) for pool in config["instance_pools"] if pool not in known_pools]
+    return dict(changed=False, hypervisor=facts, warnings=warnings)
+
+
+def main():
+    module = VmfleetModule(argument_spec())
+    module.run(run, module.params)
 
 
 if __name__ == "__main__":

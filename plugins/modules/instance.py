@@ -31,6 +31,9 @@ description:
     is changed; a different flavor is refused (use M(vmfleet.compute.resize)), unless O(match_existing=false).
 author:
   - vmfleet.compute contributors (@vmfleet)
+extends_documentation_fragment:
+  - vmfleet.compute.scheduling
+  - vmfleet.compute.fleet_hosts
 options:
   name:
     description: The instance's name (the libvirt domain name). Its UUID is derived from it.
@@ -45,15 +48,6 @@ options:
     type: str
     choices: [running, stopped, present, absent]
     default: running
-  hosts:
-    description:
-      - Host facts as M(vmfleet.compute.hypervisor_info) returns them (C(hypervisor)), one per host the instance may
-        be on or go to.
-      - The module reaches each host by its C(uri) and claims in its state folder C(maintenance.state_dir); gather
-        the facts with O(vmfleet.compute.hypervisor_info#module:state_dir).
-    type: list
-    elements: dict
-    required: true
   flavor:
     description:
       - Nova-style flavor. Required to create the instance; when given for an existing one it must match.
@@ -138,12 +132,6 @@ options:
         same_host, different_host, retry_exclude). Stored in the instance's metadata; resize keeps them.
     type: dict
     default: {}
-  scheduler_config:
-    description:
-      - Scheduler configuration, as O(vmfleet.compute.schedule#module:config). Used for scheduling and for the
-        claim on the target host.
-    type: dict
-    default: {}
   match_existing:
     description:
       - Whether an existing instance must have the given flavor and image. V(false) creates the instance only when
@@ -154,9 +142,6 @@ options:
     description: Hosts to try when claims are refused, for a self-scheduled instance (Nova's C(max_attempts)).
     type: int
     default: 3
-  seed:
-    description: Seed of the scheduler's random pick among equal hosts.
-    type: int
   shutdown_timeout:
     description: Seconds a clean shutdown may take before the guest is powered off (Nova's C(shutdown_timeout)).
     type: int
@@ -291,23 +276,25 @@ retry_exclude:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.vmfleet.compute.plugins.module_utils import instance_lifecycle as lifecycle
-from ansible_collections.vmfleet.compute.plugins.module_utils import instance_resize, libvirt_client
-from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError, whole_number
-from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location import InstanceLocation
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_request import (
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import HOSTS_ARGSPEC
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.ensure import ensure_instance
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.lifecycle import DEFAULT_MAX_ATTEMPTS
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
     INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks)
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 
 
 def argument_spec():
     return dict(
+        HOSTS_ARGSPEC,
+        **SCHEDULING_ARGSPEC,
         name=dict(type="str", required=True),
-        state=dict(type="str", choices=list(lifecycle.STATES), default="running"),
-        hosts=dict(type="list", elements="dict", required=True),
+        state=dict(type="str", choices=list(states.INSTANCE_STATES), default=states.INSTANCE_RUNNING),
         flavor=dict(type="dict", options=dict(
             name=dict(type="str", required=True),
             vcpus=dict(type="int", required=True),
@@ -330,10 +317,8 @@ def argument_spec():
         )),
         placement=dict(type="dict"),
         hints=dict(type="dict", default={}),
-        scheduler_config=dict(type="dict", default={}),
         match_existing=dict(type="bool", default=True),
-        max_attempts=dict(type="int", default=lifecycle.DEFAULT_MAX_ATTEMPTS),
-        seed=dict(type="int"),
+        max_attempts=dict(type="int", default=DEFAULT_MAX_ATTEMPTS),
         shutdown_timeout=dict(type="int", default=60),
     )
 
@@ -345,60 +330,26 @@ def _instance(params):
     flavor = normalize_flavor(params["flavor"])
     image = normalize_image(params["image"])
     networks = normalize_networks(params["networks"], params["name"])
-    return lifecycle.Instance(params["name"], flavor, image, networks, params["hints"], params["scheduler_config"])
+    return Instance(params["name"], flavor, image, networks, params["hints"], params["scheduler_config"])
 
 
 def run(params, check_mode):
     whole_number("max_attempts", params["max_attempts"], 1)
     whole_number("shutdown_timeout", params["shutdown_timeout"], 0)
-    instance = None if params["state"] == "absent" else _instance(params)
-    result = dict(changed=False, instance=None, plan=None, actions=[], attempts=[])
+    instance = None if params["state"] == states.INSTANCE_ABSENT else _instance(params)
     with Fleet(params["hosts"]) as fleet:
-        location = InstanceLocation(fleet, params["name"])
-        before = location.xml
-        if params["state"] == "absent":
-            result["actions"] = lifecycle.remove(fleet, location, check_mode)
-            result["changed"] = bool(location)
-            return result, before, ""
-        if location and not check_mode:
-            result["actions"] = instance_resize.confirm_if_due(fleet, location)
-            if result["actions"]:
-                result["changed"] = True
-                location = InstanceLocation(fleet, params["name"])
-        if location:
-            if instance is not None and params["match_existing"]:
-                lifecycle.check_matches(instance, location)
-            action = lifecycle.set_power(location.host, location.domain, params["state"], params["shutdown_timeout"],
-                                         check_mode)
-            result["actions"] += [action] if action else []
-            result["changed"] = result["changed"] or bool(action)
-            result["instance"] = lifecycle.describe(location.host, location.domain, location.guest)
-            return result, before, before
-        if instance is None:
-            raise InvalidInput("flavor" if params["flavor"] is None else "image", None,
-                               "a flavor and an image to create instance %s (it exists on none of the given hosts)"
-                               % params["name"])
-        built = lifecycle.create(fleet, instance, params["state"] == "running", params["placement"],
-                                 params["max_attempts"], params["seed"], check_mode)
-        result.update(changed=True, actions=built.pop("actions"), attempts=built.pop("attempts"), plan=built)
-        if not check_mode:
-            domain = fleet.conn(built["host"]).lookupByName(params["name"])
-            result["instance"] = lifecycle.describe(built["host"], domain, parse_domain(domain.XMLDesc(0)))
-        return result, before, built["domain_xml"]
+        result, before, after = ensure_instance(
+            fleet, params["name"], state=params["state"], instance=instance,
+            missing="flavor" if params["flavor"] is None else "image", placement=params["placement"],
+            match_existing=params["match_existing"], max_attempts=params["max_attempts"], seed=params["seed"],
+            shutdown_timeout=params["shutdown_timeout"], check_mode=check_mode)
+    result["diff"] = diff(before, after, "%s (domain XML)" % params["name"])
+    return result
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not libvirt_client.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
-    try:
-        result, before, after = run(module.params, module.check_mode)
-    except VmfleetError as error:
-        module.fail_json(msg=error.message, changed=False, **error.to_result())
-    if module._diff:
-        result["diff"] = dict(before=before, after=after, before_header="%s (domain XML)" % module.params["name"],
-                              after_header="%s (domain XML)" % module.params["name"])
-    module.exit_json(**result)
+    module = VmfleetModule(argument_spec())
+    module.run(run, module.params, module.check_mode)
 
 
 if __name__ == "__main__":

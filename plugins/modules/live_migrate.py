@@ -31,20 +31,13 @@ description:
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
+  - vmfleet.compute.scheduling
+  - vmfleet.compute.fleet_hosts
   - vmfleet.compute.live_migration
 options:
   name:
     description: The instance.
     type: str
-    required: true
-  hosts:
-    description:
-      - Host facts as M(vmfleet.compute.hypervisor_info) returns them, with their state folders; the source and every
-        possible destination.
-      - Or each host's entry (C(name), C(uri), C(state_dir) and host settings, as the filter
-        C(vmfleet.compute.inventory_host) builds it); the module then reads the host's facts itself.
-    type: list
-    elements: dict
     required: true
   destination:
     description: The destination host; the scheduler's filters still check it, and no other host is tried.
@@ -57,17 +50,10 @@ options:
     type: str
     choices: [auto, "true", "false"]
     default: auto
-  scheduler_config:
-    description: Scheduler configuration, as O(vmfleet.compute.schedule#module:config).
-    type: dict
-    default: {}
   max_attempts:
     description: Destinations to try when one refuses before anything moved (not with O(destination)).
     type: int
     default: 3
-  seed:
-    description: Seed of the scheduler's random pick among equal hosts.
-    type: int
 attributes:
   check_mode:
     support: full
@@ -170,12 +156,15 @@ actions:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import HOSTS_ARGSPEC
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import libvirt_client, live_migration, migration_policy
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError, whole_number
-from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location import InstanceLocation
 
 _BLOCK = {"auto": "auto", "true": True, "false": False}
 
@@ -183,13 +172,12 @@ _BLOCK = {"auto": "auto", "true": True, "false": False}
 def argument_spec():
     spec = dict(
         name=dict(type="str", required=True),
-        hosts=dict(type="list", elements="dict", required=True),
         destination=dict(type="str"),
         block_migration=dict(type="str", choices=list(_BLOCK), default="auto"),
-        scheduler_config=dict(type="dict", default={}),
         max_attempts=dict(type="int", default=3),
-        seed=dict(type="int"),
     )
+    spec.update(HOSTS_ARGSPEC)
+    spec.update(SCHEDULING_ARGSPEC)
     spec.update(migration_policy.ARGSPEC)
     return spec
 
@@ -200,20 +188,15 @@ def run(params, check_mode):
     with Fleet(params["hosts"]) as fleet:
         location = InstanceLocation(fleet, params["name"])
         result = live_migration.live_migrate(
-            fleet, location, params["destination"], settings, params["scheduler_config"], params["max_attempts"],
-            _BLOCK[params["block_migration"]], params["seed"], check_mode=check_mode)
+            fleet, location, destination=params["destination"], settings=settings,
+            scheduler_config=params["scheduler_config"], max_attempts=params["max_attempts"],
+            block_migration=_BLOCK[params["block_migration"]], seed=params["seed"], check_mode=check_mode)
     return result
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not libvirt_client.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
-    try:
-        result = run(module.params, module.check_mode)
-    except VmfleetError as error:
-        module.fail_json(msg=error.message, changed=False, **error.to_result())
-    module.exit_json(**result)
+    module = VmfleetModule(argument_spec())
+    module.run(run, module.params, module.check_mode)
 
 
 if __name__ == "__main__":

@@ -247,10 +247,9 @@ state_dirs:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.vmfleet.compute.plugins.module_utils import migration_list
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import history as migration_list
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 
 
 def argument_spec():
@@ -261,7 +260,7 @@ def argument_spec():
         host=dict(type="str"),
         source=dict(type="str"),
         destination=dict(type="str"),
-        kind=dict(type="list", elements="str", choices=list(migration_list.KINDS)),
+        kind=dict(type="list", elements="str", choices=list(states.MIGRATION_KINDS)),
         status=dict(type="list", elements="str", choices=list(migration_list.STATUSES)),
         id=dict(type="str"),
         since=dict(type="str"),
@@ -269,27 +268,20 @@ def argument_spec():
     )
 
 
-def run(module):
-    params = module.params
+def run(params):
     folders = migration_list.journal_folders(params["hosts"], params["state_dirs"])
-    for name in sorted(folders):
-        if not os.path.isdir(folders[name]):
-            module.warn("host %s: state folder %s does not exist: no journal read" % (name, folders[name]))
+    warnings = ["host %s: state folder %s does not exist: no journal read" % (name, folders[name])
+                for name in sorted(folders) if not os.path.isdir(folders[name])]
     filters = dict((field, params[field]) for field in migration_list.FILTERS)
     matched = migration_list.filter_records(migration_list.collect(folders), **dict(filters, limit=0))
     selected = migration_list.filter_records(matched, limit=params["limit"])
     return dict(changed=False, migrations=selected, summary=migration_list.summarize(selected, len(matched)),
-                state_dirs=folders)
+                state_dirs=folders, warnings=warnings)
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), required_one_of=[("hosts", "state_dirs")],
-                           supports_check_mode=True)
-    try:
-        result = run(module)
-    except VmfleetError as exc:
-        module.fail_json(msg=exc.message, **exc.to_result())
-    module.exit_json(**result)
+    module = VmfleetModule(argument_spec(), needs_libvirt=False, required_one_of=[("hosts", "state_dirs")])
+    module.run(run, module.params)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ description:
     (C(<state_dir>/journal/<id>.json)).
 author:
   - vmfleet.compute contributors (@vmfleet)
+extends_documentation_fragment:
+  - vmfleet.compute.scheduling
+  - vmfleet.compute.fleet_hosts
 options:
   name:
     description: The instance.
@@ -39,15 +42,6 @@ options:
     type: str
     choices: [resized, confirmed, reverted]
     default: resized
-  hosts:
-    description:
-      - Host facts as M(vmfleet.compute.hypervisor_info) returns them, with their state folders; the source and every
-        possible destination.
-      - Or each host's entry (C(name), C(uri), C(state_dir) and host settings, as the filter
-        C(vmfleet.compute.inventory_host) builds it); the module then reads the host's facts itself.
-    type: list
-    elements: dict
-    required: true
   flavor:
     description:
       - The new flavor, with the keys of M(vmfleet.compute.instance)'s O(vmfleet.compute.instance#module:flavor).
@@ -67,10 +61,6 @@ options:
         instance once the window has passed (there is no daemon to do it earlier).
     type: int
     default: 0
-  scheduler_config:
-    description: Scheduler configuration, as O(vmfleet.compute.schedule#module:config).
-    type: dict
-    default: {}
   max_attempts:
     description: Destinations to try when claims are refused (not with O(host)).
     type: int
@@ -79,9 +69,6 @@ options:
     description: Seconds a clean shutdown may take before the guest is powered off.
     type: int
     default: 60
-  seed:
-    description: Seed of the scheduler's random pick among equal hosts.
-    type: int
 attributes:
   check_mode:
     support: full
@@ -159,28 +146,28 @@ leftovers:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.vmfleet.compute.plugins.module_utils import instance_resize, libvirt_client
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError, whole_number
-from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import Fleet
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_location import InstanceLocation
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_request import normalize_flavor
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import HOSTS_ARGSPEC
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import normalize_flavor
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.resize import ensure_resize
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 
 
 def argument_spec():
     return dict(
+        HOSTS_ARGSPEC,
+        **SCHEDULING_ARGSPEC,
         name=dict(type="str", required=True),
-        state=dict(type="str", choices=list(instance_resize.STATES), default=instance_resize.RESIZED),
-        hosts=dict(type="list", elements="dict", required=True),
+        state=dict(type="str", choices=list(states.RESIZE_STATES), default=states.RESIZED),
         flavor=dict(type="dict"),
         host=dict(type="str"),
         allow_resize_to_same_host=dict(type="bool", default=False),
         resize_confirm_window=dict(type="int", default=0),
-        scheduler_config=dict(type="dict", default={}),
         max_attempts=dict(type="int", default=3),
         shutdown_timeout=dict(type="int", default=60),
-        seed=dict(type="int"),
     )
 
 
@@ -189,33 +176,17 @@ def run(params, check_mode):
         whole_number(field, params[field], minimum)
     flavor = normalize_flavor(params["flavor"]) if params["flavor"] is not None else None
     with Fleet(params["hosts"]) as fleet:
-        location = InstanceLocation(fleet, params["name"])
-        actions = [] if check_mode else instance_resize.confirm_if_due(fleet, location)
-        if actions:
-            location = InstanceLocation(fleet, params["name"])
-        if params["state"] == instance_resize.CONFIRMED:
-            result = instance_resize.confirm(fleet, location, check_mode)
-        elif params["state"] == instance_resize.REVERTED:
-            result = instance_resize.revert(fleet, location, check_mode)
-        else:
-            result = instance_resize.resize(
-                fleet, location, flavor, params["allow_resize_to_same_host"], params["host"],
-                params["scheduler_config"], params["max_attempts"], params["shutdown_timeout"],
-                params["resize_confirm_window"], params["seed"], check_mode)
-    result["actions"] = actions + result["actions"]
-    result["changed"] = result["changed"] or bool(actions)
-    return result
+        return ensure_resize(
+            fleet, params["name"], state=params["state"], flavor=flavor,
+            allow_same_host=params["allow_resize_to_same_host"], destination=params["host"],
+            scheduler_config=params["scheduler_config"], max_attempts=params["max_attempts"],
+            shutdown_timeout=params["shutdown_timeout"], confirm_window=params["resize_confirm_window"],
+            seed=params["seed"], check_mode=check_mode)
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not libvirt_client.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=libvirt_client.LIBVIRT_IMPORT_ERROR)
-    try:
-        result = run(module.params, module.check_mode)
-    except VmfleetError as error:
-        module.fail_json(msg=error.message, changed=False, **error.to_result())
-    module.exit_json(**result)
+    module = VmfleetModule(argument_spec())
+    module.run(run, module.params, module.check_mode)
 
 
 if __name__ == "__main__":

@@ -373,13 +373,13 @@ rejections:
          reason: "cell 1 has 2 free dedicated CPUs under the isolate policy, guest cell 0 needs 4"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import INT_OPTIONS, MULTIPLIERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters import ALIASES, FILTERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import WEIGHERS
+
 
 # The registries are the one list of names: a filter or weigher added there is accepted here.
 FILTER_CHOICES = list(FILTERS) + list(ALIASES)
@@ -434,27 +434,22 @@ def argument_spec():
 
 
 def run(params):
-    """The module's work on validated params: returns the result dict (and whether it failed)."""
-    result = schedule(params["hosts"], params["requests"], params.get("config"), params.get("seed"))
+    """The module's work on validated params: the result dict (``failed`` when a request was not placed)."""
+    result = schedule(parse_hosts(params["hosts"], entries=False), params["requests"], params.get("config"), params.get("seed"))
     output = result.to_dict()
     failed = result.failed
     output["changed"] = False
     if failed and not params.get("allow_partial"):
         output["msg"] = "; ".join(o.error for o in failed)
-        return output, True
+        output["failed"] = True
+        return output
     output["msg"] = "%d of %d requests placed" % (len(result.placed), len(result.outcomes))
-    return output, False
+    return output
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        output, failed = run(module.params)
-    except VmfleetError as error:
-        module.fail_json(msg=error.message, changed=False, **error.to_result())
-    if failed:
-        module.fail_json(**output)
-    module.exit_json(**output)
+    module = VmfleetModule(argument_spec(), needs_libvirt=False)
+    module.run(run, module.params)
 
 
 if __name__ == "__main__":

@@ -194,10 +194,10 @@ msg:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.cpu_comparison import FleetCpuComparison
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import runner
+
 
 _OPTIONS = ("target_libvirt_version", "target_qemu_version", "target_machine_types", "storage_min_free_gb",
             "storage_warn_free_percent", "max_cpu_allocation_ratio", "scheduler_config", "libvirt_compare")
@@ -220,23 +220,19 @@ def argument_spec():
 
 
 def run(params):
-    """The result dict and whether the task fails."""
-    rows, rc = runner.run_checks(params["hosts"], dict((k, params.get(k)) for k in _OPTIONS), params["checks"])
+    """The result dict, ``failed`` on a Failure (or a Warning when strict)."""
+    rows, rc = runner.run_checks(params["hosts"], dict((k, params.get(k)) for k in _OPTIONS), params["checks"],
+                                 cpu_comparison=FleetCpuComparison)
     failed, msg = runner.verdict(rows, rc, params["strict"])
     return dict(changed=False, checks=rows, table=runner.render_table(rows), rc=rc,
-                summary=runner.summary(rows, rc), msg=msg), failed
+                summary=runner.summary(rows, rc), msg=msg, failed=failed)
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result, failed = run(module.params)
-    except VmfleetError as exc:
-        module.fail_json(msg=exc.message, changed=False, **exc.to_result())
-    if failed:
-        module.fail_json(**result)
-    # "rc" is a result key Ansible reads as failure when not 0: say explicitly that a warning is not one
-    module.exit_json(failed=False, **result)
+    module = VmfleetModule(argument_spec(), needs_libvirt=False)
+    if module.params["libvirt_compare"]:
+        module.require_libvirt()  # the CPU check asks each host's libvirt
+    module.run(run, module.params)
 
 
 if __name__ == "__main__":

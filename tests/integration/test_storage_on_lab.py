@@ -19,12 +19,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import (
-    image_cache, libvirt_client, storage_volumes, volume_copy,
-)
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import (
     HostUnreachable, InvalidInput, VmfleetError,
 )
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage import image_cache
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volume_copy
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
 
 INVENTORY = os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")
 BASE = "vmfleet-tiny-base.qcow2"  # in every lab host's pool "default"

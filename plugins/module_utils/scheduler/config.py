@@ -19,6 +19,11 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.sampling import ALL_HOSTS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import DEFAULT_WEIGHERS, WEIGHERS
 
+# the scheduling options of the modules that place an instance (doc fragment vmfleet.compute.scheduling)
+SCHEDULING_ARGSPEC = dict(
+    scheduler_config=dict(type="dict", default={}),
+    seed=dict(type="int"),
+)
 INT_OPTIONS = {"host_subset_size": (1, 1), "max_io_ops_per_host": (8, 0), "max_instances_per_host": (50, 0),
                "percentage_of_hosts_to_score": (ALL_HOSTS, 0)}
 MAXIMUM = {"percentage_of_hosts_to_score": ALL_HOSTS}

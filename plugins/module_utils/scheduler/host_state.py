@@ -162,6 +162,9 @@ class HostState(object):
         self.cells = [_cell_from_facts(c, dedicated, shared, self.name)
                       for c in (facts.get("numa") or {}).get("cells") or ()]
         self.cells.sort(key=lambda c: c.id)
+        # as libvirt's driver decides the HW_CPU_HYPERTHREADING trait: any CPU with a sibling, usable or not
+        self.has_smt = any(len(cpu.get("siblings") or ()) > 1
+                           for cell in (facts.get("numa") or {}).get("cells") or () for cpu in cell.get("cpus") or ())
         self.cell_by_id = dict((c.id, c) for c in self.cells)
 
         self.vcpus = int(res.get("vcpus") or 0)

@@ -23,7 +23,8 @@ from __future__ import annotations
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import pci
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.placement import CellPlacement
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import (
-    DEDICATED, MIXED, ISOLATE, REQUIRE, EMULATOR_ISOLATE, EMULATOR_SHARE, PAGE_SMALL, PAGE_LARGE, PAGE_ANY)
+    DEDICATED, MIXED, ISOLATE, REQUIRE, EMULATOR_ISOLATE, EMULATOR_SHARE, PAGE_SMALL, PAGE_LARGE, PAGE_ANY,
+    SMT_REQUIRED, SMT_TRAIT)
 
 _PAGE_WORDS = {PAGE_SMALL: "small", PAGE_LARGE: "large", PAGE_ANY: "any"}
 
@@ -103,8 +104,9 @@ def pack(cell, count, thread_policy, reserved=0):
     if thread_policy == ISOLATE:
         whole = by_len[per_core] if longest >= per_core else []
         if len(whole) < count:
-            return "cell %d has %d free whole cores under the isolate policy, guest cell {g} needs %d" % (
-                cell.id, len(whole), count)
+            # on SMT hosts Nova refuses isolate outright (README, differences): say what a whole core is
+            return "cell %d has %d free whole cores under the isolate policy, guest cell {g} needs %d " \
+                   "(a whole core: every thread of it a free dedicated CPU)" % (cell.id, len(whole), count)
         pins = [s[0] for s in whole[:count]]
         spare = _reserve(free_sibs, pins, reserved, True) if reserved else ()
         if spare is None:
@@ -173,7 +175,9 @@ def fit_cell(cell, pcpus, shared, memory_mb, page_request, policy, thread_policy
         if isinstance(packed, str):
             return packed
         pins, spare = packed
-    if shared or not pinned:
+    if policy != DEDICATED:
+        # Nova checks the ratios for every cell of a shared or mixed guest, also a mixed guest's
+        # cell that has no floating vCPU: its memory still counts against the cell's RAM limit
         limit = len(shared_cpus) * cpu_ratio
         if cell.shared_vcpus_used + shared > limit:
             return "cell %d has %d of %g floating vCPUs in use (%d CPUs x %g), guest cell {g} needs %d" % (
@@ -254,7 +258,7 @@ def fit_key(spec):
         cells = tuple((g.id, g.cpus, g.pcpus, g.memory_mb) for g in spec.numa_cells or ())
         pci_key = tuple((r.vendor_id, r.product_id, r.count, r.numa_policy) for r in spec.pci_requests)
         key = spec._fit_key = (cells, spec.page_size, spec.cpu_policy, spec.thread_policy, spec.emulator_policy,
-                               pci_key)
+                               pci_key, spec.smt_trait)
     return key
 
 
@@ -300,7 +304,19 @@ def fit(host, spec):
     return result
 
 
+def smt_refusal(host, spec):
+    """Why ``host`` cannot take a flavor that requires or forbids SMT (Nova's placement trait
+    HW_CPU_HYPERTHREADING, which libvirt reports when any CPU of the host has a sibling), or None."""
+    if spec.smt_trait is None or host.has_smt == (spec.smt_trait == SMT_REQUIRED):
+        return None
+    return "host %s SMT (hyperthreading), the flavor has trait:%s=%s" % (
+        "has" if host.has_smt else "has no", SMT_TRAIT, spec.smt_trait)
+
+
 def _fit(host, spec):
+    refusal = smt_refusal(host, spec)
+    if refusal:
+        return NumaFit(reason=refusal)
     guests = spec.numa_cells
     if not guests:
         claims = pci.select_devices(host, spec, None) if spec.pci_requests else ()

@@ -17,6 +17,8 @@ import re
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import parse_cpuset
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import cpu_topology
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.extra_specs import (
+    check_extra_specs, placement_key)
 
 SHARED, DEDICATED, MIXED = "shared", "dedicated", "mixed"
 CPU_POLICIES = (SHARED, DEDICATED, MIXED)
@@ -26,13 +28,16 @@ EMULATOR_SHARE, EMULATOR_ISOLATE = "share", "isolate"
 EMULATOR_POLICIES = (EMULATOR_SHARE, EMULATOR_ISOLATE)
 PCI_NUMA_POLICIES = ("required", "preferred", "legacy")
 GROUP_POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
+SMT_TRAIT = "HW_CPU_HYPERTHREADING"
+SMT_REQUIRED, SMT_FORBIDDEN = "required", "forbidden"
 
 # page size requests besides an explicit size in KiB
 PAGE_SMALL, PAGE_LARGE, PAGE_ANY = -1, -2, -3
 _PAGE_WORDS = {"small": PAGE_SMALL, "large": PAGE_LARGE, "any": PAGE_ANY}
 _PAGE_ALLOWED = "small, large, any, or a size such as 2MB, 1GB, 2048 (KiB)"
 _POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
-_PAGE_RE = re.compile(r"^(\d+)\s*([KMGTkmgt]?)i?B$")
+# oslo's IEC byte strings, which Nova reads page sizes with: upper-case prefix, no space, b/bit = bits
+_PAGE_RE = re.compile(r"^(\d+)([KMGT]?)i?(B|b|bit)$")
 _TRUE = ("1", "t", "true", "on", "y", "yes")
 NUMA_NODES_MAX = 128
 
@@ -76,6 +81,7 @@ class RequestSpec(object):
         self.image_props = {}
         self.cpu_policy = None          # None (shared, implicit) | shared | dedicated | mixed
         self.thread_policy = None
+        self.smt_trait = None           # None | required | forbidden: the host must (not) have SMT
         self.emulator_policy = None
         self.page_size = None           # None | PAGE_* | size in KiB
         self.realtime_cpus = ()
@@ -120,9 +126,10 @@ def _cpu_list(value, field):
 
 
 def _choice(value, field, allowed):
+    """One of ``allowed``, exactly as written: Nova's enums are case-sensitive."""
     if value is None or value == "":
         return None
-    text = _text(value).lower()
+    text = _text(value)
     if text not in allowed:
         raise InvalidInput(field, value, ", ".join(allowed))
     return text
@@ -136,14 +143,16 @@ def parse_page_size(value, field):
     if text.isdigit():
         size = int(text)
     else:
-        # oslo's IEC byte strings, as Nova reads them: 2MB, 2MiB, 1GB, 1048576KB
+        # 2MB, 2MiB, 1GB, 1048576KB; not 2M, 2mb or 2 MB, which Nova refuses too
         match = _PAGE_RE.match(text)
         if not match:
             raise InvalidInput(field, value, _PAGE_ALLOWED)
-        size_bytes = int(match.group(1)) * 1024 ** _POWERS[match.group(2).upper()]
+        size_bytes = int(match.group(1)) * 1024 ** _POWERS[match.group(2)]
+        if match.group(3) != "B":
+            size_bytes /= 8     # oslo reads 2Mb as 2 mebibits; no host has such pages, but it is not an error
         if size_bytes % 1024:
             raise InvalidInput(field, value, _PAGE_ALLOWED, reason="not a whole number of KiB")
-        size = size_bytes // 1024
+        size = int(size_bytes // 1024)
     if size <= 0:
         raise InvalidInput(field, value, _PAGE_ALLOWED)
     return size
@@ -222,6 +231,75 @@ def _realtime(specs, props, vcpus, emulator_policy):
     return rt_cpus
 
 
+def _placement_cpu_policy(specs, cpu_policy, emulator_policy, vcpus):
+    """``resources:PCPU=N`` / ``resources:VCPU=N`` (placement-era syntax, Nova since Train) as
+    Nova's ``numa_get_constraints`` reads them: PCPU means dedicated and must count every vCPU
+    (one more with isolated emulator threads), VCPU means shared; neither goes with a CPU
+    policy, nor with the other."""
+    asked, names = {}, {}
+    for name in sorted(specs):
+        key = placement_key(name)
+        if key in ("resources:PCPU", "resources:VCPU"):
+            # summed over the request groups, as Nova does; =0 asks for nothing
+            count = whole_number(name, specs[name], 0)
+            if count:
+                asked[key] = asked.get(key, 0) + count
+                names.setdefault(key, name)
+    if not asked:
+        return cpu_policy
+    key = "resources:PCPU" if "resources:PCPU" in asked else "resources:VCPU"
+    name = names[key]
+    if cpu_policy:
+        raise InvalidInput(name, specs[name], "either %s or hw:cpu_policy / hw_cpu_policy, not both" % key,
+                           reason="the CPU policy is given twice (hw:cpu_policy=%s)" % cpu_policy)
+    if len(asked) == 2:
+        name = names["resources:VCPU"]
+        raise InvalidInput(name, specs[name], "resources:VCPU or resources:PCPU, not both",
+                           reason="a flavor's vCPUs are either all dedicated (PCPU) or all shared (VCPU)")
+    if key == "resources:VCPU":
+        return SHARED
+    isolated = emulator_policy == EMULATOR_ISOLATE
+    expected = vcpus + (1 if isolated else 0)
+    if asked[key] != expected:
+        raise InvalidInput(name, specs[name], "PCPU counts summing to exactly %d (the flavor's %d vCPUs%s)"
+                           % (expected, vcpus, " + 1 for hw:emulator_threads_policy=isolate" if isolated else ""),
+                           reason="every vCPU is pinned, so PCPU must count them all, the flavor asks for %d"
+                           % asked[key])
+    return DEDICATED
+
+
+def _smt_trait(specs, props):
+    """``(required|forbidden|None, field)`` from ``trait:HW_CPU_HYPERTHREADING`` in the flavor,
+    else from the image's required traits (``trait:NAME=required`` or ``traits_required``)."""
+    given = [(field, _text(specs[field])) for field in sorted(specs) if placement_key(field) == "trait:" + SMT_TRAIT]
+    if len(set(value for field, value in given)) > 1:
+        # placement could never satisfy both (Nova would find no host)
+        raise InvalidInput(given[-1][0], given[-1][1], "the same value in every request group (%s)"
+                           % ", ".join("%s=%s" % pair for pair in given),
+                           reason="SMT is both required and forbidden")
+    if given:
+        return given[0][1], given[0][0]
+    wanted = list(props.get("traits_required") or ())
+    for key, value in props.items():
+        if key.startswith("trait:"):
+            if _text(value) != SMT_REQUIRED:
+                raise InvalidInput(key, value, "required (an image can only require traits)")
+            wanted.append(key.partition(":")[2])
+    others = sorted(set(wanted) - {SMT_TRAIT})
+    if others:
+        raise InvalidInput("traits_required", others, SMT_TRAIT,
+                           reason="not supported here: placement traits need Nova's placement service")
+    return (SMT_REQUIRED, "image trait:" + SMT_TRAIT) if wanted else (None, None)
+
+
+def _missing(field, allowed, reason):
+    """An InvalidInput that says the spec is missing, not that its value is None."""
+    error = InvalidInput(field, None, allowed, reason=reason)
+    error.message = "missing %s: %s (allowed: %s)" % (field, reason, allowed)
+    error.args = (error.message,)
+    return error
+
+
 def _numa_nodes(specs, props):
     flavor_nodes, image_nodes = specs.get("hw:numa_nodes"), props.get("hw_numa_nodes")
     if flavor_nodes and image_nodes:
@@ -259,6 +337,14 @@ def _numa_lists(specs, props, key, convert):
     return flavor_list or image_list or None
 
 
+def _numa_value(specs, props, key, node):
+    name = "hw:%s.%d" % (key, node)
+    if name in specs:
+        return specs[name]
+    listed = props.get("hw_" + key)
+    return listed[node] if listed is not None else props.get("hw_%s.%d" % (key, node))
+
+
 def _numa_cells(spec, nodes, pcpus, specs, props):
     all_cpus = set(range(spec.vcpus))
     vcpus = all_cpus - pcpus
@@ -279,9 +365,11 @@ def _numa_cells(spec, nodes, pcpus, specs, props):
     for key, values in (("numa_cpus", cpu_list), ("numa_mem", mem_list)):
         if values is None or len(values) != nodes:
             given = len(values or ())
-            raise InvalidInput("hw:%s.%d" % (key, given if given < nodes else nodes), None,
-                               "hw:numa_cpus.N and hw:numa_mem.N for every node 0-%d" % (nodes - 1),
-                               reason="both lists must name every guest NUMA node")
+            allowed = "hw:numa_cpus.N and hw:numa_mem.N for every node 0-%d" % (nodes - 1)
+            if given > nodes:
+                raise InvalidInput("hw:%s.%d" % (key, nodes), _numa_value(specs, props, key, nodes), allowed,
+                                   reason="the guest has %d NUMA nodes (hw:numa_nodes)" % nodes)
+            raise _missing("hw:%s.%d" % (key, given), allowed, reason="both lists must name every guest NUMA node")
     free = set(all_cpus)
     cells = []
     for node in range(nodes):
@@ -380,15 +468,30 @@ def build_request_spec(request, pci_aliases=None):
     props = dict((k, v) for k, v in ((request.get("image") or {}).get("properties") or {}).items() if v is not None)
     spec.extra_specs, spec.image_props = specs, props
 
+    check_extra_specs(specs)
     cpu_policy = _cpu_policy(specs, props)
+    if cpu_policy == MIXED and vcpus < 2:
+        field = "hw:cpu_policy" if specs.get("hw:cpu_policy") else "hw_cpu_policy"
+        raise InvalidInput(field, cpu_policy, "mixed only for flavors of 2 or more vCPUs (else shared or dedicated)",
+                           reason="a mixed guest needs at least 2 vCPUs (one pinned, one floating), the flavor has 1")
     thread_policy = _thread_policy(specs, props)
+    thread_field = "hw:cpu_thread_policy"
     emulator_policy = _choice(specs.get("hw:emulator_threads_policy"), "hw:emulator_threads_policy",
                               EMULATOR_POLICIES)
     realtime = _realtime(specs, props, vcpus, emulator_policy)
     dedicated = _dedicated_mask(specs, vcpus)
+    cpu_policy = _placement_cpu_policy(specs, cpu_policy, emulator_policy, vcpus)
+    smt_trait, trait_field = _smt_trait(specs, props)
+    if smt_trait:
+        if thread_policy:
+            raise InvalidInput(trait_field, smt_trait, "either %s or hw:cpu_thread_policy / hw_cpu_thread_policy, "
+                               "not both" % trait_field, reason="the thread policy is given twice (%s)" % thread_policy)
+        # Nova: forbidding SMT isolates the guest's threads, requiring it asks for sibling threads
+        thread_policy = ISOLATE if smt_trait == SMT_FORBIDDEN else REQUIRE
+        thread_field = trait_field
     if cpu_policy in (None, SHARED):
         for field, value, problem in (
-                ("hw:cpu_thread_policy", thread_policy, "a thread policy"),
+                (thread_field, smt_trait or thread_policy, "a thread policy"),
                 ("hw:emulator_threads_policy", emulator_policy == EMULATOR_ISOLATE and emulator_policy,
                  "isolated emulator threads"),
                 ("hw:cpu_dedicated_mask", dedicated and specs.get("hw:cpu_dedicated_mask"), "a dedicated mask"),
@@ -410,6 +513,7 @@ def build_request_spec(request, pci_aliases=None):
     dedicated = dedicated or set()
 
     spec.cpu_policy, spec.thread_policy, spec.emulator_policy = cpu_policy, thread_policy, emulator_policy
+    spec.smt_trait = smt_trait
     spec.realtime_cpus = tuple(sorted(realtime or ()))
     spec.dedicated_vcpus = len(dedicated)
     spec.shared_vcpus = vcpus - len(dedicated)
@@ -420,8 +524,8 @@ def build_request_spec(request, pci_aliases=None):
     if nodes or spec.page_size or cpu_policy in (DEDICATED, MIXED):
         spec.numa_cells = _numa_cells(spec, nodes or 1, dedicated, specs, props)
     elif any(k.startswith("hw:numa_cpus.") or k.startswith("hw:numa_mem.") for k in specs):
-        raise InvalidInput("hw:numa_nodes", None, "a positive integer when hw:numa_cpus.N / hw:numa_mem.N are set",
-                           reason="guest NUMA node layout given without hw:numa_nodes")
+        raise _missing("hw:numa_nodes", "a positive integer when hw:numa_cpus.N / hw:numa_mem.N are set",
+                       reason="guest NUMA node layout given without hw:numa_nodes")
 
     spec.preferred_topology, spec.max_topology = cpu_topology.topology_constraints(specs, props)
     spec.topology = cpu_topology.best_topology(vcpus, spec.preferred_topology, spec.max_topology)

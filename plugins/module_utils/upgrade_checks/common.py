@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.units import GIB
 
 SUCCESS, WARNING, FAILURE, ERROR = "Success", "Warning", "Failure", "Error"
 RESULTS = (SUCCESS, WARNING, FAILURE, ERROR)
 # nova-status upgrade check exit codes
 RC = {SUCCESS: 0, WARNING: 1, FAILURE: 2, ERROR: 255}
-GIB = 1024 ** 3
 
 DEFAULT_OPTIONS = {
     "target_libvirt_version": None,
@@ -92,10 +93,6 @@ def guests(host):
     return host.get("guests") or []
 
 
-# metadata ``state``: Nova's vm_state / task names for a resize awaiting confirmation
-_RESIZED = ("resized", "resize_confirm", "verify_resize")
-
-
 def state_metadata(guest):
     """The ``state`` part of the guest's vmfleet metadata (vm_state, task), or {}."""
     value = (guest.get("metadata") or {}).get("state")
@@ -104,4 +101,4 @@ def state_metadata(guest):
 
 def awaiting_resize_confirm(guest):
     meta = state_metadata(guest)
-    return str(meta.get("vm_state") or "").lower() in _RESIZED or str(meta.get("task") or "").lower() in _RESIZED
+    return meta.get("vm_state") == states.VM_RESIZED

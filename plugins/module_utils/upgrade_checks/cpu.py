@@ -20,18 +20,14 @@ facts carry.
 from __future__ import annotations
 
 import collections
-import xml.etree.ElementTree as ET
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import cpu_compatibility, libvirt_client
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
     FAILURE, SUCCESS, WARNING, guests, host_rows, names)
-from ansible_collections.vmfleet.compute.plugins.module_utils.xml_values import parse_xml
 
-_LIVE_STATES = ("running", "paused", "blocked")
 _ADVICE = ("give the guests a CPU model every host offers (libvirt baselineCPU over the fleet, "
            "cpu mode custom), or cold-migrate them")
-_MISSING_FEATURES = "does not provide required features: "
 
 
 def incompatibility(source_cpu, destination_cpu):
@@ -49,15 +45,15 @@ def incompatibility(source_cpu, destination_cpu):
 def check_cpu_compatibility(hosts, options):
     if not options.get("libvirt_compare") or len(hosts) < 2:
         return host_rows("cpu_compatibility", hosts, lambda host: _facts_row(host, hosts))
-    fleet = _LibvirtFleet(hosts)
-    try:
-        return host_rows("cpu_compatibility", hosts, fleet.row)
-    finally:
-        fleet.close()
+    compare = options.get("cpu_comparison")
+    if compare is None:  # the library's callers without a libvirt edge: the facts decide
+        return host_rows("cpu_compatibility", hosts, lambda host: _facts_row(host, hosts))
+    with compare(hosts) as comparison:
+        return host_rows("cpu_compatibility", hosts, lambda host: _libvirt_row(comparison, hosts, host))
 
 
 def _movers(host):
-    return [g for g in guests(host) if g.get("state") in _LIVE_STATES]
+    return [g for g in guests(host) if g.get("state") in states.LIVE_GUEST_STATES]
 
 
 def _facts_row(host, hosts, notes=()):
@@ -105,172 +101,49 @@ def _listed(refused):
     return "; ".join("%s (%s)" % (name, why) for name, why in refused)
 
 
-def _short_reason(reason):
-    """libvirt's "... does not provide required features: a, b, c" as ``lacks a, b, c``; others as they are."""
-    if _MISSING_FEATURES in reason:
-        return "lacks %s" % names(reason.split(_MISSING_FEATURES, 1)[1].split(", "), 6)
-    return reason
-
-
-class _LibvirtFleet(object):
-    """The hosts' connections, each opened once and checked to reach the host of its facts."""
-
-    def __init__(self, hosts):
-        self.hosts = hosts
-        self.conns = {}
-        self.unusable = collections.OrderedDict()  # host name -> why libvirt is not used for it
-        self.answers = {}  # (dest, CpuQuery) -> reason or None
-        self._advice = None
-
-    def connection(self, host):
-        name = host["name"]
-        if name not in self.conns and name not in self.unusable:
-            if not host.get("uri"):
-                self.unusable[name] = "its facts carry no uri"
-                return None
-            try:
-                self.conns[name] = self._open(host)
-            except HostUnreachable as exc:
-                self.drop(name, exc)
-        return self.conns.get(name)
-
-    def _open(self, host):
-        conn = libvirt_client.open_connection(host["uri"], host["name"])
+def _libvirt_row(comparison, hosts, host):
+    """The verdict for ``host`` from the other hosts' libvirt where it answers, from the facts elsewhere."""
+    others = [h for h in hosts if h["name"] != host["name"]]
+    try:
+        source = comparison.source_queries(host, _movers(host))
+    except HostUnreachable as exc:
+        comparison.drop(host["name"], exc)
+        source = None
+    if source is None:
+        return _facts_row(host, hosts, comparison.notes([host]))
+    host_query, guest_queries = source
+    notes, host_refused, guest_refused, asked = [], [], dict((g, []) for g in guest_queries), []
+    for other in others:
         try:
-            found = (parse_xml(conn.getCapabilities(), "capabilities XML").findtext("host/uuid") or "").strip()
-        except libvirt_client.libvirt.libvirtError as exc:
-            self._close(conn)
-            raise libvirt_client.unreachable(host["name"], host["uri"], exc)
-        if host.get("host_uuid") and found != host["host_uuid"]:
-            self._close(conn)
-            raise HostUnreachable(host["name"], host["uri"], "it reaches host UUID %s, the facts are of %s" % (
-                found, host["host_uuid"]), "gather the facts through a URI this check can reach")
-        return conn
-
-    def drop(self, name, exc):
-        """Stop using libvirt for host ``name``: HostUnreachable ``exc`` says why."""
-        self.unusable[name] = exc.details.get("reason") or exc.message
-        self._close(self.conns.pop(name, None))
-
-    def close(self):
-        for conn in self.conns.values():
-            self._close(conn)
-        self.conns = {}
-
-    @staticmethod
-    def _close(conn):
-        try:
-            if conn is not None:
-                conn.close()
-        except Exception:  # pylint: disable=broad-except
-            pass  # a broken connection: nothing to give back
-
-    def row(self, host):
-        others = [h for h in self.hosts if h["name"] != host["name"]]
-        try:
-            source = self._source_queries(host)
+            pair = comparison.pair(other, host_query, guest_queries, notes)
         except HostUnreachable as exc:
-            self.drop(host["name"], exc)
-            source = None
-        if source is None:
-            return _facts_row(host, self.hosts, self._notes([host]))
-        host_query, guest_queries = source
-        notes, host_refused, guest_refused, asked = [], [], dict((g, []) for g in guest_queries), []
-        for other in others:
-            try:
-                pair = self._pair(other, host_query, guest_queries, notes)
-            except HostUnreachable as exc:
-                self.drop(other["name"], exc)
-                pair = None
-            if pair is None:  # the facts decide for this pair
-                why = incompatibility(host.get("cpu"), other.get("cpu"))
-                pair = (why, dict((g, why) for g in guest_queries))
-            else:
-                asked.append(other["name"])
-            if pair[0]:
-                host_refused.append((other["name"], pair[0]))
-            for guest, why in pair[1].items():
-                if why:
-                    guest_refused[guest].append((other["name"], why))
-        if asked:
-            compared = "libvirt on %s accepts its host-model CPU %s%s" % (
-                ", ".join(asked), _model(host_query.cpu_xml) or "(none offered)",
-                " and the CPUs of its %d running guests" % len(guest_queries) if guest_queries else "")
+            comparison.drop(other["name"], exc)
+            pair = None
+        if pair is None:  # the facts decide for this pair
+            why = incompatibility(host.get("cpu"), other.get("cpu"))
+            pair = (why, dict((g, why) for g in guest_queries))
         else:
-            compared = _facts_compared(host)
-        advice = self.advice() if any(guest_refused.values()) else _ADVICE
-        notes = self._notes([host] + others) + [n for i, n in enumerate(notes) if n not in notes[:i]]
-        return _verdict(host, others, host_refused, guest_refused, compared, notes, advice)
-
-    def advice(self):
-        """The advice, with libvirt's baseline CPU of the whole fleet when every host answers."""
-        if self._advice is None:
-            self._advice = _ADVICE
-            conns = [self.connection(h) for h in self.hosts]
-            if all(conns):
-                try:
-                    cpu = ET.fromstring(cpu_compatibility.baseline(conns))
-                    self._advice = ("give the guests a CPU every host runs (libvirt's baseline of the fleet: cpu "
-                                    "mode custom, model %s with %d features), or cold-migrate them" % (
-                                        cpu.findtext("model"), len(cpu.findall("feature"))))
-                except (VmfleetError, ET.ParseError):
-                    pass  # the general advice then
-        return self._advice
-
-    def _source_queries(self, host):
-        """``(host-model query, {running guest: query or None})`` read from the source, or None."""
-        conn = self.connection(host)
-        if conn is None:
-            return None
-        libvirt = libvirt_client.libvirt
-        try:
-            host_query = cpu_compatibility.host_cpu_query(conn.getDomainCapabilities(None, None, None, None, 0))
-            queries = collections.OrderedDict()
-            for guest in _movers(host):
-                xml = _live_xml(libvirt, conn, guest)
-                queries[guest["name"]] = None if xml is None else cpu_compatibility.guest_cpu_query(
-                    xml, host_query.cpu_xml)
-        except libvirt.libvirtError as exc:
-            raise libvirt_client.unreachable(host["name"], host.get("uri"), exc)
-        return host_query, queries
-
-    def _pair(self, other, host_query, guest_queries, notes):
-        """``(why host-model guests cannot go to other, {guest: why})`` from other's libvirt, or None."""
-        conn = self.connection(other)
-        if conn is None:
-            return None
-        host_why = None if host_query.reason else self._ask(conn, other["name"], host_query, notes)
-        return host_why, dict((guest, host_why if query is None else self._ask(conn, other["name"], query, notes))
-                              for guest, query in guest_queries.items())
-
-    def _ask(self, conn, dest, query, notes):
-        key = (dest, query)
-        if key not in self.answers:  # guests of one flavor share one CPU: ask once per host
-            why = cpu_compatibility.run_query(conn, query, dest, notes)
-            self.answers[key] = _short_reason(why) if why else None
-        return self.answers[key]
-
-    def _notes(self, hosts):
-        return ["facts compared for %s (libvirt not used: %s)" % (h["name"], self.unusable[h["name"]])
-                for h in hosts if h["name"] in self.unusable]
+            asked.append(other["name"])
+        if pair[0]:
+            host_refused.append((other["name"], pair[0]))
+        for guest, why in pair[1].items():
+            if why:
+                guest_refused[guest].append((other["name"], why))
+    if asked:
+        compared = "libvirt on %s accepts its host-model CPU %s%s" % (
+            ", ".join(asked), comparison.offered_model(host_query) or "(none offered)",
+            " and the CPUs of its %d running guests" % len(guest_queries) if guest_queries else "")
+    else:
+        compared = _facts_compared(host)
+    advice = _advice(comparison) if any(guest_refused.values()) else _ADVICE
+    notes = comparison.notes([host] + others) + [n for i, n in enumerate(notes) if n not in notes[:i]]
+    return _verdict(host, others, host_refused, guest_refused, compared, notes, advice)
 
 
-def _live_xml(libvirt, conn, guest):
-    """The running guest's live XML; None when it is gone (it moved or stopped meanwhile)."""
-    try:
-        domain = conn.lookupByUUIDString(guest["uuid"]) if guest.get("uuid") else conn.lookupByName(guest["name"])
-        return domain.XMLDesc(0)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            return None
-        raise
-
-
-def _model(cpu_xml):
-    """The model a ``<cpu>`` XML names, or None."""
-    if not cpu_xml:
-        return None
-    try:
-        return (ET.fromstring(cpu_xml).findtext("model") or "").strip() or None
-    except ET.ParseError:
-        return None
+def _advice(comparison):
+    """The advice, with libvirt's baseline CPU of the whole fleet when every host answers."""
+    baseline = comparison.baseline()
+    if baseline is None:
+        return _ADVICE
+    return ("give the guests a CPU every host runs (libvirt's baseline of the fleet: cpu mode custom, model %s "
+            "with %d features), or cold-migrate them" % baseline)

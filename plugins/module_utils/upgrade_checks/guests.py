@@ -7,7 +7,7 @@ collection, machine types the target QEMU does not offer."""
 
 from __future__ import annotations
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_cordon import ACTIVE_STATUSES, FINISHED_STATUSES
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
     FAILURE, SUCCESS, WARNING, awaiting_resize_confirm, guests, host_rows, names, state_metadata)
 
@@ -45,9 +45,9 @@ def check_migrations(hosts, options):
             status = str(entry.get("status") or "").lower()
             label = "%s %s->%s (%s)" % (entry.get("guest") or entry.get("instance") or entry.get("id") or "?",
                                         entry.get("source") or "?", entry.get("destination") or "?", status or "no status")
-            if status in ACTIVE_STATUSES:
+            if status in states.IN_FLIGHT_STATUSES:
                 in_flight.append(label)
-            elif status not in FINISHED_STATUSES and not entry.get("cleaned_up"):
+            elif status not in states.SETTLED_STATUSES and not entry.get("cleaned_up"):
                 leftovers.append(label)
         journal_note = ("no journal yet" if journal is None else "journal: %d entries" % len(journal))
         if not maintenance:

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+from ansible_collections.vmfleet.compute.plugins.module_utils.units import GIB
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
-    FAILURE, GIB, SUCCESS, WARNING, gib, guests, host_rows, names)
+    FAILURE, SUCCESS, WARNING, gib, guests, host_rows, names)
 
 _LOCAL_TYPES = ("file", "block", "volume")
 

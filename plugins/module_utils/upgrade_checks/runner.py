@@ -9,6 +9,7 @@ import textwrap
 import traceback
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import cpu, drain, guests, resources, versions
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
     ERROR, FAILURE, RC, RESULTS, SUCCESS, WARNING, build_options, row)
@@ -31,30 +32,19 @@ CHECKS = {
 FLEET = "(fleet)"
 
 
-def host_facts(hosts):
-    """Facts dicts from ``hosts`` (facts, or registered results holding ``hypervisor``), validated."""
-    facts, seen = [], set()
-    for index, item in enumerate(hosts or ()):
-        if isinstance(item, dict) and isinstance(item.get("hypervisor"), dict):
-            item = item["hypervisor"]
-        if not isinstance(item, dict) or not item.get("name"):
-            raise InvalidInput("hosts[%d]" % index, item if not isinstance(item, dict) else item.get("name"),
-                               "host facts as hypervisor_info returns them (a dict with name, config, resources, ...)")
-        if item["name"] in seen:
-            raise InvalidInput("hosts[%d].name" % index, item["name"], "each host once")
-        seen.add(item["name"])
-        facts.append(item)
-    return facts
-
-
-def run_checks(hosts, options=None, checks=None):
+def run_checks(hosts, options=None, checks=None, cpu_comparison=None):
     """Run the ``checks`` (names; None: all) over ``hosts``; returns ``(rows, rc)``.
+
+    ``cpu_comparison``: how cpu_compatibility asks libvirt, with option ``libvirt_compare``: a factory
+    ``hosts -> context manager`` (the module passes ``host.cpu_comparison.FleetCpuComparison``; the checks
+    themselves never open a connection). Without it the facts are compared.
 
     A check that raises becomes one ``Error`` row naming the exception (rc 255);
     the other checks still run.
     """
-    hosts = host_facts(hosts)
+    hosts = parse_hosts(hosts, entries=False)
     options = build_options(options)
+    options["cpu_comparison"] = cpu_comparison if options["libvirt_compare"] else None
     selected = list(CHECKS) if not checks else list(checks)
     for name in selected:
         if name not in CHECKS:

@@ -10,21 +10,43 @@ import os
 import re
 
 import pytest
+import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vmfleet.compute.plugins.filter.inventory_host import SETTING_VARIABLES, inventory_host
-from ansible_collections.vmfleet.compute.plugins.module_utils.fleet import host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import inventory_variables
+from ansible_collections.vmfleet.compute.plugins.modules import hypervisor_info
 
-ROLE_TASKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "hypervisor_facts", "tasks",
-                          "main.yml")
+ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "hypervisor_facts")
 
 
-def test_every_setting_the_facts_role_passes_is_read_from_the_same_variable():
-    with open(ROLE_TASKS) as handle:
+def role_passes():
+    """hypervisor_info option -> inventory variable, as the role's task passes them."""
+    with open(os.path.join(ROLE, "tasks", "main.yml")) as handle:
         text = handle.read()
-    passed = dict(re.findall(r"^    (\w+): \"\{\{ hypervisor_facts_vars\.(vmfleet_\w+) \| default\(omit\) \}\}\"$",
-                             text, re.MULTILINE))
-    assert passed and passed == SETTING_VARIABLES
+    return dict(re.findall(r"^    (\w+): \"\{\{ hypervisor_facts_vars\.(vmfleet_\w+) \| default\(omit\) \}\}\"$",
+                           text, re.MULTILINE))
+
+
+def test_the_facts_role_and_the_filter_read_the_declared_variables():
+    assert SETTING_VARIABLES == inventory_variables()
+    assert role_passes() == inventory_variables()
+
+
+def test_every_variable_the_role_reads_is_a_hypervisor_info_option():
+    assert set(role_passes()) <= set(hypervisor_info.argument_spec())
+
+
+def test_the_role_names_the_variables_that_are_not_vmfleet_option():
+    """The role's documentation says the variables are C(vmfleet_<option>): it must name the others."""
+    with open(os.path.join(ROLE, "meta", "argument_specs.yml")) as handle:
+        described = " ".join(yaml.safe_load(handle)["argument_specs"]["main"]["description"])
+    others = [(option, variable) for option, variable in inventory_variables().items()
+              if variable != "vmfleet_" + option]
+    assert others
+    for option, variable in others:
+        assert "C(%s) (O(vmfleet.compute.hypervisor_info#module:%s))" % (variable, option) in described
 
 
 def test_entry_has_the_set_variables_only():

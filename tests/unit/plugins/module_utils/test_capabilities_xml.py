@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.capabilities_xml import parse_capabilities
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.capabilities_xml import parse_capabilities
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.xml_factory import capabilities_xml
 
 

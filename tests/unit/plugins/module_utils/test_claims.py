@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.claims import live_claims, read_claims
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.claims import live_claims, read_claims
 
 NOW = datetime.datetime(2026, 11, 21, 8, 0, 0, tzinfo=datetime.timezone.utc)
 

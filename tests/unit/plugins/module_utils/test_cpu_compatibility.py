@@ -12,8 +12,8 @@ import pytest
 libvirt = pytest.importorskip("libvirt")
 
 # pylint: disable=wrong-import-position
-from ansible_collections.vmfleet.compute.plugins.module_utils import cpu_compatibility as cc
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable, InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import cpu_compatibility as cc
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_stub import StubConn, error
 
 MISSING = "the CPU is incompatible with host CPU: Host CPU does not provide required features: avx512f"

@@ -15,12 +15,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import domain_template, mac_address
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import parse_cpuset
-from ansible_collections.vmfleet.compute.plugins.module_utils.domain_template import render_domain
-from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.resource_tracker import owned_cpus, track_resources
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.resource_tracker import owned_cpus, track_resources
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import domain_template
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import mac_address
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_template import render_domain
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.scheduler.host_factory import (
     make_host,

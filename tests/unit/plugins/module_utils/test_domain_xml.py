@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.xml_factory import domain_xml
 
 

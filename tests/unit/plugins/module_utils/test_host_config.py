@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_config import (
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import (
     check_against_host,
     normalize_host_config,
 )

@@ -10,10 +10,11 @@ import os
 
 import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import host_cordon
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import with_cordon
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_config import normalize_host_config
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import with_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import normalize_host_config
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 
 
 def test_cordon_is_written_once_and_uncordon_removes_it(tmp_path):
@@ -50,16 +51,16 @@ def test_unknown_state_names_the_allowed_values(tmp_path):
 
 
 def test_journal_absent_or_records_with_unreadable_ones_reported(tmp_path):
-    assert host_cordon.read_journal(str(tmp_path)) is None
+    assert maintenance_record.read_journal(str(tmp_path)) is None
     other = tmp_path / "other"
     (other / "journal").mkdir(parents=True)
     (other / "journal" / "1.json").write_text(json.dumps({"id": "1", "status": "running", "started_at": "a"}))
     (other / "journal" / "2.json").write_text("garbage")
-    entries = host_cordon.read_journal(str(other))
+    entries = maintenance_record.read_journal(str(other))
     assert entries[1] == {"id": "1", "status": "running", "started_at": "a"}
     assert entries[0]["id"] == "2" and entries[0]["status"] == "unreadable"
-    assert host_cordon.read_state(None) is None
-    assert host_cordon.read_state(str(other))["cordon"] is None
+    assert maintenance_record.read_state(None) is None
+    assert maintenance_record.read_state(str(other))["cordon"] is None
 
 
 def test_cordon_disables_the_host_in_its_config():

@@ -1,21 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vmfleet.compute contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""gather_host_facts against libvirt's own test:///default driver (no daemon needed)."""
+"""gather_host_facts against libvirt's own test:///default driver (no daemon needed). Its shape against
+hypervisor_info's RETURN: tests/unit/plugins/modules/test_facts_contract.py."""
 
 from __future__ import annotations
 
 import pytest
-import yaml
 
 libvirt = pytest.importorskip("libvirt")
 
 # pylint: disable=wrong-import-position
-from ansible_collections.vmfleet.compute.plugins.module_utils import instance_metadata, libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable, InvalidInput
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_config import normalize_host_config
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_facts import gather_host_facts
-from ansible_collections.vmfleet.compute.plugins.modules import hypervisor_info
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import normalize_host_config
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import instance_metadata
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.xml_factory import domain_xml
 
 URI = "test:///default"
@@ -32,53 +32,6 @@ def conn():
                 if domain.isActive():
                     domain.destroy()
                 domain.undefine()
-
-
-def documented_paths(contains, prefix=""):
-    """Every key path the module's RETURN documents below ``hypervisor``."""
-    for key, spec in contains.items():
-        path = prefix + key
-        yield path, spec
-        if "contains" in spec:
-            yield from documented_paths(spec["contains"], path + ".")
-
-
-def value_at(facts, path):
-    """The values at a dotted path; lists are walked element by element."""
-    values = [facts]
-    for key in path.split("."):
-        nested = []
-        for value in values:
-            for item in (value if isinstance(value, list) else [value]):
-                if item is None:
-                    continue
-                assert key in item, "%s: key %s missing" % (path, key)
-                nested.append(item[key])
-        values = nested
-    return values
-
-
-def test_every_documented_key_is_returned_and_every_returned_key_documented(conn):
-    conn.defineXML(domain_xml(name="facts-shape", vcpus=2, vcpupin={0: "1", 1: "9"},
-                              memnodes={0: "0"}, numa_cells=[("0-1", 128)], topology=(1, 2, 1),
-                              numatune=("strict", "0"), domain_type="test"))
-    facts = gather_host_facts(conn, None, URI, normalize_host_config({}))
-    contains = yaml.safe_load(hypervisor_info.RETURN)["hypervisor"]["contains"]
-    paths = dict(documented_paths(contains))
-    for path in paths:
-        value_at(facts, path)
-    free_form = ("distances", "pages_used", "metadata")
-
-    def walk(value, prefix):
-        if isinstance(value, list):
-            for item in value:
-                walk(item, prefix)
-        elif isinstance(value, dict) and not prefix.endswith(free_form):
-            for key, item in value.items():
-                path = prefix + "." + key if prefix else key
-                assert path in paths, "returned but not documented: " + path
-                walk(item, path)
-    walk(facts, "")
 
 
 def test_test_driver_host(conn):

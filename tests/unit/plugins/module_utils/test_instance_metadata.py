@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import instance_metadata
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import instance_metadata
 
 
 def test_render_then_parse_round_trips():

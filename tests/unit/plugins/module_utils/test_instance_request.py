@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_request import (
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
     disk_gb, normalize_flavor, normalize_image, normalize_networks, scheduler_request)
-from ansible_collections.vmfleet.compute.plugins.module_utils.instance_resize import check_resize
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.resize import check_resize
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import build_request_spec
 
 FLAVOR = {"name": "m1.small", "vcpus": 2, "memory_mb": 2048, "root_gb": 20, "swap": 1536,

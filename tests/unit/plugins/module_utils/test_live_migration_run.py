@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import libvirt
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.live_migration import _Run
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration.live import _Run
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_stub import error
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import mac_address
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.mac_address import deterministic_mac, normalize_mac
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import mac_address
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.mac_address import deterministic_mac, normalize_mac
 
 QEMU_FORM = re.compile(r"^52:54:00(:[0-9a-f]{2}){3}$")
 

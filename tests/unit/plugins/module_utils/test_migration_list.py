@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import migration_journal, migration_list
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import history as migration_list
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 
 
 def record(record_id, guest, source, destination, kind, status, started_at, **fields):
-    finished_at = None if status == migration_journal.MIGRATING else started_at.replace(":00Z", ":30Z")
+    finished_at = None if status == states.MIGRATING else started_at.replace(":00Z", ":30Z")
     return migration_journal.new_record(guest, source, destination, kind, id=record_id, status=status,
                                         started_at=started_at, finished_at=finished_at, **fields)
 
@@ -22,15 +24,15 @@ def fleet(tmp_path):
     """Three hosts' journals: a resize confirmed on hv1 but still finished on hv2's copy, a live
     migration running hv2 -> hv3, a failed cold migration hv3 -> hv1, a corrupt record on hv3."""
     dirs = dict((name, str(tmp_path / name)) for name in ("hv1", "hv2", "hv3"))
-    resize = record("m-resize", "db1", "hv2", "hv1", "resize", migration_journal.FINISHED, "2026-11-21T08:00:00Z",
+    resize = record("m-resize", "db1", "hv2", "hv1", "resize", states.FINISHED, "2026-11-21T08:00:00Z",
                     old_flavor="small", new_flavor="large", data_bytes=1024)
     migration_journal.write([dirs["hv1"], dirs["hv2"]], resize)
-    migration_journal.update([dirs["hv1"]], dict(resize), status=migration_journal.CONFIRMED)
-    live = record("m-live", "web1", "hv2", "hv3", "live", migration_journal.MIGRATING, "2026-11-21T09:00:00Z",
+    migration_journal.update([dirs["hv1"]], dict(resize), status=states.CONFIRMED)
+    live = record("m-live", "web1", "hv2", "hv3", "live", states.MIGRATING, "2026-11-21T09:00:00Z",
                   progress={"data_total": 100, "data_remaining": 40, "updated_at": "2026-11-21T09:00:05Z"})
     migration_journal.write([dirs["hv2"]], live)
     migration_journal.write([dirs["hv3"]], dict(live, progress=None))
-    cold = record("m-cold", "web2", "hv3", "hv1", "cold", migration_journal.ERROR, "2026-11-20T12:00:00Z",
+    cold = record("m-cold", "web2", "hv3", "hv1", "cold", states.ERROR, "2026-11-20T12:00:00Z",
                   error="copy failed", cleaned_up=False, leftovers=["volume web2.disk on hv1"])
     migration_journal.write([dirs["hv3"], dirs["hv1"]], cold)
     (tmp_path / "hv3" / "journal" / "m-broken.json").write_text("{not json")

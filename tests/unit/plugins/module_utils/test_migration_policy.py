@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import migration_policy as policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy
 
 
 def test_defaults_are_novas():

@@ -12,10 +12,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.domain_template import render_domain
-from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.migration_xml import destination_xml
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_template import render_domain
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.migration_xml import destination_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.scheduler.host_factory import make_request
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.test_domain_template import (

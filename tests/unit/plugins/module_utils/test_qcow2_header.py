@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.qcow2_header import (
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage.qcow2_header import (
     backing_file, cluster_size, virtual_size, with_backing_file,
 )
 

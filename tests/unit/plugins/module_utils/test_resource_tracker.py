@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.capabilities_xml import parse_capabilities
-from ansible_collections.vmfleet.compute.plugins.module_utils.domain_xml import parse_domain
-from ansible_collections.vmfleet.compute.plugins.module_utils.host_config import normalize_host_config
-from ansible_collections.vmfleet.compute.plugins.module_utils.resource_tracker import track_resources
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.resource_tracker import track_resources
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import normalize_host_config
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.capabilities_xml import parse_capabilities
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.xml_factory import (
     capabilities_xml,
     domain_xml,

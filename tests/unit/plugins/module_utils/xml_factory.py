@@ -14,8 +14,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 import zlib
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import instance_metadata
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import format_cpuset
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import instance_metadata
 
 SMALL_PAGE_KB = 4
 

@@ -11,7 +11,9 @@ import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vmfleet.compute.plugins.module_utils import migration_journal, migration_list
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import history as migration_list
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 from ansible_collections.vmfleet.compute.plugins.modules import migration_info
 
 
@@ -32,9 +34,9 @@ def dirs(tmp_path):
     resize = migration_journal.new_record("db1", "hv1", "hv2", "resize", id="r1",
                                           started_at="2026-11-21T08:00:00Z")
     migration_journal.write(dirs.values(), resize)
-    migration_journal.update([dirs["hv2"]], dict(resize), status=migration_journal.FINISHED)
+    migration_journal.update([dirs["hv2"]], dict(resize), status=states.FINISHED)
     live = migration_journal.new_record("web1", "hv2", "hv1", "live", id="l1", started_at="2026-11-21T09:00:00Z",
-                                        status=migration_journal.COMPLETED, finished_at="2026-11-21T09:00:10Z")
+                                        status=states.COMPLETED, finished_at="2026-11-21T09:00:10Z")
     migration_journal.write(dirs.values(), live)
     return dirs
 
@@ -42,7 +44,7 @@ def dirs(tmp_path):
 def test_lists_merged_migrations_from_facts_in_check_mode(capsys, dirs):
     result = run(capsys, hosts=[facts("hv1", dirs["hv1"]), {"hypervisor": facts("hv2", dirs["hv2"])}],
                  _ansible_check_mode=True)
-    assert result["changed"] is False and "failed" not in result
+    assert result["changed"] is False and not result.get("failed")
     assert [m["id"] for m in result["migrations"]] == ["l1", "r1"]
     resize = result["migrations"][1]
     assert resize["status"] == "finished" and resize["journals"] == ["hv1", "hv2"]
@@ -96,7 +98,7 @@ def test_documentation_matches_the_argument_spec():
     doc = yaml.safe_load(migration_info.DOCUMENTATION)
     spec = migration_info.argument_spec()
     assert set(doc["options"]) == set(spec)
-    assert doc["options"]["kind"]["choices"] == list(migration_list.KINDS)
+    assert doc["options"]["kind"]["choices"] == list(states.MIGRATION_KINDS)
     assert doc["options"]["status"]["choices"] == list(migration_list.STATUSES)
     returned = yaml.safe_load(migration_info.RETURN)["migrations"]["contains"]
     assert set(migration_list.FIELDS) | {"journals", "unreadable_in"} <= set(returned)

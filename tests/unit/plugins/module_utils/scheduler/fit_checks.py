@@ -64,10 +64,17 @@ def fit_problems(host, spec, fit):
             problems.append("cell %d: %d MB more than the cell has" % (cell.id, place.memory_mb))
         if place.memory_mb > cell.memory_mb:
             problems.append("cell %d: %d MB more than the cell's %d MB" % (cell.id, place.memory_mb, cell.memory_mb))
-        if place.shared_vcpus:
+        if spec.cpu_policy != "dedicated":
+            # every cell of a shared or mixed guest stays within the cell's ratios (Nova's limits),
+            # also a mixed guest's cell without floating vCPUs
             limit = len(cell.shared_cpus) * host.cpu_allocation_ratio
             if cell.shared_vcpus_used + len(place.shared_vcpus) > limit:
-                problems.append("cell %d: floating vCPUs over the ratio" % cell.id)
+                problems.append("cell %d: %d + %d floating vCPUs over the limit of %g" % (
+                    cell.id, cell.shared_vcpus_used, len(place.shared_vcpus), limit))
+            ram_limit = cell.memory_mb * host.ram_allocation_ratio
+            if cell.memory_used_mb + place.memory_mb > ram_limit:
+                problems.append("cell %d: %d + %d MB over the RAM limit of %g MB" % (
+                    cell.id, cell.memory_used_mb, place.memory_mb, ram_limit))
     if len(set(used)) != len(used):
         problems.append("a host CPU is used twice: %s" % sorted(used))
     return problems

@@ -192,14 +192,23 @@ def scenario(draw):
     sockets = 2 if cells > 1 else 1
     hugepages = draw(st.sampled_from([{}, {2048: 512}, {1048576: 2}]))
     all_cpus = list(range(cores_total * threads))
-    pinned_list = draw(st.lists(st.sampled_from(all_cpus), max_size=len(all_cpus) // 2, unique=True))
     cell_of = dict((core + t * cores_total, core // per_cell) for core in range(cores_total) for t in range(threads))
+    sets = {}
+    if draw(st.booleans()):
+        # CPU sets: the first half of each cell's cores (all their threads) dedicated, the rest shared
+        dedicated = [cpu for cpu in all_cpus if cpu % cores_total % per_cell < per_cell // 2]
+        sets = dict(cpu_dedicated_set=dedicated, cpu_shared_set=[c for c in all_cpus if c not in dedicated])
+    pinnable = sets.get("cpu_dedicated_set", all_cpus)
+    pinned_list = draw(st.lists(st.sampled_from(pinnable), max_size=len(pinnable) // 2, unique=True))
     pinned = {}
     for cpu in pinned_list:
         pinned.setdefault(cell_of[cpu], []).append(cpu)
-    memory_used = dict((c, draw(st.sampled_from([0, 1024, 3072]))) for c in range(cells))
+    memory_used = dict((c, draw(st.sampled_from([0, 1024, 2600, 3072]))) for c in range(cells))
+    shared_used = dict((c, draw(st.sampled_from([0, 1, 3, 8]))) for c in range(cells))
     host = make_host(sockets=sockets, cores=cores_total // sockets, threads=threads, cells=cells, memory_mb=4096,
-                     hugepages=hugepages, pinned=pinned, memory_used=memory_used)
+                     hugepages=hugepages, pinned=pinned, memory_used=memory_used, shared_vcpus_used=shared_used,
+                     ram_allocation_ratio=draw(st.sampled_from([0.5, 0.75, 1.0, 1.5])),
+                     cpu_allocation_ratio=draw(st.sampled_from([1.0, 4.0])), **sets)
     nodes = draw(st.sampled_from([n for n in (1, 2, 4, 8) if n <= cells]))
     per_node = draw(st.integers(1, 4))
     policy = draw(st.sampled_from(["dedicated", "dedicated", "mixed", "shared"]))
@@ -223,6 +232,8 @@ def scenario(draw):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario())
 def test_property_pinning_is_valid(case):
+    """Valid pins, and (fit_problems) no cell past its RAM limit nor a floating pool past its
+    ratio, for every CPU policy."""
     facts, request = case
     host = HostState.from_facts(facts)
     spec = build_request_spec(request)
@@ -258,8 +269,10 @@ def test_property_batch_never_double_books(case, count):
         host.consume(placement)
         taken.append(placement)
     for cell in host.cells:
-        total, used = cell.pages[cell.page_sizes[-1]]
-        assert used <= total
+        # huge pages are never overcommitted (small pages may be, with ram_allocation_ratio > 1)
+        for size in cell.page_sizes[1:]:
+            total, used = cell.pages[size]
+            assert used <= total
     for placement in reversed(taken):
         assert host.release(placement)
         assert not host.release(placement)
@@ -280,3 +293,88 @@ def test_mixed_guest_floats_off_its_own_pinned_cpus(threads):
     assert len(pinned) == 2
     floating = set(parse_cpuset(cell["cpuset"], "cpuset"))
     assert floating and not floating & pinned, (floating, pinned)
+
+
+# ------------------------------------------------------------------ issue 14: mixed guests and the cell limits
+
+MIXED_TWO_NODES = {"hw:cpu_policy": "mixed", "hw:cpu_dedicated_mask": "^0", "hw:numa_nodes": "2"}
+# 2 cells of 4096 MB, each with 2 dedicated and 2 shared CPUs
+TWO_BY_TWO = dict(sockets=2, cores=4, threads=1, memory_mb=4096, cpu_dedicated_set=[0, 1, 4, 5],
+                  cpu_shared_set=[2, 3, 6, 7])
+
+
+def test_mixed_cell_without_floating_vcpus_stays_within_the_ram_limit():
+    """Guest cell 1 (512 MB, one pinned vCPU) would take host cell 1 to 3112 MB of 3072."""
+    host, spec, result = fit(dict(TWO_BY_TWO, ram_allocation_ratio=0.75, memory_used={1: 2600}), 2, 1024,
+                             MIXED_TWO_NODES)
+    assert [(g.cpus, g.pcpus) for g in spec.numa_cells] == [((0,), ()), ((), (1,))]
+    assert not result, [(c.guest_cell, c.host_cell) for c in result.cells]
+    assert "guest cell 1 fits host cell(s) 0;" in result.reason
+    assert "cell 1 takes none: cell 1 has 2600 of 3072 MB in use (ram ratio 0.75)" in result.reason
+
+
+def test_mixed_cell_without_floating_vcpus_stays_within_the_cpu_ratio():
+    """Host cell 1 already floats 3 vCPUs on its 2 shared CPUs at ratio 1.0: Nova refuses any
+    cell of a mixed guest there, also one that adds no floating vCPU."""
+    host, spec, result = fit(dict(TWO_BY_TWO, cpu_allocation_ratio=1.0, shared_vcpus_used={1: 3}), 2, 1024,
+                             MIXED_TWO_NODES)
+    assert not result, [(c.guest_cell, c.host_cell) for c in result.cells]
+    assert "guest cell 1 fits host cell(s) 0;" in result.reason
+    assert "cell 1 takes none: cell 1 has 3 of 2 floating vCPUs in use (2 CPUs x 1)" in result.reason
+
+
+def test_dedicated_guest_ignores_the_cell_ratios_as_in_nova():
+    """Pinned guests never overcommit: their cells are held to the physical memory, not the ratio."""
+    host, spec, result = fit(dict(TWO_BY_TWO, ram_allocation_ratio=0.75, memory_used={0: 2600, 1: 2600}), 2, 1024,
+                             dict(DED, **{"hw:numa_nodes": "2"}))
+    assert result, result.reason
+
+
+# ------------------------------------------------------------------ issue 14: SMT trait, isolate with CPU sets
+
+@pytest.mark.parametrize("trait, threads, fits", [
+    ("forbidden", 2, False), ("forbidden", 1, True), ("required", 1, False), ("required", 2, True)])
+def test_hyperthreading_trait_picks_hosts_with_or_without_smt(trait, threads, fits):
+    host, spec, result = fit(dict(sockets=2, cores=4, threads=threads), 2, 1024,
+                             {"resources:PCPU": "2", "trait:HW_CPU_HYPERTHREADING": trait})
+    assert bool(result) == fits, result.reason
+    if not fits:
+        assert result.reason == "host %s SMT (hyperthreading), the flavor has trait:HW_CPU_HYPERTHREADING=%s" % (
+            "has" if threads == 2 else "has no", trait)
+
+
+def test_smt_is_the_hosts_not_the_usable_cpus():
+    """A dedicated set of one thread per core still leaves an SMT host (libvirt reports the trait)."""
+    host, spec, result = fit(dict(sockets=1, cores=4, threads=2, cpu_dedicated_set=[0, 1, 2, 3],
+                                  cpu_shared_set=[4, 5]), 2, 1024,
+                             {"hw:cpu_policy": "dedicated", "trait:HW_CPU_HYPERTHREADING": "forbidden"})
+    assert not result and "host has SMT" in result.reason
+
+
+def test_isolate_on_smt_host_with_cpu_sets_takes_whole_cores():
+    """Nova sends isolate only to hosts without SMT when CPU sets are configured; here the guest
+    gets one thread per core and the siblings are kept from every other guest (README: Differences
+    from Nova, on purpose)."""
+    from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.placement import Placement
+    host, spec, result = fit(dict(sockets=1, cores=4, threads=2, cpu_dedicated_set=[0, 1, 2, 4, 5, 6],
+                                  cpu_shared_set=[3, 7]), 2, 1024, dict(DED, **{"hw:cpu_thread_policy": "isolate"}))
+    assert result, result.reason
+    assert sorted(result.cells[0].pinning.values()) == [0, 1]
+    host.consume(Placement(spec, host.name, cells=result.cells))
+    assert host.cells[0].pinned == {0, 1, 4, 5}
+    second = numa_fit.fit(host, build_request_spec(make_request("vm2", 2, 1024, extra_specs=dict(
+        DED, **{"hw:cpu_thread_policy": "isolate"}))))
+    assert not second
+    assert second.reason == "cell 0 has 1 free whole cores under the isolate policy, guest cell 0 needs 2 " \
+                            "(a whole core: every thread of it a free dedicated CPU)"
+
+
+def test_readme_lists_the_isolate_difference():
+    import os
+    readme = os.path.join(os.path.dirname(__file__), *([os.pardir] * 5), "README.md")
+    with open(readme) as handle:
+        text = handle.read()
+    section = " ".join(text.split("## Differences from Nova, on purpose", 1)[1].split("\n## ", 1)[0].split())
+    assert "`hw:cpu_thread_policy=isolate` on a host with SMT" in section
+    assert "cell 0 has 1 free whole cores under the isolate policy, guest cell 0 needs 2 (a whole core: every " \
+           "thread of it a free dedicated CPU)" in section

@@ -104,6 +104,75 @@ INVALID = [
     ("group-policy", 2, 2048, {}, {}, {"group": {"name": "g", "policy": "together"}}, "hints.group.policy",
      "affinity, anti-affinity"),
     ("force-without-host", 2, 2048, {}, {}, {"force": True}, "hints.force", "only together"),
+    # issue 14: what Nova's extra spec validation and numa_get_constraints refuse
+    ("policy-upper-case", 2, 2048, {"hw:cpu_policy": "DEDICATED"}, {}, {}, "hw:cpu_policy",
+     "shared, dedicated, mixed"),
+    ("image-policy-upper-case", 2, 2048, {}, {"hw_cpu_policy": "Dedicated"}, {}, "hw_cpu_policy",
+     "shared, dedicated, mixed"),
+    ("thread-policy-upper-case", 2, 2048, {"hw:cpu_policy": "dedicated", "hw:cpu_thread_policy": "Isolate"}, {}, {},
+     "hw:cpu_thread_policy", "prefer, isolate, require"),
+    ("page-size-space", 2, 2048, {"hw:mem_page_size": "2 MB"}, {}, {}, "hw:mem_page_size", "small, large, any"),
+    ("page-size-lower-case", 2, 2048, {"hw:mem_page_size": "2mb"}, {}, {}, "hw:mem_page_size", "small, large, any"),
+    ("image-page-size-space", 2, 2048, {"hw:mem_page_size": "large"}, {"hw_mem_page_size": "2 MB"}, {},
+     "hw_mem_page_size", "small, large, any"),
+    ("unknown-hw-key-typo", 2, 2048, {"hw:cpu_polcy": "dedicated"}, {}, {}, "hw:cpu_polcy",
+     "did you mean hw:cpu_policy?"),
+    ("unknown-hw-key", 2, 2048, {"hw:bogus": "1"}, {}, {}, "hw:bogus", "hw:cpu_policy, hw:cpu_realtime"),
+    ("unknown-own-key", 2, 2048, {"vmfleet:disk_teir": "ssd"}, {}, {}, "vmfleet:disk_teir",
+     "did you mean vmfleet:disk_tier?"),
+    ("unknown-quota-key", 2, 2048, {"quota:cpu_sharez": "10"}, {}, {}, "quota:cpu_sharez", "unknown extra spec"),
+    ("quota-not-number", 2, 2048, {"quota:cpu_shares": "lots"}, {}, {}, "quota:cpu_shares", "whole number of 0"),
+    ("serial-ports-negative", 2, 2048, {"hw:serial_port_count": "-1"}, {}, {}, "hw:serial_port_count",
+     "whole number of 0"),
+    ("usb-ports-over", 2, 2048, {"hw:redirected_usb_ports": "16"}, {}, {}, "hw:redirected_usb_ports", "0 to 15"),
+    ("cpu-quota-not-number", 2, 2048, {"quota:cpu_quota": "1.5"}, {}, {}, "quota:cpu_quota", "whole number"),
+    ("hw-bool-malformed", 2, 2048, {"hw:cpu_realtime": "maybe"}, {}, {}, "hw:cpu_realtime", "true or false"),
+    ("hw-mask-malformed", 4, 2048, {"hw:cpu_policy": "mixed", "hw:cpu_dedicated_mask": "1 - 3"}, {}, {},
+     "hw:cpu_dedicated_mask", "guest CPU list"),
+    ("numa-mem-not-number", 4, 4096, {"hw:numa_nodes": "2", "hw:numa_cpus.0": "0-1", "hw:numa_cpus.1": "2-3",
+                                      "hw:numa_mem.0": "2GB", "hw:numa_mem.1": "2048"}, {}, {}, "hw:numa_mem.0",
+     "whole number"),
+    ("mixed-one-vcpu", 1, 2048, {"hw:cpu_policy": "mixed", "hw:cpu_dedicated_mask": "^0"}, {}, {}, "hw:cpu_policy",
+     "needs at least 2 vCPUs"),
+    ("pcpu-with-policy", 4, 2048, {"resources:PCPU": "4", "hw:cpu_policy": "dedicated"}, {}, {}, "resources:PCPU",
+     "not both"),
+    ("vcpu-with-image-policy", 4, 2048, {"resources:VCPU": "4"}, {"hw_cpu_policy": "dedicated"}, {},
+     "resources:VCPU", "not both"),
+    ("pcpu-and-vcpu", 4, 2048, {"resources:PCPU": "2", "resources:VCPU": "2"}, {}, {}, "resources:VCPU",
+     "not both"),
+    ("pcpu-count", 4, 2048, {"resources:PCPU": "2"}, {}, {}, "resources:PCPU", "exactly 4"),
+    ("pcpu-count-emulator", 4, 2048, {"resources:PCPU": "4", "hw:emulator_threads_policy": "isolate"}, {}, {},
+     "resources:PCPU", "exactly 5"),
+    ("pcpu-not-number", 4, 2048, {"resources:PCPU": "four"}, {}, {}, "resources:PCPU", "whole number"),
+    ("pcpu-with-mask", 4, 2048, {"resources:PCPU": "4", "hw:cpu_dedicated_mask": "^0"}, {}, {},
+     "hw:cpu_dedicated_mask", "only with hw:cpu_policy=mixed"),
+    ("vcpu-with-thread-policy", 4, 2048, {"resources:VCPU": "4", "hw:cpu_thread_policy": "require"}, {}, {},
+     "hw:cpu_thread_policy", "needs pinned CPUs"),
+    ("resources-memory", 2, 2048, {"resources:MEMORY_MB": "2048"}, {}, {}, "resources:MEMORY_MB",
+     "not supported here"),
+    ("resources-custom", 2, 2048, {"resources:CUSTOM_GPU": "1"}, {}, {}, "resources:CUSTOM_GPU",
+     "resources:PCPU, resources:VCPU"),
+    ("resources-named-group", 2, 2048, {"resources_net:PCPU": "2"}, {}, {}, "resources_net:PCPU",
+     "named request groups"),
+    ("pcpu-groups-count", 4, 2048, {"resources1:PCPU": "2", "resources2:PCPU": "1"}, {}, {}, "resources1:PCPU",
+     "exactly 4"),
+    ("trait-other", 2, 2048, {"trait:HW_CPU_X86_AVX2": "required"}, {}, {}, "trait:HW_CPU_X86_AVX2",
+     "trait:HW_CPU_HYPERTHREADING"),
+    ("trait-value", 2, 2048, {"hw:cpu_policy": "dedicated", "trait:HW_CPU_HYPERTHREADING": "yes"}, {}, {},
+     "trait:HW_CPU_HYPERTHREADING", "required, forbidden"),
+    ("trait-and-thread-policy", 2, 2048, {"hw:cpu_policy": "dedicated", "hw:cpu_thread_policy": "isolate",
+                                          "trait:HW_CPU_HYPERTHREADING": "forbidden"}, {}, {},
+     "trait:HW_CPU_HYPERTHREADING", "not both"),
+    ("trait-contradicts-group", 2, 2048, {"resources:PCPU": "2", "trait:HW_CPU_HYPERTHREADING": "forbidden",
+                                          "trait1:HW_CPU_HYPERTHREADING": "required"}, {}, {},
+     "trait:HW_CPU_HYPERTHREADING", "both required and forbidden"),
+    ("trait-without-pinning", 2, 2048, {"trait:HW_CPU_HYPERTHREADING": "required"}, {}, {},
+     "trait:HW_CPU_HYPERTHREADING", "needs pinned CPUs"),
+    ("image-trait-other", 2, 2048, {"hw:cpu_policy": "dedicated"}, {"trait:CUSTOM_FAST": "required"}, {},
+     "traits_required", "not supported here"),
+    ("capabilities", 2, 2048, {"capabilities:cpu_info:vendor": "Intel"}, {}, {}, "capabilities:cpu_info:vendor",
+     "ComputeCapabilitiesFilter"),
+    ("accel", 2, 2048, {"accel:device_profile": "fpga"}, {}, {}, "accel:device_profile", "Cyborg"),
 ]
 
 
@@ -220,3 +289,60 @@ def test_hints():
     assert spec.availability_zone == "az1" and spec.group["members"] == ["a"]
     assert spec.same_host == ("x",) and spec.different_host == ("y",)
     assert spec.force_host == "hv1" and spec.force and spec.retry_exclude == ("hv2",)
+
+
+@pytest.mark.parametrize("specs, field", [
+    ({"hw:numa_nodes": "2", "hw:numa_cpus.0": "0-1", "hw:numa_mem.0": "2048", "hw:numa_mem.1": "2048"},
+     "hw:numa_cpus.1"),
+    ({"hw:numa_nodes": "2", "hw:numa_cpus.0": "0-1", "hw:numa_cpus.1": "2-3"}, "hw:numa_mem.0"),
+])
+def test_missing_numa_layout_is_reported_as_missing(specs, field):
+    with pytest.raises(InvalidInput) as caught:
+        build_request_spec(make_request("vm", 4, 4096, extra_specs=specs))
+    assert caught.value.field == field
+    assert caught.value.message.startswith("missing %s: " % field)
+    assert "None" not in caught.value.message
+
+
+@pytest.mark.parametrize("specs", [
+    {"hw:watchdog_action": "reset", "hw:boot_menu": "yes", "hw_rng:allowed": "True", "quota:cpu_shares": "512",
+     "os:secure_boot": "required", "hw:numa_mem.0": "2048", "hw:numa_cpus.0": "0-1", "hw:numa_nodes": 1},
+    {"aggregate_instance_extra_specs:ssd": "true", "ssd": "true", "mycorp:owner": "team-a", "vmfleet:disk_tier": "ssd"},
+    {"resources:VCPU": "0", "resources:PCPU": "0"},
+])
+def test_keys_nova_accepts_pass(specs):
+    spec = build_request_spec(make_request("vm", 2, 2048, extra_specs=specs))
+    assert spec.cpu_policy is None
+
+
+def test_pcpu_resources_mean_dedicated():
+    """Nova (since Train): resources:PCPU=N pins every vCPU, as hw:cpu_policy=dedicated would."""
+    spec = build_request_spec(make_request("vm", 4, 4096, extra_specs={"resources:PCPU": "4"}))
+    assert spec.cpu_policy == "dedicated" and spec.pcpus_needed == 4 and spec.shared_vcpus == 0
+    assert [c.pcpus for c in spec.numa_cells] == [(0, 1, 2, 3)]
+    spec = build_request_spec(make_request("vm", 4, 4096, extra_specs={"resources:PCPU": "5",
+                                                                      "hw:emulator_threads_policy": "isolate"}))
+    assert spec.cpu_policy == "dedicated" and spec.pcpus_needed == 5
+
+
+def test_vcpu_resources_mean_shared():
+    spec = build_request_spec(make_request("vm", 4, 4096, extra_specs={"resources:VCPU": "4"}))
+    assert spec.cpu_policy == "shared" and spec.numa_cells is None and spec.shared_vcpus == 4
+
+
+@pytest.mark.parametrize("specs, image, thread_policy, trait", [
+    ({"resources:PCPU": "2", "trait:HW_CPU_HYPERTHREADING": "forbidden"}, {}, "isolate", "forbidden"),
+    ({"hw:cpu_policy": "dedicated", "trait:HW_CPU_HYPERTHREADING": "required"}, {}, "require", "required"),
+    ({"hw:cpu_policy": "dedicated"}, {"trait:HW_CPU_HYPERTHREADING": "required"}, "require", "required"),
+    ({"hw:cpu_policy": "dedicated"}, {"traits_required": ["HW_CPU_HYPERTHREADING"]}, "require", "required"),
+])
+def test_hyperthreading_trait_sets_the_thread_policy(specs, image, thread_policy, trait):
+    spec = build_request_spec(make_request("vm", 2, 2048, extra_specs=specs, image=image))
+    assert spec.cpu_policy == "dedicated"
+    assert (spec.thread_policy, spec.smt_trait) == (thread_policy, trait)
+
+
+def test_page_sizes_nova_refuses():
+    for text in ("2 MB", "2mb", "2M", "1gb", "2kB"):
+        with pytest.raises(InvalidInput):
+            parse_page_size(text, "hw:mem_page_size")

@@ -211,3 +211,16 @@ def test_claim_failure_moves_on_to_the_next_host():
     assert result.outcomes[0].placement is None
     assert [v.filter for v in result.outcomes[0].rejections] == ["NUMATopologyClaim", "NUMATopologyClaim"]
     assert result.outcomes[1].placement.host in ("hv1", "hv2")
+
+
+def test_hyperthreading_trait_places_on_hosts_with_or_without_smt():
+    """Issue 14: trait:HW_CPU_HYPERTHREADING goes through the filters, and a refused host says why."""
+    facts = [make_host("smt", threads=2), make_host("nosmt", threads=1)]
+    requests = [make_request("off", 2, 1024, extra_specs={"resources:PCPU": "2",
+                                                          "trait:HW_CPU_HYPERTHREADING": "forbidden"}),
+                make_request("on", 2, 1024, extra_specs={"resources:PCPU": "2",
+                                                         "trait:HW_CPU_HYPERTHREADING": "required"})]
+    result = schedule(facts, requests)
+    assert [(o.spec.name, o.placement.host) for o in result.outcomes] == [("off", "nosmt"), ("on", "smt")]
+    assert [str(v) for v in result.outcomes[0].rejections] == [
+        "smt: NUMATopologyFilter: host has SMT (hyperthreading), the flavor has trait:HW_CPU_HYPERTHREADING=forbidden"]

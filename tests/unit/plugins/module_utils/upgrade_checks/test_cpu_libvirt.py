@@ -12,8 +12,9 @@ import pytest
 libvirt = pytest.importorskip("libvirt")
 
 # pylint: disable=wrong-import-position
-from ansible_collections.vmfleet.compute.plugins.module_utils import libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable, InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.cpu_comparison import FleetCpuComparison
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import runner
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_stub import StubConn, error
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.upgrade_checks.facts import fleet, guest
@@ -71,7 +72,7 @@ def lab(monkeypatch):
 
 def check(hosts, **options):
     options.setdefault("libvirt_compare", True)
-    rows, rc = runner.run_checks(hosts, options, ["cpu_compatibility"])
+    rows, rc = runner.run_checks(hosts, options, ["cpu_compatibility"], cpu_comparison=FleetCpuComparison)
     return dict((r["host"], r) for r in rows), rc
 
 

@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The hosts an operation may touch, as their facts describe them, with one
+libvirt connection per host opened when first needed and closed at the end.
+
+Operations (instances, resize, migration) get a ``Fleet`` built from the
+``hosts`` option (hypervisor_info results): each host's name, URI, state
+folder and settings come from there, so a module needs no other inventory.
+An item may also be a host's *entry*: its connection and settings as
+hypervisor_info takes them (what the ``inventory_host`` filter builds from
+the inventory). The fleet reads those hosts' facts itself when it is built,
+so a play that only drains need not read every host first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as libvirt_guest
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
+
+
+class FleetHost(object):
+    """One host: ``name``, ``uri``, ``state_dir``, ``config`` and the facts it came from."""
+
+    def __init__(self, facts, read=True):
+        self.facts = facts
+        self.name = facts["name"]
+        self.uri = facts.get("uri")
+        self.state_dir = (facts.get("maintenance") or {}).get("state_dir")
+        self.config = facts.get("config") or {}
+        self.read = read  # False: a host's entry whose facts could not be read yet (unreachable)
+
+    def as_claim_target(self):
+        return {"name": self.name, "uri": self.uri, "state_dir": self.state_dir, "config": self.config}
+
+    def pool_for(self, extra_specs):
+        """The pool a flavor's disks go to here: its tier's pool, else the first instance pool."""
+        tier = (extra_specs or {}).get("vmfleet:disk_tier")
+        if tier:
+            pools = self.config.get("disk_tiers") or {}
+            if tier not in pools:
+                raise InvalidInput("flavor.extra_specs.vmfleet:disk_tier", tier,
+                                   "a tier of host %s: %s" % (self.name, ", ".join(sorted(pools)) or "none"))
+            return pools[tier]
+        return (self.config.get("instance_pools") or ["default"])[0]
+
+
+class Fleet(object):
+    """Hosts by name, and their connections. Use as a context manager."""
+
+    def __init__(self, hosts):
+        self.hosts = {}
+        entries = []
+        for facts in parse_hosts(hosts):
+            self.hosts[facts["name"]] = FleetHost(facts, read="numa" in facts)
+            if "numa" not in facts:
+                entries.append(facts["name"])
+        if not self.hosts:
+            raise InvalidInput("hosts", hosts, "a non-empty list of host facts (hypervisor_info results)")
+        self._connections = {}
+        self._lock = threading.Lock()  # a drain's migrations share the connections from several threads
+        self.unreachable = set()  # hosts refresh() could not read
+        self._read_at = {}  # host name -> when refresh() last read it (monotonic)
+        self.refresh(entries)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def host(self, name, field="host"):
+        if name not in self.hosts:
+            raise InvalidInput(field, name, "one of the given hosts: %s" % ", ".join(sorted(self.hosts)))
+        return self.hosts[name]
+
+    def names(self):
+        return sorted(self.hosts)
+
+    def reachable(self):
+        """The hosts' names but those the last refresh() could not read."""
+        return [name for name in self.names() if name not in self.unreachable]
+
+    def conn(self, name):
+        """The open connection to host ``name`` (HostUnreachable when it cannot be opened)."""
+        with self._lock:
+            if name not in self._connections:
+                host = self.host(name)
+                self._connections[name] = libvirt_client.open_connection(host.uri, host.name)
+            return self._connections[name]
+
+    def forget(self, name):
+        """Drop the connection to ``name`` (its daemon restarted: the next conn() opens a new one)."""
+        with self._lock:
+            conn = self._connections.pop(name, None)
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+
+    def refresh(self, names=None):
+        """Gather the facts of ``names`` (default: every host) again from libvirt and the state folders, so a
+        long operation schedules from what is there now, not from when the play started. A host that cannot
+        be reached keeps its old facts, disabled, so nothing is placed there (and one never read is left out
+        of facts_list())."""
+        for name in self.names() if names is None else names:
+            host = self.host(name)
+            try:
+                facts = gather_host_facts(self.conn(name), name, host.uri, host.config,
+                                          maintenance=maintenance_record.read_state(host.state_dir))
+                self.unreachable.discard(name)
+                self._read_at[name] = time.monotonic()
+                read = True
+            except (VmfleetError, libvirt_client.libvirt.libvirtError) as exc:
+                self.forget(name)
+                self.unreachable.add(name)
+                facts = dict(host.facts, config=dict(host.config, enabled=False, disabled_reason="unreachable: %s" % (
+                    getattr(exc, "message", None) or exc)))
+                read = host.read
+            self.hosts[name] = FleetHost(facts, read)
+
+    def stale(self, seconds):
+        """The hosts whose facts this fleet has not read itself in the last ``seconds`` (the caller's facts
+        are stale by this measure: they may be from the start of the play)."""
+        now = time.monotonic()
+        return [name for name in self.names() if now - self._read_at.get(name, -float("inf")) > seconds]
+
+    def facts_list(self):
+        """The facts the scheduler places with: every host read at least once."""
+        return [host.facts for host in self.hosts.values() if host.read]
+
+    def find_domains(self, name, hosts=None):
+        """``[(host name, domain)]`` for every host (of ``hosts``, default all) where a guest ``name`` is defined."""
+        found = []
+        for host_name in hosts or self.names():
+            try:
+                domain = libvirt_guest.find(self.conn(host_name), name)
+            except libvirt_client.libvirt.libvirtError as exc:
+                raise libvirt_client.unreachable(host_name, self.host(host_name).uri, exc)
+            if domain is not None:
+                found.append((host_name, domain))
+        return found
+
+    def close(self):
+        for conn in self._connections.values():
+            try:
+                conn.close()
+            except Exception:  # pylint: disable=broad-except
+                pass  # closing a connection whose daemon died: nothing to release
+        self._connections = {}

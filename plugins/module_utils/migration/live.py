@@ -1,0 +1,488 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Live migration of one running guest, peer-to-peer between libvirt daemons.
+
+Before anything moves: the destination is the scheduler's (or the user's,
+still checked by the scheduler), the guest has no host devices, libvirt on
+the destination accepts the guest's CPU (cpu_compatibility.py), and the
+destination claims the resources under its lock (claims.py) with the
+destination XML: the source's migratable XML re-pinned onto CPUs and cells
+free there (migration_xml.py). Local disks are prepared for a block
+migration (migration_storage.py).
+
+While it runs: the source libvirt drives the migration (``migrateToURI3``
+with ``VIR_MIGRATE_PEER2PEER``) in a thread; this thread looks at the job
+every half second, applies Nova's downtime ladder and timeouts
+(migration_policy.py), and writes the progress into the migration journal,
+where ``migration_info`` shows it while the task runs (``async``).
+
+After: success means the guest runs on the destination and is gone from
+the source (its local disks are deleted there); the claim is dropped and the
+journal record completed with the duration, downtime and data moved. After
+a failure the guest runs on the source (resumed or started when needed),
+nothing stays defined or claimed on the destination, the prepared volumes
+are deleted, and the error says what happened and what, if anything, could
+not be cleaned up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances import claims
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances import move_destination
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import domain_xml
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import cpu_compatibility
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as libvirt_guest
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import migration_xml
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.guest import state_name
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import storage as migration_storage
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
+
+POLL_SECONDS = 0.5
+JOURNAL_EVERY_SECONDS = 2.0
+
+
+class MigrationFailed(VmfleetError):
+    """A live migration that started and failed; ``details`` say where the guest is now."""
+
+
+def live_migrate(fleet, located, *, destination=None, settings=None, scheduler_config=None, max_attempts=3,
+                 block_migration=migration_storage.AUTO, seed=None, excluded=(), check_mode=False,
+                 on_progress=None):
+    """Live-migrate the instance at ``located`` (an InstanceLocation); returns the result dict.
+
+    A destination that cannot take the guest before anything moved (its claim
+    is refused, its libvirt rejects the CPU) is replaced by the scheduler's
+    next choice, up to ``max_attempts``. A migration that started and failed
+    is not retried here (the drain retries elsewhere): MigrationFailed.
+    """
+    settings = migration_policy.normalize(settings)
+    located.require_managed(fleet)
+    if located.pending:
+        raise VmfleetError("%s has a resize waiting for confirm or revert on %s: confirm or revert it first"
+                           % (located.name, located.host), instance=located.name, host=located.host)
+    state = state_name(located.domain)
+    if state not in states.LIVE_GUEST_STATES:
+        raise InvalidInput("name", located.name, "a running or paused guest", reason="%s is %s on %s: move it "
+                           "with vmfleet.compute.resize (a cold migration)" % (located.name, state, located.host))
+    move_destination.check_host_devices(located, fleet)
+    instance = move_destination.instance_from(located, located.metadata["flavor"], scheduler_config)
+    excluded, attempts = list(excluded), []
+    while True:
+        placement = move_destination.plan_destination(fleet, located, instance, False, destination, excluded, seed,
+                                                      same_host_option=None, destination_field="destination")
+        dest = fleet.host(placement["host"])
+        if check_mode:
+            return {"changed": True, "host": located.host, "source": located.host, "destination": dest.name,
+                    "placement": placement, "attempts": [],
+                    "actions": ["live-migrate %s from %s to %s" % (located.name, located.host, dest.name)]}
+        try:
+            result = _attempt(fleet, located, instance, dest, settings, block_migration, on_progress)
+        except _Refused as refused:
+            attempts.append({"host": dest.name, "result": refused.message})
+            excluded.append(dest.name)
+            if destination or len(attempts) >= max_attempts:
+                raise VmfleetError("%s cannot be live-migrated%s: %s" % (
+                    located.name, " to %s" % destination if destination else "",
+                    "; ".join("%s: %s" % (a["host"], a["result"]) for a in attempts)),
+                    instance=located.name, host=located.host, attempts=attempts, running=True)
+            continue
+        result["attempts"] = attempts + [{"host": dest.name, "result": "migrated"}]
+        return result
+
+
+class _Refused(VmfleetError):
+    """The destination cannot take the guest; nothing has moved or stayed there."""
+
+
+def _attempt(fleet, located, instance, dest, settings, block_migration, on_progress):
+    source = fleet.host(located.host)
+    src_conn, dst_conn = fleet.conn(source.name), fleet.conn(dest.name)
+    libvirt = libvirt_client.libvirt
+    query = cpu_compatibility.guest_cpu_query(located.xml)
+    if query.reason:  # a host-passthrough guest: compared by the source host's own CPU, read only then
+        query = cpu_compatibility.guest_cpu_query(located.xml, _source_cpu(src_conn))
+    why = cpu_compatibility.run_query(dst_conn, query, dest.name)
+    if why:
+        raise _Refused("the guest's CPU cannot run there: %s" % why)
+    storage = migration_storage.plan(fleet, located, instance, dest, block_migration)
+    source_xml = located.domain.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    disk_paths = dict((d["target"], d["dest_path"]) for d in storage["disks"] if d["dest_path"] != d["source_path"])
+    layout = [{"target": d["target"], "path": d["dest_path"], "format": d["format"] or "qcow2"}
+              for d in storage["disks"]]
+
+    def render(placement, facts):
+        rendered = domain_xml(instance, facts, placement, layout, states.VM_ACTIVE)
+        return migration_xml.destination_xml(source_xml, rendered, disk_paths)
+
+    try:
+        claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config)
+    except claims.ClaimFailed as failure:
+        raise _Refused(failure.message)
+    # an incremental block migration sends what the source's overlays hold
+    disk_bytes = sum(d["allocation_bytes"] for d in storage["disks"]) if storage["mode"] == migration_storage.BLOCK else 0
+    record = migration_journal.new_record(located.name, source.name, dest.name, "live", claim_id=claim.id,
+                                          uuid=located.guest["uuid"],
+                                          source_disks=[d["source_path"] for d in storage["disks"]],
+                                          disk_bytes=disk_bytes, storage=storage["mode"], prepared_volumes=[],
+                                          progress=None)
+    state_dirs = _journal_dirs(fleet, record)
+    migration_journal.write(state_dirs, record)
+    actions = ["claimed on %s" % dest.name]
+    run = _Run(located.domain, dest.uri, record, state_dirs, on_progress)
+    try:
+        actions.extend(migration_storage.prepare(fleet, instance, dest, storage, record["prepared_volumes"]))
+        migration_journal.write(state_dirs, record)
+        data = migration_policy.data_gb(located.guest["memory_mb"] * 1024 * 1024, disk_bytes)
+        run.migrate(_params(claim.domain_xml, dest, settings, storage),
+                    _flags(settings, storage), migration_policy.Monitor(settings, data))
+    except Exception as exc:  # pylint: disable=broad-except
+        where = recover(fleet, record, was_paused=state_name(located.domain) == "paused" and not run.paused_by_us)
+        reason = _reason(exc)
+        message = "live migration of %s from %s to %s failed%s: %s. %s" % (
+            located.name, source.name, dest.name, " (%s)" % run.aborted if run.aborted else "", reason, where["msg"])
+        migration_journal.update(state_dirs, record, status=states.ERROR, error=message,
+                                 cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
+        raise MigrationFailed(message, instance=located.name, host=where["host"], running=where["running"],
+                              leftovers=where["leftovers"], migration=record, progress=run.last)
+    result = finish(fleet, record, run, actions)
+    result["placement"] = claim.placement
+    return result
+
+
+def _source_cpu(conn):
+    """The source's host-model CPU, which a host-passthrough guest is compared by; None when unknown."""
+    try:
+        return cpu_compatibility.host_cpu_query(conn.getDomainCapabilities(None, None, None, None, 0)).cpu_xml
+    except (VmfleetError, libvirt_client.libvirt.libvirtError):
+        return None
+
+
+def _params(dest_xml, dest, settings, storage):
+    libvirt = libvirt_client.libvirt
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml, libvirt.VIR_MIGRATE_PARAM_PERSIST_XML: dest_xml}
+    address = dest.config.get("live_migration_inbound_addr")
+    if address:
+        params[libvirt.VIR_MIGRATE_PARAM_URI] = "tcp://%s" % address
+    if settings["bandwidth"]:
+        params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = settings["bandwidth"]
+    if settings["parallel_connections"] > 1:
+        params[libvirt.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS] = settings["parallel_connections"]
+    if storage["mode"] == migration_storage.BLOCK:
+        params[libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = [d["target"] for d in storage["disks"]]
+    return params
+
+
+def _flags(settings, storage):
+    libvirt = libvirt_client.libvirt
+    flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_PERSIST_DEST
+             | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE | libvirt.VIR_MIGRATE_ABORT_ON_ERROR)
+    if storage["mode"] == migration_storage.BLOCK:
+        flags |= libvirt.VIR_MIGRATE_NON_SHARED_INC
+    if settings["permit_auto_converge"]:
+        flags |= libvirt.VIR_MIGRATE_AUTO_CONVERGE
+    if settings["permit_post_copy"]:
+        flags |= libvirt.VIR_MIGRATE_POSTCOPY
+    if settings["compression"]:
+        flags |= libvirt.VIR_MIGRATE_COMPRESSED
+    if settings["parallel_connections"] > 1:
+        flags |= libvirt.VIR_MIGRATE_PARALLEL
+    return flags
+
+
+class _Run(object):
+    """One migrateToURI3 call and the monitor that watches it."""
+
+    def __init__(self, domain, dest_uri, record, state_dirs, on_progress):
+        self.domain, self.dest_uri = domain, dest_uri
+        self.record, self.state_dirs, self.on_progress = record, state_dirs, on_progress
+        self.last, self.aborted, self.paused_by_us, self.post_copy = None, None, False, False
+        self.notes = []  # what the run did that the result should say (a refused post-copy)
+        self.elapsed = 0.0
+
+    def migrate(self, params, flags, monitor):
+        outcome = {}
+
+        def call():
+            try:
+                self.domain.migrateToURI3(self.dest_uri, params, flags)
+            except Exception as exc:  # pylint: disable=broad-except
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=call, name="migrate-%s" % self.record["guest"])
+        thread.daemon = True
+        started = time.monotonic()
+        thread.start()
+        journaled = 0.0
+        while True:
+            thread.join(POLL_SECONDS)
+            self.elapsed = time.monotonic() - started
+            if not thread.is_alive():
+                break
+            sample = self._sample()
+            if sample is None:
+                continue  # no job yet (the destination is being prepared) or already over
+            remaining = sample["data_remaining"] if sample["data_total"] else None
+            for action, value in monitor.observe(self.elapsed, remaining):
+                self._apply(action, value)
+            if self.on_progress:
+                self.on_progress(self.record["guest"], sample)
+            if self.elapsed - journaled >= JOURNAL_EVERY_SECONDS:
+                journaled = self.elapsed
+                migration_journal.update(self.state_dirs, self.record, progress=sample)
+        if "error" in outcome:
+            raise outcome["error"]
+
+    def _sample(self):
+        libvirt = libvirt_client.libvirt
+        try:
+            stats = self.domain.jobStats(0)
+        except libvirt.libvirtError:
+            return None
+        if stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE) == libvirt.VIR_DOMAIN_JOB_NONE:
+            return None
+        self.last = progress(stats, self.elapsed)
+        return self.last
+
+    def _apply(self, action, value):
+        libvirt = libvirt_client.libvirt
+        try:
+            if action == "downtime":
+                self.domain.migrateSetMaxDowntime(value, 0)
+            elif action == migration_policy.ABORT:
+                self.aborted = "aborted: %s" % value
+                self.domain.abortJob()
+            elif action == "post_copy":
+                try:
+                    self.domain.migrateStartPostCopy(0)
+                    self.post_copy = True
+                except libvirt.libvirtError as exc:
+                    # e.g. the disks are still being mirrored (post-copy moves memory only): force_complete
+                    # still has to complete it, so pause, as when post-copy is not permitted
+                    self.notes.append("post-copy refused by libvirt (%s): paused to complete" % _reason(exc))
+                    self._apply("pause", value)
+            elif action == "pause":
+                self.paused_by_us = True
+                self.domain.suspend()
+        except libvirt.libvirtError:
+            pass  # the job ended between the look and the action; the migration call tells how
+
+
+def _reason(exc):
+    if isinstance(exc, VmfleetError):
+        return exc.message
+    if isinstance(exc, libvirt_client.libvirt.libvirtError):
+        return storage_volumes.message(exc)
+    return "%s: %s" % (type(exc).__name__, exc)
+
+
+def progress(stats, elapsed=None):
+    """The figures a person follows, from libvirt's job statistics."""
+    page = stats.get("memory_page_size") or 4096
+    return {
+        "elapsed_s": round(elapsed if elapsed is not None else stats.get("time_elapsed", 0) / 1000.0, 1),
+        "data_total": stats.get("data_total"),
+        "data_processed": stats.get("data_processed"),
+        "data_remaining": stats.get("data_remaining"),
+        "memory_remaining": stats.get("memory_remaining"),
+        "disk_total": stats.get("disk_total"),
+        "disk_processed": stats.get("disk_processed"),
+        "dirty_rate_bytes": (stats.get("memory_dirty_rate") or 0) * page,
+        "iteration": stats.get("memory_iteration"),
+        "downtime_ms": stats.get("downtime"),
+        "bandwidth_bytes": stats.get("memory_bps"),
+    }
+
+
+# --- after --------------------------------------------------------------------------------------
+
+def _journal_dirs(fleet, record):
+    """The state folders of the record's source and destination (those of the given hosts)."""
+    return [fleet.host(h).state_dir for h in (record["source"], record["destination"]) if h in fleet.hosts]
+
+
+def finish(fleet, record, run=None, actions=None):
+    """Record a migration libvirt reported done (``record``: its journal record): check that the guest runs on
+    the destination, delete the source's local disks, drop the claim, complete the journal record.
+    ``run`` is the _Run that watched it (None when an interrupted run is settled later)."""
+    name, source_name, dest_name = record["guest"], record["source"], record["destination"]
+    actions = actions if actions is not None else []
+    src_conn, dst_conn = fleet.conn(source_name), fleet.conn(dest_name)
+    moved = libvirt_guest.find(dst_conn, uuid=record["uuid"])
+    if moved is None or not moved.isActive():
+        raise VmfleetError("libvirt reported the migration of %s done, but it does not run on %s" % (
+            name, dest_name), instance=name, host=dest_name)
+    if run is not None:
+        actions.extend(run.notes)
+    if run is not None and run.paused_by_us and state_name(moved) == "paused":
+        moved.resume()  # paused to force completion; it ran before
+        actions.append("resumed on %s (paused to complete)" % dest_name)
+    stale = libvirt_guest.find(src_conn, uuid=record["uuid"])
+    if stale is not None and not stale.isActive():
+        stale.undefine()  # VIR_MIGRATE_UNDEFINE_SOURCE failed late: the source copy must not start again
+    left = []
+    if record.get("storage") == migration_storage.BLOCK:
+        for path in record.get("source_disks") or ():
+            try:
+                storage_volumes.delete_at(src_conn, path)
+            except VmfleetError as exc:
+                left.append(exc.message)
+        actions.append("deleted the source's disks on %s" % source_name)
+    if record.get("claim_id"):
+        claims.drop(fleet.host(dest_name).as_claim_target(), record["claim_id"])
+    last = run.last if run is not None else None
+    completed = _completed_stats(moved) or last or {}
+    duration = round(run.elapsed, 2) if run is not None else completed.get("elapsed_s")
+    data = completed.get("data_processed")
+    if record.get("storage") == migration_storage.BLOCK and not completed.get("disk_processed"):
+        # the destination's statistics count memory only; the disks were mirrored before: as the source saw it
+        # when a look caught the mirror, else what the source's overlays held (what an incremental copy sends)
+        data = (data or 0) + max((last or {}).get("disk_total") or 0, record.get("disk_bytes") or 0)
+    migration_journal.update(
+        _journal_dirs(fleet, record), record, status=states.COMPLETED, data_bytes=data,
+        downtime_ms=completed.get("downtime_ms"), duration_s=duration, progress=None, leftovers=left)
+    actions.append("running on %s" % dest_name)
+    return {"changed": True, "host": dest_name, "source": source_name, "destination": dest_name,
+            "migration": record, "actions": actions, "duration_s": duration,
+            "downtime_ms": record["downtime_ms"], "data_bytes": record["data_bytes"],
+            "storage": record.get("storage"), "post_copy": bool(run and run.post_copy),
+            "forced": bool(run and (run.paused_by_us or run.post_copy)), "leftovers": left}
+
+
+def settle(fleet, record, wait_timeout=600):
+    """Bring a journal record left ``migrating`` by a run that died (a killed playbook) in line with where the
+    guest is: wait for libvirt's job to end, then finish it (the guest runs on the destination) or recover
+    (it stays on the source). Returns a line saying what was found."""
+    libvirt = libvirt_client.libvirt
+    source = fleet.conn(record["source"])
+    deadline = time.monotonic() + wait_timeout
+    while time.monotonic() < deadline:
+        domain = libvirt_guest.find(source, uuid=record["uuid"])
+        try:
+            busy = domain is not None and domain.jobInfo()[0] != libvirt.VIR_DOMAIN_JOB_NONE
+        except libvirt.libvirtError:
+            busy = False
+        if not busy:
+            break
+        time.sleep(1)
+    else:
+        raise VmfleetError("the migration of %s from %s (journal %s) is still running after %d s: wait for it, or "
+                           "abort it (virsh domjobabort %s), then run again" % (
+                               record["guest"], record["source"], record["id"], wait_timeout, record["guest"]),
+                           instance=record["guest"], host=record["source"])
+    try:
+        moved = libvirt_guest.find(fleet.conn(record["destination"]), uuid=record["uuid"])
+    except (VmfleetError, libvirt.libvirtError):
+        moved = None
+    if libvirt_guest.find(source, uuid=record["uuid"]) is None and moved is not None and moved.isActive():
+        finish(fleet, record)
+        return "%s: the interrupted migration to %s had completed; recorded" % (record["guest"], record["destination"])
+    where = recover(fleet, record)
+    message = "interrupted (the run that started it ended without recording the outcome). %s" % where["msg"]
+    migration_journal.update(_journal_dirs(fleet, record), record, status=states.ERROR, error=message,
+                             cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
+    return "%s: %s" % (record["guest"], message)
+
+
+def _completed_stats(domain):
+    """The destination's statistics of the finished migration (libvirt keeps them on both sides)."""
+    libvirt = libvirt_client.libvirt
+    try:
+        stats = domain.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+    except libvirt.libvirtError:
+        return None
+    if not stats or stats.get("type", 0) == libvirt.VIR_DOMAIN_JOB_NONE:
+        return None
+    return progress(stats)
+
+
+def recover(fleet, record, was_paused=False):
+    """After a failed migration (``record``: its journal record): the guest must run on its source and
+    nothing stay on the destination.
+
+    Returns ``{host, running, leftovers, msg}``. The destination copy is only
+    removed while the source still holds the guest (a post-copy migration
+    that failed after the switch has the only running copy there).
+    """
+    libvirt = libvirt_client.libvirt
+    name, guest_uuid = record["guest"], record["uuid"]
+    source_name, dest_name = record["source"], record["destination"]
+    dest = fleet.host(dest_name)
+    leftovers = []
+    unreachable = None
+    source_domain = libvirt_guest.find(fleet.conn(source_name), uuid=guest_uuid)
+    try:
+        dst_conn = fleet.conn(dest_name)
+        dest_domain = libvirt_guest.find(dst_conn, uuid=guest_uuid)
+    except (VmfleetError, libvirt.libvirtError) as exc:
+        dst_conn = dest_domain = None
+        unreachable = _reason(exc)
+    if source_domain is None:
+        if dest_domain is not None and dest_domain.isActive():
+            return {"host": dest_name, "running": True, "leftovers": [],
+                    "msg": "%s runs on %s: the migration completed despite the error" % (name, dest_name)}
+        return {"host": None, "running": False, "leftovers": [],
+                "msg": "%s is defined on neither %s nor %s any more: look for it with virsh list --all" % (
+                    name, source_name, dest_name)}
+    if dst_conn is None:
+        leftovers.append("%s could not be checked (%s): once it is back, look for a guest %s and volumes %s there"
+                         % (dest_name, unreachable, name,
+                            ", ".join(v["volume"] for v in record.get("prepared_volumes") or ()) or "none"))
+    else:
+        if dest_domain is not None:
+            try:
+                if dest_domain.isActive():
+                    dest_domain.destroy()
+                if dest_domain.isPersistent():
+                    dest_domain.undefine()
+            except libvirt.libvirtError as exc:
+                leftovers.append("guest %s on %s (%s)" % (name, dest_name, storage_volumes.message(exc)))
+        leftovers.extend(migration_storage.delete_volumes(dst_conn, record.get("prepared_volumes") or (), dest_name))
+    if record.get("claim_id"):
+        try:
+            claims.drop(dest.as_claim_target(), record["claim_id"])
+        except VmfleetError as exc:
+            leftovers.append(exc.message)
+    state = state_name(source_domain)
+    running = True
+    try:
+        if state == "paused" and not was_paused:
+            source_domain.resume()
+        elif state not in states.LIVE_GUEST_STATES:
+            source_domain.create()
+    except libvirt.libvirtError as exc:
+        running = False
+        leftovers.append("%s could not be resumed on %s: %s" % (name, source_name, storage_volumes.message(exc)))
+    state = state_name(source_domain)
+    return {"host": source_name, "running": running and state in states.LIVE_GUEST_STATES, "leftovers": leftovers,
+            "msg": "%s is %s on its source %s%s" % (
+                name, state, source_name, "; left behind: " + "; ".join(leftovers) if leftovers else
+                ", and nothing is left on %s" % dest_name)}
+
+
+def clean_leftovers(fleet, record):
+    """Remove what a failed live migration left on a destination that was unreachable then (its prepared
+    volumes, its claim), once that host answers and the guest is not there. True when the record is clean."""
+    libvirt = libvirt_client.libvirt
+    dest = record.get("destination")
+    if dest not in fleet.hosts or dest in fleet.unreachable:
+        return False
+    try:
+        conn = fleet.conn(dest)
+        if record.get("uuid") and libvirt_guest.find(conn, uuid=record["uuid"]) is not None:
+            return False  # the guest is there (it may have moved later): its disks are not leftovers
+        left = migration_storage.delete_volumes(conn, record.get("prepared_volumes") or (), dest)
+    except (VmfleetError, libvirt.libvirtError):
+        return False
+    if record.get("claim_id"):
+        claims.drop(fleet.host(dest).as_claim_target(), record["claim_id"])
+    migration_journal.update(_journal_dirs(fleet, record), record, cleaned_up=not left, leftovers=left)
+    return not left

@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every state and status name of the collection, spelled once.
+
+Where a name is Nova's (vm_state, migration status) or libvirt's (a guest's
+state), it is spelled as they spell it, so operators read the same words in
+our results as in ``virsh list`` and ``nova migration-list``. Module choices,
+the journal, the metadata, the drain report and the checks all import from
+here; a name added here is one a reader can find everywhere it is used.
+"""
+
+from __future__ import annotations
+
+# --- a guest as libvirt reports it ----------------------------------------------------------------
+# virDomainState codes 0..7, by name (``virsh domstate``)
+GUEST_STATES = ("nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended")
+GUEST_RUNNING, GUEST_PAUSED, GUEST_SHUTOFF = "running", "paused", "shutoff"
+# the states whose guest a live migration moves with its memory; the others move cold (disk only)
+LIVE_GUEST_STATES = ("running", "paused", "blocked")
+# the states in which a guest may have a libvirt job running (a migration, a block copy: host io_ops)
+ACTIVE_GUEST_STATES = ("running", "blocked", "paused", "pmsuspended")
+
+
+def guest_state_name(code):
+    """libvirt's state code as a name of GUEST_STATES (``nostate`` for codes it does not know)."""
+    return GUEST_STATES[code] if 0 <= code < len(GUEST_STATES) else "nostate"
+
+
+# --- an instance as its metadata keeps it (Nova's vm_state) ----------------------------------------
+VM_ACTIVE = "active"
+VM_RESIZED = "resized"  # a resize or cold migration waits for confirm or revert
+
+# --- what the instance module makes of an instance (its ``state`` option) --------------------------
+INSTANCE_RUNNING, INSTANCE_STOPPED, INSTANCE_PRESENT, INSTANCE_ABSENT = "running", "stopped", "present", "absent"
+INSTANCE_STATES = (INSTANCE_RUNNING, INSTANCE_STOPPED, INSTANCE_PRESENT, INSTANCE_ABSENT)
+
+# --- a resize (the resize module's ``state``), as Nova's resize / confirm / revert -----------------
+RESIZED, CONFIRMED, REVERTED = VM_RESIZED, "confirmed", "reverted"
+RESIZE_STATES = (RESIZED, CONFIRMED, REVERTED)
+
+# --- a host (the host_maintenance module's ``state``) ----------------------------------------------
+CORDONED, UNCORDONED, DRAINED = "cordoned", "uncordoned", "drained"
+CORDON_STATES = (CORDONED, UNCORDONED)
+HOST_MAINTENANCE_STATES = CORDON_STATES + (DRAINED,)
+
+# --- moves: their kind and their status in the migration journal, as Nova's migration records ------
+LIVE, COLD, RESIZE = "live", "cold", "resize"
+MIGRATION_KINDS = (LIVE, COLD, RESIZE)
+MIGRATING = "migrating"   # under way, or interrupted: settled by the next operation on the guest or host
+FINISHED = "finished"     # a resize or cold migration done, waiting for confirm or revert
+COMPLETED = "completed"   # a live migration done
+ERROR = "error"           # failed; ``cleaned_up`` says whether anything was left behind
+MIGRATION_STATUSES = (MIGRATING, FINISHED, CONFIRMED, REVERTED, COMPLETED, ERROR)
+IN_FLIGHT_STATUSES = (MIGRATING,)
+# over, with nothing left behind by the move itself
+SETTLED_STATUSES = (FINISHED, CONFIRMED, REVERTED, COMPLETED)
+UNREADABLE = "unreadable"  # a journal record that could not be read (migration_info lists it as such)
+
+# --- a drain (its report) ----------------------------------------------------------------------------
+DRAIN_PLANNED, DRAIN_PARTIAL, DRAIN_FAILED = "planned", "partial", "failed"
+DRAIN_RESULTS = (DRAIN_PLANNED, DRAINED, DRAIN_PARTIAL, DRAIN_FAILED)
+# one guest of a drain
+GUEST_MIGRATED, GUEST_FAILED, GUEST_NOT_MOVED, GUEST_PLANNED = "migrated", "failed", "not moved", "planned"
