@@ -5,6 +5,10 @@
 weigh -> pick among the ``host_subset_size`` best -> claim the NUMA fit ->
 consume on the chosen host, so the next request of the batch sees it.
 
+With ``percentage_of_hosts_to_score`` below 100 filtering stops once enough
+hosts passed and only those are weighed (kube-scheduler's sampling, see
+``sampling``); the default weighs every host, as Nova.
+
 A forced host (``hints.force_host``) still passes every filter; only with
 ``hints.force: true`` are the filters skipped, and the placement then lists
 the verdicts it would have failed. A request no host takes gets the refusal
