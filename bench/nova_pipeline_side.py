@@ -22,6 +22,8 @@ divergence is counted. Stops after the request that ends ``seconds`` of placing.
 Writes one JSON object on stdout.
 """
 
+from __future__ import annotations
+
 import datetime
 import json
 import resource
