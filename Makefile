@@ -21,11 +21,12 @@ GET_PIP_CACHE := $(HOME)/.ansible/test/cache
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help demo test deps venv collection lab lab-status lab-down units sanity lint integration bench build clean
+.PHONY: help demo test deps venv collection lab lab-status lab-down units sanity lint integration bench build clean fresh-check
 
 help:
-	@sed -n '2,4p' Makefile | sed 's/^# *//'
+	@sed -n '2,3p' Makefile | sed 's/^# *//'
 	@echo "other targets: deps venv lab lab-status lab-down units sanity lint integration bench build clean"
+	@echo "fresh-check (root): the setup and units sanity lint in a fresh Debian 12 root, from HEAD"
 
 demo: deps venv collection lab
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml
@@ -77,13 +78,21 @@ lint: venv collection
 integration: venv collection lab
 	VMFLEET_INVENTORY=$(INVENTORY) $(BIN)/python -m pytest -v tests/integration
 
+# every benchmark runs; the target fails at the end when one of them missed its target
 bench: venv collection
-	$(BIN)/python bench/numa_fit_vs_nova.py
-	$(BIN)/python bench/schedule_scale.py
-	$(BIN)/python bench/state_store_claims.py
+	@status=0; \
+	$(BIN)/python bench/numa_fit_vs_nova.py --quiet || status=1; \
+	$(BIN)/python bench/schedule_vs_nova.py || status=1; \
+	$(BIN)/python bench/state_store_claims.py || status=1; \
+	exit $$status
 
 build: venv
 	mkdir -p .build/dist && $(BIN)/ansible-galaxy collection build --force --output-path .build/dist .
+
+# The README's setup and units, sanity, lint on a fresh minimal Debian 12 (mmdebstrap, chroot),
+# from the committed tree: what a warm machine hides fails here. Options: FRESH_CHECK_ARGS=--help
+fresh-check:
+	tools/fresh-check $(FRESH_CHECK_ARGS)
 
 clean:
 	rm -rf .build tests/output

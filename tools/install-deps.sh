@@ -6,6 +6,10 @@ set -euo pipefail
 packages=(
   # the lab's hypervisors (shared/lab-notes.md)
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+  # virt-xml-validate (libvirt-clients, unit tests) runs xmllint, only a Recommends of libvirt-clients
+  libxml2-utils
+  # pkill, in the drain's integration test (Priority important: a minimal Debian lacks it)
+  procps
   # the lab bridge its hosts share (ip link)
   iproute2
   # libvirt-python is a source distribution built against these

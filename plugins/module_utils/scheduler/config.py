@@ -6,7 +6,8 @@
 ``build_config(raw)`` validates a user dict and returns a ``SchedulerConfig``:
 the enabled filters (cheapest first), the weighers with their multipliers,
 ``host_subset_size``, ``max_io_ops_per_host`` (8), ``max_instances_per_host``
-(50) and the PCI aliases.
+(50), ``percentage_of_hosts_to_score`` (100: every host, as Nova; see
+``sampling``) and the PCI aliases.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.errors import Inva
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters import (
     ALIASES, DEFAULT_FILTERS, FILTERS)
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import PCI_NUMA_POLICIES
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.sampling import ALL_HOSTS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import DEFAULT_WEIGHERS, WEIGHERS
 
 # the scheduling options of the modules that place an instance (doc fragment vmfleet.compute.scheduling)
@@ -22,7 +24,9 @@ SCHEDULING_ARGSPEC = dict(
     scheduler_config=dict(type="dict", default={}),
     seed=dict(type="int"),
 )
-INT_OPTIONS = {"host_subset_size": (1, 1), "max_io_ops_per_host": (8, 0), "max_instances_per_host": (50, 0)}
+INT_OPTIONS = {"host_subset_size": (1, 1), "max_io_ops_per_host": (8, 0), "max_instances_per_host": (50, 0),
+               "percentage_of_hosts_to_score": (ALL_HOSTS, 0)}
+MAXIMUM = {"percentage_of_hosts_to_score": ALL_HOSTS}
 MULTIPLIERS = dict((w.option, w.default) for w in WEIGHERS.values())
 KNOWN = set(INT_OPTIONS) | set(MULTIPLIERS) | {"enabled_filters", "weighers", "pci_aliases"}
 
@@ -39,7 +43,12 @@ class SchedulerConfig(dict):
 
 def _int(raw, key, default, minimum):
     value = raw.get(key)
-    return default if value is None else whole_number("config.%s" % key, value, minimum)
+    if value is None:
+        return default
+    number = whole_number("config.%s" % key, value, minimum)
+    if key in MAXIMUM and number > MAXIMUM[key]:
+        raise InvalidInput("config.%s" % key, value, "a whole number from %d to %d" % (minimum, MAXIMUM[key]))
+    return number
 
 
 def _float(raw, key, default):

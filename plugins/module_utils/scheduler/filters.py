@@ -81,9 +81,17 @@ class BaseFilter(object):
         return kept, refused
 
 
-def keep_where(hosts, attribute, compare, limit):
-    """Hosts whose ``compare(limit, host.attribute)`` holds, in C loops (the hot path)."""
-    return list(compress(hosts, map(partial(compare, limit), map(operator.attrgetter(attribute), hosts))))
+def holds_where(hosts, attribute, compare, limit):
+    """Per host whether ``compare(limit, host.attribute)`` holds, in C loops (the hot path)."""
+    return list(map(partial(compare, limit), map(operator.attrgetter(attribute), hosts)))
+
+
+def split_by(hosts, passed):
+    """``(hosts that passed, hosts that did not)``, both in host order, from one flag per host."""
+    kept = list(compress(hosts, passed))
+    if len(kept) == len(hosts):
+        return kept, ()
+    return kept, list(compress(hosts, map(operator.not_, passed)))
 
 
 def others(hosts, kept):
@@ -119,10 +127,9 @@ class _Threshold(BaseFilter):
 
     def filter_hosts(self, hosts, spec, config):
         limit = self._limit(spec, config)
-        kept = keep_where(hosts, self.attribute, operator.gt if self.below else operator.le, limit)
-        if len(kept) == len(hosts):
-            return kept, ()
-        return kept, [(h, self._why(h, spec, config, limit)) for h in others(hosts, kept)]
+        kept, refused = split_by(hosts, holds_where(hosts, self.attribute,
+                                                    operator.gt if self.below else operator.le, limit))
+        return kept, [(h, self._why(h, spec, config, limit)) for h in refused]
 
 
 class ComputeFilter(BaseFilter):
@@ -224,6 +231,14 @@ class ServerGroupAntiAffinityFilter(BaseFilter):
         members = sorted(host.instances.intersection(spec.group["members"]))
         return "host already runs %s of server group %s (anti-affinity)" % (", ".join(members), spec.group["name"])
 
+    def filter_hosts(self, hosts, spec, config):
+        # the group is on a few hosts: find those, instead of a call per host
+        taken = spec.group["hosts"]
+        refused = [h for h in hosts if h.name in taken]
+        if not refused:
+            return hosts, ()
+        return others(hosts, refused), [(h, self.reason(h, spec, config)) for h in refused]
+
 
 class IoOpsFilter(_Threshold):
     name = "IoOpsFilter"
@@ -281,14 +296,15 @@ class VCPUFilter(BaseFilter):
         return bounds["vcpu_headroom"][0] >= spec.shared_vcpus and bounds["pcpu_headroom"][0] >= spec.pcpus_needed
 
     def filter_hosts(self, hosts, spec, config):
-        kept = hosts
+        checks = []
         if spec.shared_vcpus:
-            kept = keep_where(kept, "vcpu_headroom", operator.le, spec.shared_vcpus)
+            checks.append(holds_where(hosts, "vcpu_headroom", operator.le, spec.shared_vcpus))
         if spec.pcpus_needed:
-            kept = keep_where(kept, "pcpu_headroom", operator.le, spec.pcpus_needed)
-        if len(kept) == len(hosts):
-            return kept, ()
-        return kept, [(h, self.reason(h, spec, config)) for h in others(hosts, kept)]
+            checks.append(holds_where(hosts, "pcpu_headroom", operator.le, spec.pcpus_needed))
+        if not checks:
+            return hosts, ()
+        kept, refused = split_by(hosts, checks[0] if len(checks) == 1 else list(map(operator.and_, *checks)))
+        return kept, [(h, self.reason(h, spec, config)) for h in refused]
 
 
 class DiskFilter(_Threshold):

@@ -197,6 +197,7 @@ class HostState(object):
                 key = (_hex(device.get("vendor_id")), _hex(device.get("product_id")))
                 self.pci_devices.setdefault(key, []).append((address, device.get("numa_node")))
         self._refresh()
+        self._forget_fits()
         return self
 
     def _refresh(self):
@@ -207,10 +208,20 @@ class HostState(object):
         self.pcpu_headroom = self.pcpus - self.pcpus_used
         self.disk_headroom = self.local_gb_limit - self.local_gb_used
         self.free_disk_gb = self.local_gb - self.local_gb_used
+
+    def _forget_fits(self, cells=None):
+        """Drop the NUMA fits this host's change may have made wrong. A fit reads the
+        cells and the free PCI devices; one (host cell, guest cell shape) pair reads
+        that one cell only, so pairs of ``cells`` (ids; None: every cell) go and the
+        others stay: a guest on cell 0 leaves what cell 1 can take as it was."""
         self.fit_cache.clear()
-        self.pair_cache.clear()
         if self.fit_index is not None:
             self.fit_index.forget(self)
+        if cells is None:
+            self.pair_cache.clear()
+        elif cells:
+            for key in [k for k in self.pair_cache if k[0] in cells]:
+                del self.pair_cache[key]
 
     def _shrink_shared_pool(self):
         if not self.sets_configured:
@@ -292,6 +303,10 @@ class HostState(object):
         if pinned_count:
             self._shrink_shared_pool()
         self._refresh()
+        cells = set(c.host_cell for c in placement.cells or ())
+        if cells or placement.pci_claims:
+            # a guest without NUMA cells and devices changes no cell: every fit still holds
+            self._forget_fits(cells)
 
     def summary(self):
         """The free amounts, for messages and the module's output."""

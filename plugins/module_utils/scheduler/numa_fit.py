@@ -20,6 +20,9 @@ changes.
 
 from __future__ import annotations
 
+import operator
+from itertools import compress, repeat
+
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import pci
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.placement import CellPlacement
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import (
@@ -286,10 +289,10 @@ def fit_many(hosts, spec, index):
     table = index.table(fit_key(spec))
     results = list(map(table.get, hosts))
     if None in results:
-        for position, result in enumerate(results):
-            if result is None:
-                host = hosts[position]
-                results[position] = table[host] = fit(host, spec)
+        # only the positions without a result, found in C: most hosts have one
+        for position in compress(range(len(results)), map(operator.is_, results, repeat(None))):
+            host = hosts[position]
+            results[position] = table[host] = fit(host, spec)
     return results
 
 
