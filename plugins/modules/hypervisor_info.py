@@ -770,8 +770,8 @@ def run(params):
             libvirt_client.connection(params["uri"], params["name"]) as conn:
         name = params["name"] or conn.getHostname()
         if params["state_dir"]:
-            import_folders.import_folder(store, name, import_folders.checked_folder(name, params["state_dir"],
-                                                                                     "state_dir"))
+            folder = import_folders.checked_folder(name, params["state_dir"], "state_dir")
+            import_folders.import_folder(store, name, folder)
         facts = gather_host_facts(conn, name, params["uri"], config, params["gather_guests"],
                                   maintenance_record.read_state(store, name))
     known_pools = set(pool["name"] for pool in facts["storage_pools"])

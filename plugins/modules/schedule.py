@@ -193,6 +193,16 @@ options:
         description: IoOpsFilter refuses hosts with this many builds and migrations in flight.
         type: int
         default: 8
+      percentage_of_hosts_to_score:
+        description:
+          - The share of the passing hosts a request is weighed over, in percent (kube-scheduler's
+            C(percentageOfNodesToScore)). V(100), the default, weighs every passing host, as Nova does.
+          - Below 100, filtering stops once that share of the hosts has passed, and the next request starts
+            where the last one stopped; V(0) takes kube-scheduler's adaptive share (10% at 5,000 hosts).
+          - A request no sampled host can take is tried on every host, so a refusal still lists every host's
+            reason.
+        type: int
+        default: 100
       max_instances_per_host:
         description: NumInstancesFilter refuses hosts with this many guests.
         type: int

@@ -68,8 +68,8 @@ def virsh(host, *args):
 
 def host_path(host, path_in_host):
     """Where `path_in_host` (under /var/lib/libvirt in the host's namespace) is on the controller."""
-    return os.path.join(inventory_hosts()[host]["vmfleet_lab_dir"], "lib", os.path.relpath(path_in_host,
-                                                                                         "/var/lib/libvirt"))
+    relative = os.path.relpath(path_in_host, "/var/lib/libvirt")
+    return os.path.join(inventory_hosts()[host]["vmfleet_lab_dir"], "lib", relative)
 
 
 def lab(*args):

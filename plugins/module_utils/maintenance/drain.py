@@ -35,6 +35,7 @@ drain run.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -84,7 +85,7 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
         report = DrainReport(host_name, plan_drain(fleet, host_name, scheduler_config, seed), [], False)
         _refuse_unless_all_fit(host_name, report, allow_partial, started)
         return report.finish(states.DRAIN_PLANNED, started)
-    run = store.begin_drain(host_name, _owner(by), timeout=lock_timeout)
+    run = store.begin_drain(host_name, _owner(by), timeout=lock_timeout, holder_gone=_holder_gone)
     report, ended = None, False
     try:
         cordoned = host_cordon.set_state(store, states.CORDONED, host_name, reason or "draining for maintenance",
@@ -133,9 +134,27 @@ def _refuse_unless_all_fit(host_name, report, allow_partial, started):
                            host=host_name, report=report.to_dict())
 
 
+_OWNER = re.compile(r" on (?P<machine>\S+) \(pid (?P<pid>\d+)\)$")
+
+
 def _owner(by):
     """Who runs this drain, for another run that finds the host's drain lock held."""
     return "%s on %s (pid %d)" % (by or "unknown", socket.gethostname(), os.getpid())
+
+
+def _holder_gone(owner):
+    """True when the drain holding the lock ran on this machine in a process that no longer exists (a killed
+    playbook's module, a store that went away): the next run need not wait for its lease to run out."""
+    found = _OWNER.search(owner or "")
+    if not found or found.group("machine") != socket.gethostname():
+        return False  # another machine's: only its lease tells
+    try:
+        os.kill(int(found.group("pid")), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists (another user's)
+    return False
 
 
 def _end_run(store, run_id, report, error=None):

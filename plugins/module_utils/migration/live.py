@@ -44,6 +44,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.guest impo
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import storage as migration_storage
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
 
 POLL_SECONDS = 0.5
@@ -236,9 +237,19 @@ class _Run(object):
                 self.on_progress(self.record["guest"], sample)
             if self.elapsed - journaled >= JOURNAL_EVERY_SECONDS:
                 journaled = self.elapsed
-                migration_journal.update(self.store, self.record, progress=sample)
+                self._journal_progress(sample)
         if "error" in outcome:
             raise outcome["error"]
+
+    def _journal_progress(self, sample):
+        """Progress is for people watching: a store that does not answer must not stop a migration libvirt is
+        running (its end is recorded, or settled by the next run)."""
+        try:
+            migration_journal.update(self.store, self.record, progress=sample)
+        except StoreError as exc:
+            note = "progress not journaled: %s" % exc.message
+            if note not in self.notes:
+                self.notes.append(note)
 
     def _sample(self):
         libvirt = libvirt_client.libvirt

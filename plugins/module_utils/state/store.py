@@ -253,16 +253,18 @@ class FleetStateStore(object):
 
     # -- drains ----------------------------------------------------------------------------------------
 
-    def begin_drain(self, host, owner, lease_seconds=DEFAULT_DRAIN_LEASE, timeout=None, poll=0.5):
+    def begin_drain(self, host, owner, lease_seconds=DEFAULT_DRAIN_LEASE, timeout=None, poll=0.5, holder_gone=None):
         """Take the fleet-wide drain lock of ``host`` and start a run; returns a DrainRun.
 
         Waits while another run holds a live lease, up to ``timeout`` seconds (default: the store's
-        lock_timeout), then StoreBusy naming that run. A run that ended without :meth:`finish_drain`
+        lock_timeout), then StoreBusy naming that run; ``holder_gone(owner)`` may say that the holder is known to
+        be dead (a process of this machine that no longer exists), so its lease need not run out. A run that
+        ended without :meth:`finish_drain`
         (killed) is marked interrupted; its saved progress comes back in ``progress`` and its id in
         ``resumed_from``, so the new run goes on from there."""
         deadline = time.monotonic() + (self.lock_timeout if timeout is None else timeout)
         while True:
-            holder, run = self._try_begin_drain(host, owner, lease_seconds)
+            holder, run = self._try_begin_drain(host, owner, lease_seconds, holder_gone)
             if run is not None:
                 return run
             if time.monotonic() >= deadline:
@@ -272,12 +274,12 @@ class FleetStateStore(object):
                                 store=self.url.redacted(), host=host, drain_run=holder["run_id"])
             time.sleep(poll)
 
-    def _try_begin_drain(self, host, owner, lease_seconds):
+    def _try_begin_drain(self, host, owner, lease_seconds, holder_gone=None):
         with self._run(FLEET) as cursor:
             now = self.clock()
             cursor.execute("SELECT run_id, owner, lease_expires FROM drain_locks WHERE host = ?", (host,))
             row = cursor.fetchone()
-            if row and row[2] > now:
+            if row and row[2] > now and not (holder_gone and holder_gone(row[1])):
                 return {"run_id": row[0], "owner": row[1], "lease_expires": row[2]}, None
             cursor.execute("SELECT id, progress FROM drain_runs WHERE host = ? AND finished_at IS NULL "
                            "ORDER BY started_at DESC, id", (host,))

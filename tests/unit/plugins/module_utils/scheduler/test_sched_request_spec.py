@@ -320,8 +320,8 @@ def test_pcpu_resources_mean_dedicated():
     spec = build_request_spec(make_request("vm", 4, 4096, extra_specs={"resources:PCPU": "4"}))
     assert spec.cpu_policy == "dedicated" and spec.pcpus_needed == 4 and spec.shared_vcpus == 0
     assert [c.pcpus for c in spec.numa_cells] == [(0, 1, 2, 3)]
-    spec = build_request_spec(make_request("vm", 4, 4096, extra_specs={"resources:PCPU": "5",
-                                                                      "hw:emulator_threads_policy": "isolate"}))
+    spec = build_request_spec(make_request("vm", 4, 4096, extra_specs={
+        "resources:PCPU": "5", "hw:emulator_threads_policy": "isolate"}))
     assert spec.cpu_policy == "dedicated" and spec.pcpus_needed == 5
 
 

@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The drain's lock in the store: a run whose process is gone on this machine is taken over at once;
+another machine's run only when its lease runs out."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+
+import pytest
+
+from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance import drain
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreBusy
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = open_store("sqlite://%s" % (tmp_path / "state.db"))
+    yield opened
+    opened.close()
+
+
+def dead_pid():
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    return finished.pid
+
+
+def test_a_dead_process_of_this_machine_is_taken_over_at_once(store):
+    first = store.begin_drain("hv1", "ops on %s (pid %d)" % (socket.gethostname(), dead_pid()))
+    second = store.begin_drain("hv1", drain._owner("ops"), timeout=0, holder_gone=drain._holder_gone)
+    assert second.resumed_from == first.id
+
+
+def test_a_live_process_or_another_machine_holds_the_lock(store):
+    store.begin_drain("hv1", drain._owner("ops"))  # this very process: alive
+    with pytest.raises(StoreBusy) as busy:
+        store.begin_drain("hv1", drain._owner("ops"), timeout=0, holder_gone=drain._holder_gone)
+    assert "hv1 is being drained by ops on %s" % socket.gethostname() in busy.value.message
+    store.begin_drain("hv2", "ops on another-machine (pid %d)" % dead_pid())
+    with pytest.raises(StoreBusy):
+        store.begin_drain("hv2", drain._owner("ops"), timeout=0, holder_gone=drain._holder_gone)
+
+
+@pytest.mark.parametrize("owner", [None, "", "someone", "ops on host (pid x)"])
+def test_an_owner_it_cannot_read_is_never_taken_for_gone(owner):
+    assert drain._holder_gone(owner) is False
