@@ -13,7 +13,7 @@ what the store adds.
 
 Reference measured in the same run: the same round trip on a state folder
 (flock on the folder's lock, read claims.json, write it atomically with
-fsync, as state_folder.py does). Beside it, for scale, the cost of one live
+fsync, as the state folders of earlier versions did). Beside it, for scale, the cost of one live
 migration taken from the README's drain figures (not measured here): a drain
 of 8 guests, 2 at a time, took the drain module 12.2-12.8 s, about 3.1 s per
 migration.

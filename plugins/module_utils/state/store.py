@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet state store: what a host is doing beyond libvirt, shared by every controller.
 
-It holds what the state folders held (state_folder.py and its readers), as
+It holds what the state folders of earlier versions held, as
 ``folder file -> store operations (who uses them)``:
 
 - ``cordon.json`` -> :meth:`cordon`, :meth:`set_cordon`, :meth:`remove_cordon`,

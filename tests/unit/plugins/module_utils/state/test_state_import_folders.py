@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Importing the state folders of earlier versions (their files as state_folder.py wrote them), once."""
+"""Importing the state folders of earlier versions (their files as earlier versions wrote them), once."""
 
 import datetime
 import fcntl
