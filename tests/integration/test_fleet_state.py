@@ -63,10 +63,12 @@ def cleanup():
     yield names
     for name in names:
         delete_instance(name)
-    for url in {lab_state_url()}:
-        with state_store(url) as store:
-            for host in hosts():
-                store.remove_cordon(host)
+    uncordon(lab_state_url())
+
+
+def report_file():
+    """Where a drain playbook writes its report: a new folder each time."""
+    return os.path.join(tempfile.mkdtemp(prefix="vmfleet-it-drain-"), "report.json")
 
 
 def uncordon(url):
@@ -215,7 +217,7 @@ def test_two_drains_at_once_share_the_overall_limit_and_avoid_each_other(store_u
     cleanup.extend(names[first] + names[second])
     uncordon(store_url)
     place([{"name": name, "flavor": SHARED, "host": host} for host in names for name in names[host]], store_url)
-    reports = dict((host, tempfile.mktemp(prefix="vmfleet-it-drain-", suffix=".json")) for host in names)
+    reports = dict((host, report_file()) for host in names)
     runs = dict((host, controller("drain.yml", {"drain_host": host, "report_file": reports[host],
                                                 "drain_max_parallel": 1}, store_url)) for host in names)
     outputs = dict((host, run.communicate(timeout=900)[0]) for host, run in runs.items())
@@ -242,7 +244,7 @@ def test_postgresql_stopped_during_a_drain_loses_nothing_and_the_rerun_completes
     cleanup.extend(names)
     uncordon(postgres.url)
     place([{"name": name, "flavor": SHARED, "host": first} for name in names], postgres.url)
-    report = tempfile.mktemp(prefix="vmfleet-it-drain-", suffix=".json")
+    report = report_file()
     drain_vars = {"drain_host": first, "report_file": report, "drain_parallel": 1, "drain_bandwidth": 2}
     run = controller("drain.yml", drain_vars, postgres.url)
     deadline = time.monotonic() + 300
@@ -287,4 +289,3 @@ def test_a_store_that_cannot_be_reached_fails_before_anything_changes(cleanup):
     assert "s3cret-pw" not in done.stdout
     assert where("fs-nostore") == {}
     assert virsh(first, "vol-info", "--pool", "default", "fs-nostore.disk.qcow2").returncode != 0
-
