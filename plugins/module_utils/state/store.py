@@ -359,6 +359,9 @@ class FleetStateStore(object):
         with self._run(FLEET) as cursor:
             now = self.clock()
             cursor.execute("DELETE FROM moves WHERE expires <= ?", (now,))
+            # a drain's slots end with its lease: a killed drain (its lease not renewed) holds none for long
+            cursor.execute("DELETE FROM moves WHERE run_id IS NOT NULL AND run_id NOT IN "
+                           "(SELECT run_id FROM drain_locks WHERE lease_expires > ?)", (now,))
             cursor.execute("SELECT run_id FROM drain_locks WHERE host = ? AND lease_expires > ?", (destination, now))
             if cursor.fetchone():
                 return MoveSlot(None, "destination %s is being drained" % destination)
