@@ -84,10 +84,13 @@ class Cluster(object):
         program = os.path.basename(argv[0])
         if os.geteuid() == 0:
             argv = ["runuser", "-u", SYSTEM_USER, "--"] + argv
-        result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False,
+        # in the cluster's folder: the postgres user may not enter the caller's (a checkout under /root)
+        kwargs.setdefault("cwd", self.folder)
+        result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False,
                                 **kwargs)
         if result.returncode != 0:
-            raise PostgresError("%s failed (exit %d): %s" % (program, result.returncode, result.stdout.strip()[-2000:]))
+            said = (result.stdout + result.stderr).strip()[-2000:]
+            raise PostgresError("%s failed (exit %d): %s" % (program, result.returncode, said))
         return result.stdout
 
     def _chown(self, path):

@@ -17,6 +17,8 @@ def shell_scripts():
     scripts = []
     for name in sorted(os.listdir(TOOLS)):
         path = os.path.join(TOOLS, name)
+        if not os.path.isfile(path):
+            continue  # __pycache__ of the Python tools the tests import
         with open(path, "rb") as handle:
             first_line = handle.readline()
         if first_line.startswith(b"#!") and b"bash" in first_line:
