@@ -27,11 +27,15 @@ description:
     siblings of every pinned CPU out of use.
 author:
   - vmfleet.compute contributors (@vmfleet)
+extends_documentation_fragment:
+  - vmfleet.compute.fleet_state
 options:
   hosts:
     description:
       - Host facts, one per hypervisor, as M(vmfleet.compute.hypervisor_info) returns them under the key
         C(hypervisor). A whole registered result that holds a C(hypervisor) key is accepted too.
+      - The cordons and drains in force are read from the fleet state store (O(state_url)) when the module runs,
+        so facts gathered earlier never place onto a host cordoned since.
     type: list
     elements: dict
     required: true
@@ -383,12 +387,16 @@ rejections:
          reason: "cell 1 has 2 free dedicated CPUs under the isolate policy, guest cell 0 needs 4"}
 """
 
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import with_store_state
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import INT_OPTIONS, MULTIPLIERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters import ALIASES, FILTERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import WEIGHERS
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
 
 
 # The registries are the one list of names: a filter or weigher added there is accepted here.
@@ -440,12 +448,16 @@ def argument_spec():
         )),
         seed=dict(type="int"),
         allow_partial=dict(type="bool", default=False),
+        **STATE_URL_ARGSPEC,
     )
 
 
 def run(params):
     """The module's work on validated params: the result dict (``failed`` when a request was not placed)."""
-    result = schedule(parse_hosts(params["hosts"], entries=False), params["requests"], params.get("config"), params.get("seed"))
+    with open_store(params["state_url"]) as store:  # the cordons and drains in force now, not at facts time
+        hosts = [with_store_state(facts, maintenance_record.read_state(store, facts["name"]))
+                 for facts in parse_hosts(params["hosts"], entries=False)]
+    result = schedule(hosts, params["requests"], params.get("config"), params.get("seed"))
     output = result.to_dict()
     failed = result.failed
     output["changed"] = False

@@ -33,12 +33,15 @@ description:
     their facts, unless O(libvirt_compare=false).
 author:
   - vmfleet.compute contributors (@vmfleet)
+extends_documentation_fragment:
+  - vmfleet.compute.fleet_state
 options:
   hosts:
     description:
       - Host facts, one per hypervisor, as M(vmfleet.compute.hypervisor_info) returns them under C(hypervisor)
-        (a registered result holding C(hypervisor) is accepted too). Gather them with O(vmfleet.compute.hypervisor_info#module:state_dir)
-        so cordons and the migration journal are seen.
+        (a registered result holding C(hypervisor) is accepted too).
+      - Cordons, drains and the migration journal are read from the fleet state store (O(state_url)) when the
+        module runs, so the checks see them as they are now.
     type: list
     elements: dict
     required: true
@@ -195,7 +198,12 @@ msg:
 """
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.cpu_comparison import FleetCpuComparison
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import with_store_state
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import runner
 
 
@@ -216,12 +224,16 @@ def argument_spec():
         max_cpu_allocation_ratio=dict(type="float", default=16.0),
         scheduler_config=dict(type="dict"),
         libvirt_compare=dict(type="bool", default=True),
+        **STATE_URL_ARGSPEC,
     )
 
 
 def run(params):
     """The result dict, ``failed`` on a Failure (or a Warning when strict)."""
-    rows, rc = runner.run_checks(params["hosts"], dict((k, params.get(k)) for k in _OPTIONS), params["checks"],
+    with open_store(params["state_url"]) as store:  # cordons, drains and the journal as they are now
+        hosts = [with_store_state(facts, maintenance_record.read_state(store, facts["name"]))
+                 for facts in parse_hosts(params["hosts"], entries=False)]
+    rows, rc = runner.run_checks(hosts, dict((k, params.get(k)) for k in _OPTIONS), params["checks"],
                                  cpu_comparison=FleetCpuComparison)
     failed, msg = runner.verdict(rows, rc, params["strict"])
     return dict(changed=False, checks=rows, table=runner.render_table(rows), rc=rc,

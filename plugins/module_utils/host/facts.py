@@ -83,6 +83,20 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
     return facts
 
 
+def with_store_state(facts, maintenance):
+    """A copy of host ``facts`` with what the fleet state store says of the host now (``maintenance``, as
+    state.maintenance.read_state reads it): facts gathered earlier in a play, or by another job, then
+    schedule and preflight with the cordons and drains in force, not those of when they were gathered."""
+    config = dict(facts.get("config") or {})
+    then = facts.get("maintenance") or {}
+    if then.get("cordon") or then.get("draining"):  # disabled by what the store said then: say what it says now
+        config.update(enabled=True, disabled_reason=None, disabled_by=None, disabled_at=None)
+    if config.get("enabled", True) is False:
+        return dict(facts, maintenance=maintenance, config=config)  # disabled for another reason: stays so
+    return dict(facts, maintenance=maintenance,
+                config=with_cordon(config, maintenance.get("cordon"), maintenance.get("draining")))
+
+
 def with_cordon(config, record, draining=None):
     """A copy of ``config`` with ``disabled_by`` / ``disabled_at``, disabled when ``record`` is a cordon
     or ``draining`` (the store's drain lock ``{run_id, owner, lease_expires_at}``) says a drain holds it."""

@@ -28,3 +28,11 @@ def test_the_fleet_group_is_exactly_the_modules_that_take_hosts():
     assert sorted(groups) == ["fleet"]
     assert sorted(groups["fleet"]) == sorted(name for name in MODULES if "hosts" in spec_of(name))
     assert all(spec_of(name)["hosts"]["type"] == "list" for name in groups["fleet"])
+
+
+def test_every_module_of_the_fleet_group_takes_the_state_store():
+    """So module_defaults for the group can name the fleet state store for all of them at once."""
+    with open(os.path.join(ROOT, "meta", "runtime.yml")) as handle:
+        groups = yaml.safe_load(handle)["action_groups"]
+    assert [name for name in groups["fleet"] if "state_url" not in spec_of(name)] == []
+    assert all(spec_of(name)["state_url"].get("no_log") for name in groups["fleet"])

@@ -39,6 +39,20 @@ def test_plan_and_rejections(capsys):
     assert result["msg"] == "1 of 1 requests placed"
 
 
+def test_the_cordons_in_force_are_read_from_the_store_not_the_facts(capsys, tmp_path):
+    """Facts gathered before hv1 was cordoned (and while hv2 still was) place as the store says now."""
+    from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon, open_store
+    url = "sqlite://%s" % (tmp_path / "state.db")
+    with open_store(url) as store:
+        cordon.set_state(store, "cordoned", "hv1", "firmware", "ops")
+    old_cordon = {"host": "hv2", "reason": "lifted since", "by": "ops", "at": "2026-11-20T08:00:00Z"}
+    hv2 = dict(make_host("hv2", enabled=False), maintenance={"cordon": old_cordon})
+    result = run(capsys, hosts=[make_host("hv1"), hv2], requests=[make_request("vm1", 1, 512)], state_url=url)
+    assert result["plan"][0]["host"] == "hv2"
+    assert result["rejections"]["vm1"] == [{"host": "hv1", "filter": "ComputeFilter",
+                                            "reason": "host is disabled: firmware"}]
+
+
 def test_no_valid_host_fails_with_the_reasons(capsys):
     result = run(capsys, hosts=[make_host("hv1", threads=1)],
                  requests=[make_request("big", 40, 1024, extra_specs={"hw:cpu_policy": "dedicated"})])

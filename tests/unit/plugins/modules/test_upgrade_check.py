@@ -53,7 +53,18 @@ def test_bad_option_names_the_field(capsys):
 def test_check_choices_match_the_registry():
     doc = yaml.safe_load(upgrade_check.DOCUMENTATION)
     assert doc["options"]["checks"]["choices"] == list(upgrade_check.argument_spec()["checks"]["choices"])
-    assert set(doc["options"]) == set(upgrade_check.argument_spec())
+    assert set(doc["options"]) | {"state_url"} == set(upgrade_check.argument_spec())  # state_url: a fragment's
+
+
+def test_a_cordon_in_the_store_is_seen_though_the_facts_are_older(capsys, tmp_path):
+    url = "sqlite://%s" % (tmp_path / "state.db")
+    hosts = fleet()  # gathered before the cordon
+    result = run(capsys, host_maintenance, state_url=url, name=hosts[1]["name"], reason="firmware")
+    assert result["changed"] is True
+    result = run(capsys, upgrade_check, hosts=hosts, checks=["cordoned"], state_url=url)
+    rows = dict((row["host"], row) for row in result["checks"])
+    assert rows[hosts[1]["name"]]["result"] == "Warning" and "firmware" in rows[hosts[1]["name"]]["details"]
+    assert rows[hosts[0]["name"]]["result"] == "Success"
 
 
 def test_host_maintenance_cordons_with_a_diff(capsys, tmp_path):
