@@ -58,10 +58,6 @@ class GroupMembers(object):
         self.policy = policy
         self.by_host = by_host      # {host name: sorted tuple of member names}, hosts without members absent
 
-    @property
-    def hosts(self):
-        return self.by_host.keys()
-
     def on(self, host_name):
         return self.by_host.get(host_name, ())
 
