@@ -95,7 +95,13 @@ options:
             description: Only hosts of this availability zone.
             type: str
           group:
-            description: The server group of the guest.
+            description:
+              - The server group of the guest. Its members are read from the fleet, as Nova reads them from
+                its database. They are the guests (and the claims in flight) whose collection metadata names
+                the group, the requests of the same group placed earlier in the batch, and the guests
+                O(requests[].hints.group.members) names.
+              - The guest being scheduled never counts as a member, so a guest moved away from a host
+                (drain, live migration, resize) is not refused or attracted by itself.
             type: dict
             suboptions:
               name:
@@ -108,8 +114,8 @@ options:
                 choices: [affinity, anti-affinity, soft-affinity, soft-anti-affinity]
               members:
                 description:
-                  - Guests already in the group. Requests of the same group placed earlier in the batch
-                    count too.
+                  - More guests of the group, by name, besides those whose metadata names it (for
+                    guests built before they joined, or outside the collection).
                 type: list
                 elements: str
                 default: []

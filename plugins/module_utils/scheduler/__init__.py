@@ -9,6 +9,7 @@ One concept per module:
 - ``cpu_topology``: guest sockets / cores / threads
 - ``host_state``: ``HostState`` from host facts; ``consume`` / ``release``
 - ``numa_fit``: guest NUMA cells onto host cells, with CPU pinning
+- ``server_group``: a server group's members, read from the fleet's guests, claims and the batch
 - ``filters`` / ``weighers``: Nova's filters and weighers, by Nova's names
 - ``config``: the scheduler configuration
 - ``scheduler``: the pipeline, ``schedule(hosts, requests, config)``

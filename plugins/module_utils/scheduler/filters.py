@@ -22,6 +22,7 @@ from functools import partial
 from itertools import compress
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import numa_fit, pci
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.server_group import members_of
 
 
 class Verdict(object):
@@ -205,35 +206,46 @@ class DifferentHostFilter(BaseFilter):
         return "host runs %s (different_host)" % ", ".join(clash)
 
 
+def _listed(names):
+    return "member%s %s" % ("s" if len(names) > 1 else "", ", ".join(names))
+
+
 class ServerGroupAffinityFilter(BaseFilter):
+    """Once the group has members (server_group.py: from the fleet), only their hosts."""
+
     name = "ServerGroupAffinityFilter"
     cost = 3
 
     def applies(self, spec):
-        return bool(spec.group and spec.group["policy"] == "affinity" and spec.group.get("hosts"))
+        return bool(spec.group and spec.group["policy"] == "affinity" and members_of(spec).by_host)
 
     def reason(self, host, spec, config):
-        if host.name in spec.group["hosts"]:
+        members = members_of(spec)
+        if host.name in members.by_host:
             return None
-        return "server group %s (affinity) is on %s" % (spec.group["name"], ", ".join(sorted(spec.group["hosts"])))
+        return "group %s (affinity) has its members on %s" % (members.name, ", ".join(
+            "%s (%s)" % (where, ", ".join(names)) for where, names in sorted(members.by_host.items())))
 
 
 class ServerGroupAntiAffinityFilter(BaseFilter):
+    """No host that runs, or is claimed for, another member of the group (server_group.py)."""
+
     name = "ServerGroupAntiAffinityFilter"
     cost = 3
 
     def applies(self, spec):
-        return bool(spec.group and spec.group["policy"] == "anti-affinity" and spec.group.get("hosts"))
+        return bool(spec.group and spec.group["policy"] == "anti-affinity" and members_of(spec).by_host)
 
     def reason(self, host, spec, config):
-        if host.name not in spec.group["hosts"]:
+        members = members_of(spec)
+        here = members.on(host.name)
+        if not here:
             return None
-        members = sorted(host.instances.intersection(spec.group["members"]))
-        return "host already runs %s of server group %s (anti-affinity)" % (", ".join(members), spec.group["name"])
+        return "group %s has %s on %s" % (members.name, _listed(here), host.name)
 
     def filter_hosts(self, hosts, spec, config):
         # the group is on a few hosts: find those, instead of a call per host
-        taken = spec.group["hosts"]
+        taken = members_of(spec).by_host
         refused = [h for h in hosts if h.name in taken]
         if not refused:
             return hosts, ()

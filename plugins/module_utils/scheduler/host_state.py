@@ -14,6 +14,7 @@ computation.
 from __future__ import annotations
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.server_group import members_by_group
 
 
 def _ids(values):
@@ -119,6 +120,7 @@ class HostState(object):
         self.pair_cache = {}    # numa_fit per (host cell, guest cell shape) results
         self.fit_index = None   # numa_fit.FitIndex shared by the hosts of a scheduler run
         self.instances = set()
+        self.group_members = {}     # server group name -> names of its guests here (server_group.py)
         self.disk_tiers = {}
 
     @classmethod
@@ -185,6 +187,7 @@ class HostState(object):
         self.io_ops = int(res.get("io_ops") or 0)
 
         self.instances = set(g.get("name") for g in facts.get("guests") or () if g.get("name"))
+        self.group_members = members_by_group(facts.get("guests"))
         used_devices = set()
         for guest in facts.get("guests") or ():
             for device in guest.get("host_devices") or ():
@@ -291,10 +294,15 @@ class HostState(object):
         self.local_gb_used += sign * spec.disk_gb
         self.running_vms += sign
         self.io_ops += sign
+        group = spec.group["name"] if spec.group else None
         if sign > 0:
             self.instances.add(spec.name)
+            if group:
+                self.group_members.setdefault(group, set()).add(spec.name)
         else:
             self.instances.discard(spec.name)
+            if group:
+                self.group_members.get(group, set()).discard(spec.name)
         for key, device in placement.pci_claims:
             if sign > 0:
                 self.pci_devices[key] = [d for d in self.pci_devices.get(key, ()) if d[0] != device[0]]

@@ -92,7 +92,8 @@ class RequestSpec(object):
         self.pci_requests = []
         self.pci_numa_policy = None
         self.availability_zone = None
-        self.group = None               # {"name", "policy", "members"} or None
+        self.group = None               # {"name", "policy", "members"} or None, as the request asks
+        self.group_members = None       # server_group.GroupMembers: the group as the fleet has it
         self.same_host = ()
         self.different_host = ()
         self.force_host = None

@@ -31,6 +31,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.placemen
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import (
     RequestSpec, build_request_specs)
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.sampling import HostSampler
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.server_group import GroupIndex
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import weigh
 
 CLAIM = "NUMATopologyClaim"
@@ -102,8 +103,7 @@ class Scheduler(object):
         self.config = config if isinstance(config, SchedulerConfig) else build_config(config)
         self.rng = random.Random(seed)
         self.bounds = Bounds(self.hosts)
-        self.groups = {}            # server group name -> requests of the batch placed so far
-        self.instance_hosts = None  # guest name -> names of the hosts running it, built on first use
+        self.groups = GroupIndex(self.hosts)    # server group members, from the hosts' guests and the batch
         self.sampler = HostSampler(self.hosts, self.config["percentage_of_hosts_to_score"])
         index = numa_fit.FitIndex()
         for host in self.hosts:
@@ -115,21 +115,6 @@ class Scheduler(object):
             if spec.force_host and spec.force_host not in self.by_name:
                 raise InvalidInput("hints.force_host", spec.force_host, "one of the given hosts: %s"
                                    % ", ".join(sorted(self.by_name)))
-
-    def _group_hosts(self, spec):
-        """The group's members (given, and placed earlier in this batch) and the hosts they are on:
-        looked up by guest name (one pass over the hosts for the whole batch, not one per request)."""
-        if not spec.group:
-            return
-        if self.instance_hosts is None:
-            self.instance_hosts = {}
-            for host in self.hosts:
-                for guest in host.instances:
-                    self.instance_hosts.setdefault(guest, set()).add(host.name)
-        members = set(spec.group["members"]) | self.groups.get(spec.group["name"], set())
-        spec.group["members"] = members
-        found = self.instance_hosts
-        spec.group["hosts"] = set().union(*[found[m] for m in members if m in found])
 
     def run_filters(self, hosts, spec):
         """``(kept hosts, [(filter name, [(host, reason), ...]), ...])``; ``verdicts()`` flattens the latter."""
@@ -147,7 +132,8 @@ class Scheduler(object):
 
     def place(self, spec):
         """Place one request and consume it; returns an ``Outcome``."""
-        self._group_hosts(spec)
+        if spec.group:
+            spec.group_members = self.groups.members_for(spec)
         if spec.force_host is not None:
             candidates = [self.by_name[spec.force_host]]
             would_fail = ()
@@ -217,10 +203,7 @@ class Scheduler(object):
                                   would_fail=would_fail)
             host.consume(placement)
             self.bounds.widen(host)
-            if spec.group:
-                self.groups.setdefault(spec.group["name"], set()).add(spec.name)
-            if self.instance_hosts is not None:
-                self.instance_hosts.setdefault(spec.name, set()).add(host.name)
+            self.groups.placed(spec, host.name)
             return Outcome(spec, placement, refused=refused)
         return None
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from functools import partial
 from operator import add, attrgetter, mul
 
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.server_group import members_of
+
 
 class BaseWeigher(object):
     name = None
@@ -67,7 +69,8 @@ class NumInstancesWeigher(BaseWeigher):
 
 
 class ServerGroupSoftAffinityWeigher(BaseWeigher):
-    """Members of the request's soft-affinity group already on the host."""
+    """Members of the request's soft-affinity group on the host: the same fleet-wide membership
+    the hard filters read (server_group.py)."""
 
     name, option = "ServerGroupSoftAffinityWeigher", "soft_affinity_weight_multiplier"
     policy, sign = "soft-affinity", 1
@@ -76,7 +79,7 @@ class ServerGroupSoftAffinityWeigher(BaseWeigher):
         return bool(spec.group and spec.group["policy"] == self.policy)
 
     def raw(self, host, spec):
-        return self.sign * len(host.instances.intersection(spec.group["members"]))
+        return self.sign * len(members_of(spec).on(host.name))
 
 
 class ServerGroupSoftAntiAffinityWeigher(ServerGroupSoftAffinityWeigher):

@@ -16,7 +16,8 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model im
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import normalize_image
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
-from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import fleet, flavor
+from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
+    fleet, flavor, guest)
 
 
 def instance(name, vcpus=2, **extra_specs):
@@ -77,3 +78,45 @@ def test_a_claim_whose_guest_is_defined_is_spent(tmp_path):
     hosts.conn("hv1").defineXML(first.domain_xml)  # the guest carries the claim id in its metadata
     second = claim_on(hosts, instance("vm2"))
     assert [c["id"] for c in hosts.store.claims("hv1")] == [second.id]
+
+
+DEMO_DB = {"name": "demo-db", "policy": "anti-affinity"}
+
+
+def member(name):
+    """An instance of the anti-affinity group demo-db, which names none of the other members: the
+    claim finds them in the fleet (issue 14)."""
+    return Instance(name, flavor(name="f1", vcpus=1, memory_mb=256, root_gb=1),
+                    normalize_image({"name": "cirros"}), hints={"group": dict(DEMO_DB)})
+
+
+def test_a_claim_refuses_a_member_where_a_guest_of_its_group_is_defined(tmp_path):
+    hosts = fleet(tmp_path, {"hv1": [guest("demo-db2", hints={"group": dict(DEMO_DB)})]})
+    with pytest.raises(claims.ClaimFailed) as refused:
+        claim_on(hosts, member("demo-db1"))
+    assert refused.value.details["reasons"] == [
+        "hv1: ServerGroupAntiAffinityFilter: group demo-db has member demo-db2 on hv1"]
+    assert hosts.store.claims("hv1") == []
+
+
+def test_a_pending_claim_of_a_member_refuses_the_next_member(tmp_path):
+    # two moves planned on the same old facts (Nova bug 1821755): the second claim sees the first
+    hosts = fleet(tmp_path, {"hv1": []})
+    first = claim_on(hosts, member("demo-db1"))
+    with pytest.raises(claims.ClaimFailed) as refused:
+        claim_on(hosts, member("demo-db2"))
+    assert refused.value.details["reasons"] == [
+        "hv1: ServerGroupAntiAffinityFilter: group demo-db has member demo-db1 on hv1"]
+    assert [c["id"] for c in hosts.store.claims("hv1")] == [first.id]
+    # a guest of no group, and a member of another group, still claim beside it
+    claim_on(hosts, instance("web1"))
+    other = Instance("x1", flavor(name="f1", vcpus=1, memory_mb=256, root_gb=1), normalize_image({"name": "cirros"}),
+                     hints={"group": {"name": "other", "policy": "anti-affinity"}})
+    claim_on(hosts, other)
+    assert len(hosts.store.claims("hv1")) == 3
+
+
+def test_a_moving_member_may_claim_where_only_it_runs(tmp_path):
+    # a resize to the same host: the guest itself is no member on its own host
+    hosts = fleet(tmp_path, {"hv1": [guest("demo-db1", hints={"group": dict(DEMO_DB)})]})
+    assert claim_on(hosts, member("demo-db1")).host == "hv1"

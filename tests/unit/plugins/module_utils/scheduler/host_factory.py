@@ -122,3 +122,10 @@ def pci_device(address, vendor="0x8086", product="0x1572", numa_node=0):
     return {"address": address, "vendor_id": vendor, "product_id": product, "vendor": "Intel Corporation",
             "product": "Ethernet Controller X710", "class": "0x020000", "numa_node": numa_node,
             "driver": "vfio-pci", "capability": "pci"}
+
+
+def group_member(name, group, policy="anti-affinity"):
+    """A guest of a host's facts whose collection metadata names server group ``group`` (as a guest built
+    with ``hints.group`` carries it)."""
+    return {"name": name, "metadata": {"request": {"name": name, "hints": {"group": {"name": group,
+                                                                                    "policy": policy}}}}}

@@ -7,24 +7,26 @@ from __future__ import annotations
 
 import pytest
 
-from host_factory import make_host, make_request, pci_device
+from host_factory import group_member, make_host, make_request, pci_device
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters import (
     FILTERS, Bounds, extra_spec_matches, version_satisfies)
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import build_request_spec
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.server_group import GroupIndex
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import WEIGHERS, weigh
 
 CONFIG = build_config({"pci_aliases": [{"name": "nic", "vendor_id": "0x8086", "product_id": "1572",
                                         "numa_policy": "required"}]})
 
 
-def spec_of(**kwargs):
+def spec_of(fleet=(), **kwargs):
+    """The request's spec, its server group's members worked out from ``fleet`` (HostStates) as the
+    scheduler does."""
     spec = build_request_spec(make_request(**kwargs), CONFIG.pci_aliases)
     if spec.group:
-        spec.group["members"] = set(spec.group["members"])
-        spec.group["hosts"] = {"busy"}
+        spec.group_members = GroupIndex(fleet).members_for(spec)
     return spec
 
 
@@ -44,15 +46,20 @@ CASES = [
     ("SameHostFilter", {}, {"hints": {"same_host": ["db1"]}}, False, "runs none of db1"),
     ("DifferentHostFilter", {}, {"hints": {"different_host": ["db1"]}}, True, None),
     ("DifferentHostFilter", {"guests": ["db1"]}, {"hints": {"different_host": ["db1"]}}, False, "runs db1"),
-    ("ServerGroupAffinityFilter", {"name": "busy"}, {"hints": {"group": {"name": "g", "policy": "affinity"}}},
-     True, None),
+    # the fleet of these cases has host "busy" running m0 of group g (its metadata names the group)
+    ("ServerGroupAffinityFilter", {"guests": [group_member("m9", "g", "affinity")]},
+     {"hints": {"group": {"name": "g", "policy": "affinity"}}}, True, None),
     ("ServerGroupAffinityFilter", {}, {"hints": {"group": {"name": "g", "policy": "affinity"}}}, False,
-     "server group g (affinity) is on busy"),
+     "group g (affinity) has its members on busy (m0)"),
     ("ServerGroupAntiAffinityFilter", {}, {"hints": {"group": {"name": "g", "policy": "anti-affinity"}}}, True,
      None),
-    ("ServerGroupAntiAffinityFilter", {"name": "busy", "guests": ["m1"]},
+    ("ServerGroupAntiAffinityFilter", {"guests": ["m1"]},
      {"hints": {"group": {"name": "g", "policy": "anti-affinity", "members": ["m1"]}}}, False,
-     "already runs m1 of server group g"),
+     "group g has member m1 on hv1"),
+    ("ServerGroupAntiAffinityFilter", {"guests": [group_member("m2", "g"), group_member("m3", "g"), "x"]},
+     {"hints": {"group": {"name": "g", "policy": "anti-affinity"}}}, False, "group g has members m2, m3 on hv1"),
+    ("ServerGroupAntiAffinityFilter", {"guests": [group_member("vm1", "g")]},
+     {"hints": {"group": {"name": "g", "policy": "anti-affinity"}}}, True, None),     # itself, moving away
     ("IoOpsFilter", {"io_ops": 7}, {}, True, None),
     ("IoOpsFilter", {"io_ops": 8}, {}, False, "8 builds/migrations in flight, max_io_ops_per_host is 8"),
     ("NumInstancesFilter", {"running_vms": 49}, {}, True, None),
@@ -104,7 +111,8 @@ def test_filter_verdicts(case):
     name, host_kwargs, request_kwargs, passes, text = case
     flt = FILTERS.get(name) or FILTERS["VCPUFilter"]
     host = HostState.from_facts(make_host(**dict({"name": "hv1"}, **host_kwargs)))
-    spec = spec_of(**request_kwargs)
+    busy = HostState.from_facts(make_host("busy", guests=[group_member("m0", "g")]))
+    spec = spec_of([host, busy], **request_kwargs)
     verdict = flt.check(host, spec, CONFIG)
     assert verdict.passed is passes, verdict.reason
     assert verdict.filter == flt.name and verdict.host == host.name
@@ -184,8 +192,7 @@ def test_weighers_sum():
                                               ("soft-anti-affinity", [1.0, 0.0, 0.5])])
 def test_soft_affinity_weighers(policy, expected):
     hosts = hosts_with(a={}, b={"guests": ["m1", "m2"]}, c={"guests": ["m3"]})
-    spec = build_request_spec(make_request(hints={"group": {"name": "g", "policy": policy,
-                                                            "members": ["m1", "m2", "m3"]}}))
+    spec = spec_of(hosts, hints={"group": {"name": "g", "policy": policy, "members": ["m1", "m2", "m3"]}})
     name = "ServerGroupSoftAffinityWeigher" if policy == "soft-affinity" else "ServerGroupSoftAntiAffinityWeigher"
     assert weigh(hosts, spec, [(WEIGHERS[name], 1.0)]) == pytest.approx(expected)
     other = WEIGHERS["ServerGroupSoftAntiAffinityWeigher" if policy == "soft-affinity" else
