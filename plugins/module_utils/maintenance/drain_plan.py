@@ -106,9 +106,10 @@ def _libvirt_view(fleet, host_name, guests, locations):
         if facts["name"] == host_name:
             facts = dict(facts, guests=tracked)
         elif copies.get(facts["name"]):
-            known = set(guest.get("name") for guest in facts.get("guests") or ())
-            facts = dict(facts, guests=list(facts.get("guests") or ()) + [
-                guest for guest in copies[facts["name"]] if guest["name"] not in known])
+            # libvirt's copy now, rather than the facts' (a resize may have been confirmed since)
+            now = dict((guest["name"], guest) for guest in copies[facts["name"]])
+            facts = dict(facts, guests=[guest for guest in facts.get("guests") or ()
+                                        if guest.get("name") not in now] + list(now.values()))
         view.append(facts)
     return view
 
