@@ -104,10 +104,11 @@ def plan_evacuation(hosts, source, *, scheduler_config=None, seed=None):
     others = [facts for facts in hosts if facts["name"] != source]
     config = build_config(scheduler_config)
     zone = (by_name[source].get("config") or {}).get("availability_zone") or "default"
-    elsewhere = _copies_elsewhere(others)
+    own = sorted(by_name[source].get("guests") or (), key=lambda g: g["name"])
+    elsewhere = _copies_elsewhere(others, set(guest["name"] for guest in own))
     other_names = sorted(facts["name"] for facts in others)
     moves, specs = [], []
-    for guest in sorted(by_name[source].get("guests") or (), key=lambda g: g["name"]):
+    for guest in own:
         move = _movable(guest, source, elsewhere.get(guest["name"], ()), other_names)
         moves.append(move)
         if move.refusal:
@@ -143,12 +144,14 @@ def _place(host_states, ordered, config, seed):
             scheduler.by_name[move.placement["host"]].io_ops -= 1
 
 
-def _copies_elsewhere(others):
-    """guest name -> [(host name, guest)] for the guests of ``others``."""
+def _copies_elsewhere(others, names):
+    """guest name -> [(host name, guest)] for the guests of ``others`` named in ``names`` (only those: a
+    fleet's every guest would cost more than the plan)."""
     found = {}
     for facts in others:
         for guest in facts.get("guests") or ():
-            found.setdefault(guest.get("name"), []).append((facts["name"], guest))
+            if guest.get("name") in names:
+                found.setdefault(guest["name"], []).append((facts["name"], guest))
     return found
 
 
