@@ -45,7 +45,7 @@ from __future__ import annotations
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.guest_request import guest_request
-from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import build_config
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SchedulerConfig, build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import build_request_spec
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import (
     Scheduler, build_hosts, collector_paused)
@@ -96,13 +96,15 @@ class Evacuation(object):
 
 def plan_evacuation(hosts, source, *, scheduler_config=None, seed=None):
     """The ``Evacuation`` of host ``source`` onto the other ``hosts`` (facts dicts; the source's own
-    facts carry its guests as docs/host-facts.md describes them). Raises InvalidInput when ``source`` is
-    not one of ``hosts`` or the scheduler configuration is wrong."""
+    facts carry its guests as docs/host-facts.md describes them). ``scheduler_config``: a dict as the
+    ``schedule`` module takes it, or a built SchedulerConfig. Raises InvalidInput when ``source`` is not
+    one of ``hosts`` or the scheduler configuration is wrong."""
     by_name = dict((facts["name"], facts) for facts in hosts)
     if source not in by_name:
         raise InvalidInput("host", source, "one of the given hosts: %s" % ", ".join(sorted(by_name)))
     others = [facts for facts in hosts if facts["name"] != source]
-    config = build_config(scheduler_config)
+    # a caller asking for many hosts (N+1, admission control) may build the configuration once
+    config = scheduler_config if isinstance(scheduler_config, SchedulerConfig) else build_config(scheduler_config)
     zone = (by_name[source].get("config") or {}).get("availability_zone") or "default"
     own = sorted(by_name[source].get("guests") or (), key=lambda g: g["name"])
     elsewhere = _copies_elsewhere(others, set(guest["name"] for guest in own))

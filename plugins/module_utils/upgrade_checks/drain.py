@@ -20,18 +20,21 @@ refuses were created outside the collection: they must be moved by hand.
 from __future__ import annotations
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.evacuation import plan_evacuation
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
     FAILURE, SUCCESS, WARNING, guests, host_rows, names)
 
 
 def check_n_plus_one(hosts, options):
+    config = build_config(options.get("scheduler_config"))
+
     def per_host(host):
         own = guests(host)
         if not own:
             return SUCCESS, "no guests: nothing to drain"
         if len(hosts) < 2:
             return FAILURE, "%d guests and no other host to drain them to: add a host before the upgrade" % len(own)
-        plan = plan_evacuation(hosts, host["name"], scheduler_config=options.get("scheduler_config"), seed=0)
+        plan = plan_evacuation(hosts, host["name"], scheduler_config=config, seed=0)
         placed = ", ".join("%s->%s" % (move.name, move.destination) for move in plan.placed)
         if plan.drainable:
             return SUCCESS, "all %d guests fit on the other hosts: %s" % (len(own), placed)

@@ -171,6 +171,30 @@ def test_n_plus_one_fails_while_a_resize_awaits_confirmation():
     assert "fit nowhere" not in rows[0]["details"]  # vm2 fits
 
 
+def test_n_plus_one_fails_for_a_recorded_flavor_that_is_not_a_valid_request():
+    hosts = fleet()
+    broken = {"name": "bad", "vcpus": 1, "memory_mb": 512, "root_gb": 1, "extra_specs": {"hw:numa_nodes": "0"}}
+    hosts[0]["guests"] = [guest("vm1", metadata={"flavor": broken}), guest("vm2")]
+    rows, rc = run(hosts, "n_plus_one")
+    assert rc == 2 and rows[0]["result"] == "Failure"
+    assert "vm1 has a recorded flavor or image that is not a valid request (invalid hw:numa_nodes" in rows[0]["details"]
+    assert "fit nowhere" not in rows[0]["details"]  # vm2 fits
+
+
+def test_n_plus_one_scheduler_config_is_the_drains():
+    # a limit of 1 I/O op per host: a destination with one migration in flight takes nothing
+    hosts = fleet()
+    hosts[0]["guests"] = [guest("vm1")]
+    hosts[1]["resources"]["io_ops"] = hosts[2]["resources"]["io_ops"] = 1
+    rows, rc = run(hosts, "n_plus_one", scheduler_config={"max_io_ops_per_host": 1})
+    assert rows[0]["result"] == "Failure" and "max_io_ops_per_host is 1" in rows[0]["details"]
+    rows, rc = run(hosts, "n_plus_one", scheduler_config={"max_io_ops_per_host": 2})
+    assert rows[0]["result"] == "Success"
+    with pytest.raises(InvalidInput) as refused:
+        run(hosts, "n_plus_one", scheduler_config={"max_io_ops_per_host": -1})
+    assert refused.value.message.startswith("scheduler_config: invalid config.max_io_ops_per_host=-1")
+
+
 def test_n_plus_one_warns_that_unmanaged_guests_are_moved_by_hand():
     hosts = fleet()
     hosts[0]["guests"] = [guest("legacy", managed=False), guest("vm1")]
