@@ -81,7 +81,7 @@ def timed(call):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="100,500")
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
