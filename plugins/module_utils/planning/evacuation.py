@@ -119,6 +119,7 @@ def plan_evacuation(hosts, source, *, scheduler_config=None, seed=None):
         try:
             specs.append((build_request_spec(move.request, config.pci_aliases), move))
         except InvalidInput as exc:
+            move.request = None  # never given to the scheduler
             move.refusal = "%s has a recorded flavor or image that is not a valid request (%s): fix its " \
                            "metadata" % (guest["name"], exc.message)
     if specs:

@@ -89,6 +89,15 @@ def test_a_guest_defined_on_two_hosts_without_a_resize_is_refused_as_a_stale_cop
                             "stale copy")
 
 
+def test_a_guest_whose_recorded_flavor_is_not_a_valid_request_is_refused_saying_so(tmp_path):
+    broken = flavor("m1.broken", extra_specs={"hw:numa_nodes": "0"})
+    hosts = fleet(tmp_path, {"hv1": [guest("vm1", instance_flavor=broken), guest("vm2")], "hv2": []})
+    items = plan_by_name(plan_drain(hosts, "hv1", seed=1))
+    assert items["vm1"].refusal.startswith("vm1 has a recorded flavor or image that is not a valid request "
+                                           "(invalid hw:numa_nodes")
+    assert items["vm1"].instance is None and items["vm2"].destination == "hv2"
+
+
 def test_a_guest_no_host_takes_carries_the_schedulers_reasons(tmp_path):
     big = flavor("m1.huge", vcpus=2, memory_mb=200000)
     hosts = fleet(tmp_path, {"hv1": [guest("huge", instance_flavor=big), guest("small")], "hv2": []})
