@@ -97,7 +97,8 @@ options:
   scheduler_config:
     description:
       - The scheduler configuration C(n_plus_one) places with, as M(vmfleet.compute.schedule)'s O(vmfleet.compute.schedule#module:config).
-        C(max_io_ops_per_host) is raised for the check unless given (a drain moves guests a few at a time).
+        The check asks the drain's own planner, so C(max_io_ops_per_host) counts the migrations and builds in flight
+        on each destination, not the drain's planned moves (a drain runs those a few at a time).
     type: dict
 attributes:
   check_mode:

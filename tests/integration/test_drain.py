@@ -214,6 +214,30 @@ def test_allow_partial_moves_what_fits_and_reports_the_rest(fleet_cleanup):
     assert cordoned(first)  # still cordoned: the host is not empty, nothing may be placed back onto it
 
 
+TINY = {"name": "dr.tiny", "vcpus": 1, "memory_mb": 64, "root_gb": 1}
+# a lab host has 2 CPUs: at the default cpu_allocation_ratio (4.0) it holds 8 such guests, not 30
+RATIO_16 = {"vmfleet_cpu_allocation_ratio": 16}
+
+
+def test_a_host_of_thirty_tiny_shut_off_guests_is_drained_onto_the_others(fleet_cleanup):
+    # issue 14: the drain's plan counted its own 30 moves against max_io_ops_per_host (8) and moved nothing
+    first = hosts()[0]
+    names = ["tt-%02d" % i for i in range(30)]
+    fleet_cleanup.extend(names)
+    built = run_playbook("place_instances.yml", dict(RATIO_16, instances=[
+        {"name": name, "flavor": TINY, "host": first, "state": "present"} for name in names]), timeout=1800)
+    assert built.returncode == 0, built.stdout
+    assert set(names) <= set(guests(first))
+    run = run_playbook("drain.yml", dict(drain_vars(first), **RATIO_16), timeout=1800)
+    assert run.returncode == 0, run.stdout
+    report = report_of()
+    assert report["result"] == "drained" and report["summary"]["migrated"] == 30, report["summary"]
+    assert guests(first) == []
+    for name in names:
+        found = where(name)
+        assert list(found.values()) == ["shut off"] and first not in found, (name, found)
+
+
 def cordon(host):
     """Cordon ``host`` with the module, as an operator would."""
     done = subprocess.run(

@@ -1,25 +1,30 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vmfleet.compute contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The plan of a host drain: every guest of the host placed elsewhere at once.
+"""The plan of a host drain: libvirt's view of the host handed to the one planner.
 
-The scheduler places all of them as one batch on the other hosts' current
-facts, so two guests never count on the same free CPUs, and anti-affinity
-groups see each other's new hosts. Running (and paused) guests are
-live-migrated, the others cold-migrated. A guest that cannot be moved at
-all (host devices, a resize waiting for confirm or revert, created outside
-the collection) or that does not fit anywhere makes the plan fail with the
-reasons, before anything moves, unless the caller allows a partial drain.
+The planner (planning/evacuation.py) is the one N+1 of the preflight asks too:
+it places every guest of the host at once on the other hosts, constrained and
+large guests first, and says why each guest it cannot move cannot (host
+devices, a resize waiting for confirm or revert, a stale copy, created outside
+the collection, no room). This module reads what it needs from libvirt now:
+the host's guests, each one's copies on the other reachable hosts (a pending
+resize, a stale copy), with what the resource tracker counts for them, and
+turns the planner's answer into DrainItems. Running (and paused) guests are
+live-migrated, the others cold-migrated. A guest that cannot be moved makes
+the drain fail with the reasons, before anything moves, unless the caller
+allows a partial drain.
 """
 
 from __future__ import annotations
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.guest import state_name
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.resource_tracker import usage_of_guest
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import move_destination
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
-from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.guest import state_name
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.evacuation import plan_evacuation
 
 
 class DrainItem(object):
@@ -51,49 +56,66 @@ def guests_on(fleet, host_name):
 
 
 def plan_drain(fleet, host_name, scheduler_config=None, seed=None):
-    """The DrainItems of every guest on ``host_name``; planned ones carry a destination and placement,
-    the others a refusal (the caller decides whether that stops the drain)."""
-    items, movable = [], []
+    """The DrainItems of every guest on ``host_name``, in name order; planned ones carry a destination and
+    placement, the others a refusal (the caller decides whether that stops the drain)."""
+    locations = {}
+    guests = []
     for name, _domain, state in guests_on(fleet, host_name):
-        item = _classify(fleet, host_name, name, state, scheduler_config)
-        items.append(item)
-        if item.refusal is None:
-            movable.append(item)
-    specs = []
-    zone = fleet.host(host_name).config.get("availability_zone") or "default"
-    for item in movable:
-        item.instance.request["hints"]["availability_zone"] = zone
-        specs.append(item.instance.spec([host_name]))
-    if specs:
-        config = movable[0].instance.scheduler_config
-        result = schedule(fleet.facts_list(), specs, config, seed)
-        for item, outcome in zip(movable, result.outcomes):
-            if outcome.placement is None:
-                item.refusal = outcome.error
+        location = InstanceLocation(fleet, name, fleet.reachable())
+        locations[name] = location
+        guests.extend(dict(guest, state=state) for host, _domain, _xml, guest in location.copies if host == host_name)
+    plan = plan_evacuation(_libvirt_view(fleet, host_name, guests, locations), host_name,
+                           scheduler_config=scheduler_config, seed=seed)
+    items = []
+    for move in plan.moves:
+        item = DrainItem(move.name, move.kind, refusal=move.refusal)
+        if move.request is not None:
+            # what the executor moves it with (and plans a retry with): the Instance its metadata records
+            location = locations[move.name]
+            try:
+                item.instance = move_destination.instance_from(location, location.metadata["flavor"],
+                                                               scheduler_config)
+            except VmfleetError as exc:
+                # an interface the destination cannot re-create: the facts do not carry interfaces, so
+                # only the drain sees this (N+1 does not)
+                item.refusal, move.placement = exc.message, None
             else:
-                item.placement = outcome.placement.to_dict()
-                item.destination = item.placement["host"]
+                item.instance.request["hints"]["availability_zone"] = move.request["hints"]["availability_zone"]
+        if move.placement:
+            item.placement, item.destination = move.placement, move.destination
+        items.append(item)
     return items
 
 
-def _classify(fleet, host_name, name, state, scheduler_config):
-    kind = states.LIVE if state in states.LIVE_GUEST_STATES else states.COLD
-    location = InstanceLocation(fleet, name, fleet.reachable())
-    here = [guest for host, _domain, _xml, guest in location.copies if host == host_name]
-    metadata = (here[0].get("metadata") if here else None) or {}
-    if not metadata:
-        return DrainItem(name, kind, refusal="created outside the collection (no vmfleet metadata): move it by "
-                                             "hand (virsh migrate) or delete it, then drain again")
-    if location.pending:
-        if location.host == host_name:
-            return DrainItem(name, kind, refusal="a resize of %s waits for confirm or revert: confirm or revert "
-                                                 "it first" % name)
-        return DrainItem(name, kind, refusal="this is the source copy of a resize waiting on %s: confirm or "
-                                             "revert it first" % location.host)
-    try:
-        location.require_managed(fleet)
-        move_destination.check_host_devices(location, fleet)
-    except VmfleetError as exc:
-        return DrainItem(name, kind, refusal=exc.message)
-    instance = move_destination.instance_from(location, metadata["flavor"], scheduler_config)
-    return DrainItem(name, kind, instance=instance)
+def _libvirt_view(fleet, host_name, guests, locations):
+    """The fleet's facts with libvirt's view of now where the plan needs it: the drained host's guests as
+    listed (with what the tracker counts for them), and each one's copies on other hosts."""
+    config = fleet.host(host_name).config
+    tracked = [dict(guest, usage=_usage(guest, config)) for guest in guests]
+    copies = {}
+    for location in locations.values():
+        for host, _domain, _xml, guest in location.copies:
+            if host != host_name:
+                copies.setdefault(host, []).append(guest)
+    # a source never read (unreachable since the start) is still the host whose guests the plan moves
+    listed = fleet.facts_list()
+    if host_name not in set(facts["name"] for facts in listed):
+        listed.append(fleet.host(host_name).facts)
+    view = []
+    for facts in listed:
+        if facts["name"] == host_name:
+            facts = dict(facts, guests=tracked)
+        elif copies.get(facts["name"]):
+            # libvirt's copy now, rather than the facts' (a resize may have been confirmed since)
+            now = dict((guest["name"], guest) for guest in copies[facts["name"]])
+            facts = dict(facts, guests=[guest for guest in facts.get("guests") or ()
+                                        if guest.get("name") not in now] + list(now.values()))
+        view.append(facts)
+    return view
+
+
+def _usage(guest, config):
+    """What the resource tracker counts for the guest (the planner requests as much)."""
+    if not guest.get("metadata"):
+        return None  # the planner refuses it before it asks
+    return usage_of_guest(guest, config)

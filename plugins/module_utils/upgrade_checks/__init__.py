@@ -12,7 +12,7 @@ row). ``runner.run_checks`` runs the registry, turns a crashing check into an
 - ``common``: results, rows, versions, options
 - ``versions``: libvirt / QEMU against the target's minimums, skew across the fleet
 - ``cpu``: CPU compatibility for live migration
-- ``drain``: N+1 with the real scheduler (guests -> requests)
+- ``drain``: N+1, through the drain's own planner (planning/evacuation.py)
 - ``resources``: storage, hugepages, dangerous settings
 - ``guests``: blocking states, migrations in flight, unmanaged guests, machine types, cordons
 - ``runner``: the registry, the rc, the table

@@ -9,6 +9,7 @@ import re
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.units import GIB
 
 SUCCESS, WARNING, FAILURE, ERROR = "Success", "Warning", "Failure", "Error"
@@ -71,6 +72,11 @@ def build_options(raw):
         raise InvalidInput("storage_warn_free_percent", options["storage_warn_free_percent"], "0 to 100")
     if not isinstance(options["libvirt_compare"], bool):
         raise InvalidInput("libvirt_compare", options["libvirt_compare"], "true or false")
+    # n_plus_one plans with it for every host: a wrong one is refused before any check runs
+    try:
+        build_config(options["scheduler_config"])
+    except InvalidInput as error:
+        raise error.within("scheduler_config")
     machine_types = options["target_machine_types"]
     if machine_types is not None and (not isinstance(machine_types, (list, tuple))
                                       or not all(isinstance(m, str) and m for m in machine_types)):

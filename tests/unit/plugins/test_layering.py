@@ -26,6 +26,8 @@ RANKS = {
     "libvirt": 2, "scheduler": 2, "state": 2,
     # a host: its facts (from libvirt), settings, tracker, fleet, capacity table; volumes
     "host": 3, "storage": 3,
+    # plans over the fleet's facts several operations share (the evacuation of a host)
+    "planning": 3,
     # operations, and the preflight (pure over facts)
     "instances": 4, "upgrade_checks": 4,
     "migration": 5,
@@ -35,7 +37,7 @@ RANKS = {
 }
 SHARED = ("errors", "units", "states", "cpuset", "module")
 # Pure over facts: may not reach libvirt/ even through another package.
-PURE = ("scheduler", "upgrade_checks", "state")
+PURE = ("scheduler", "upgrade_checks", "state", "planning")
 
 
 def plugin_files():

@@ -20,6 +20,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_
     DrainItem, guests_on, plan_drain)
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 from ansible_collections.vmfleet.compute.plugins.module_utils.states import COLD, CORDONED, LIVE
+from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.runner import run_checks
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
     fleet, flavor, guest, pending_resize)
 
@@ -86,6 +87,15 @@ def test_a_guest_defined_on_two_hosts_without_a_resize_is_refused_as_a_stale_cop
     [item] = plan_drain(hosts, "hv1", seed=1)
     assert item.refusal == ("vm1 is defined on several hosts (hv1, hv2) and no resize is pending: remove the "
                             "stale copy")
+
+
+def test_a_guest_whose_recorded_flavor_is_not_a_valid_request_is_refused_saying_so(tmp_path):
+    broken = flavor("m1.broken", extra_specs={"hw:numa_nodes": "0"})
+    hosts = fleet(tmp_path, {"hv1": [guest("vm1", instance_flavor=broken), guest("vm2")], "hv2": []})
+    items = plan_by_name(plan_drain(hosts, "hv1", seed=1))
+    assert items["vm1"].refusal.startswith("vm1 has a recorded flavor or image that is not a valid request "
+                                           "(invalid hw:numa_nodes")
+    assert items["vm1"].instance is None and items["vm2"].destination == "hv2"
 
 
 def test_a_guest_no_host_takes_carries_the_schedulers_reasons(tmp_path):
@@ -211,3 +221,28 @@ def test_a_drain_item_reports_planned_not_moved_or_its_result():
         "migrated", 3.5, 40, 1024)
     report["attempts"].append("changed by the reader")
     assert len(planned.attempts) == 1
+
+
+def test_thirty_tiny_guests_are_all_planned_although_max_io_ops_per_host_is_8(tmp_path):
+    # issue 14, defect 4: the plan counted every planned move as an I/O op in flight and refused 6 guests
+    tiny = flavor("m1.tiny", vcpus=1, memory_mb=256, root_gb=1)
+    hosts = fleet(tmp_path, {"hv1": [guest("vm%02d" % i, state="shutoff", instance_flavor=tiny) for i in range(30)],
+                             "hv2": [], "hv3": []})
+    items = plan_drain(hosts, "hv1", seed=1)
+    assert [item.refusal for item in items] == [None] * 30
+    assert set(item.destination for item in items) == {"hv2", "hv3"}
+    assert set(item.kind for item in items) == {COLD}
+
+
+def test_the_drain_plan_and_n_plus_one_agree_on_the_facts_libvirt_gives(tmp_path):
+    # the hosts read from the test driver: N+1 over those facts and the drain over libvirt place alike
+    tiny = flavor("m1.tiny", vcpus=1, memory_mb=256, root_gb=1)
+    hosts = fleet(tmp_path, {"hv1": [guest("vm%d" % i, instance_flavor=tiny) for i in range(3)]
+                             + [guest("hand-made", managed=False)], "hv2": [], "hv3": []})
+    hosts.refresh()
+    rows, _rc = run_checks(hosts.facts_list(), {}, ["n_plus_one"])
+    n_plus_one = dict((row["host"], row) for row in rows)["hv1"]
+    items = plan_drain(hosts, "hv1", seed=0)
+    planned = ", ".join("%s->%s" % (item.name, item.destination) for item in items if item.destination)
+    assert n_plus_one["result"] == "Warning" and "(%s)" % planned in n_plus_one["details"]
+    assert [item.name for item in items if item.refusal] == ["hand-made"]

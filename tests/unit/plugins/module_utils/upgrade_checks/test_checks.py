@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
-from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import drain, runner
+from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import runner
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.upgrade_checks.facts import (
     fleet, guest, host, pool)
 
@@ -112,13 +112,15 @@ def test_n_plus_one_pinned_guest_needs_free_dedicated_cpus():
     all_cpus = dict((cell, list(range(cell * 8, cell * 8 + 8)) + list(range(16 + cell * 8, 24 + cell * 8)))
                     for cell in (0, 1))
     hosts = [host("hv1"), host("hv2", pinned=all_cpus), host("hv3", pinned=all_cpus)]
-    hosts[0]["guests"] = [guest("pinned", cpu_policy="dedicated",
+    # the flavor the collection recorded asks for dedicated CPUs: the drain moves it with that flavor
+    flavor = {"name": "p2", "vcpus": 2, "memory_mb": 2048, "root_gb": 10,
+              "extra_specs": {"hw:cpu_policy": "dedicated"}}
+    hosts[0]["guests"] = [guest("pinned", cpu_policy="dedicated", metadata={"flavor": flavor},
                                 vcpupin=[{"vcpu": 0, "cpus": [2]}, {"vcpu": 1, "cpus": [3]}])]
-    # the metadata flavor has no extra specs: the pinning comes from the XML, as the tracker reads it
-    assert drain.guest_request(hosts[0]["guests"][0])["flavor"]["extra_specs"] == {"hw:cpu_policy": "dedicated"}
     rows, rc = run(hosts, "n_plus_one")
     assert rc == 2
     assert "No valid host was found for pinned" in rows[0]["details"]
+    assert "0 free dedicated CPUs" in rows[0]["details"]
 
 
 def test_n_plus_one_respects_anti_affinity():
@@ -154,8 +156,9 @@ def test_n_plus_one_fails_for_a_guest_with_host_devices_even_when_hosts_have_the
     hosts[0]["guests"] = [passthrough, guest("vm1")]
     rows, rc = run(hosts, "n_plus_one")
     assert rc == 2 and rows[0]["result"] == "Failure"
-    assert rows[0]["details"] == ("hv1 cannot be drained: nfv1 has host devices (0000:3b:00.0): the drain cannot "
-                                  "move it anywhere; detach them first")
+    # the drain's own refusal (one planner), word for word
+    assert rows[0]["details"] == ("hv1 cannot be drained: nfv1 has host devices (0000:3b:00.0): none of hv2, hv3 "
+                                  "can be checked to offer the same devices, so it cannot be moved; detach them first")
 
 
 def test_n_plus_one_fails_while_a_resize_awaits_confirmation():
@@ -164,8 +167,32 @@ def test_n_plus_one_fails_while_a_resize_awaits_confirmation():
     hosts[0]["guests"] = [resized, guest("vm2")]
     rows, rc = run(hosts, "n_plus_one")
     assert rows[0]["result"] == "Failure"
-    assert "vm1 has a resize awaiting confirmation: confirm or revert it first" in rows[0]["details"]
+    assert "a resize of vm1 waits for confirm or revert: confirm or revert it first" in rows[0]["details"]
     assert "fit nowhere" not in rows[0]["details"]  # vm2 fits
+
+
+def test_n_plus_one_fails_for_a_recorded_flavor_that_is_not_a_valid_request():
+    hosts = fleet()
+    broken = {"name": "bad", "vcpus": 1, "memory_mb": 512, "root_gb": 1, "extra_specs": {"hw:numa_nodes": "0"}}
+    hosts[0]["guests"] = [guest("vm1", metadata={"flavor": broken}), guest("vm2")]
+    rows, rc = run(hosts, "n_plus_one")
+    assert rc == 2 and rows[0]["result"] == "Failure"
+    assert "vm1 has a recorded flavor or image that is not a valid request (invalid hw:numa_nodes" in rows[0]["details"]
+    assert "fit nowhere" not in rows[0]["details"]  # vm2 fits
+
+
+def test_n_plus_one_scheduler_config_is_the_drains():
+    # a limit of 1 I/O op per host: a destination with one migration in flight takes nothing
+    hosts = fleet()
+    hosts[0]["guests"] = [guest("vm1")]
+    hosts[1]["resources"]["io_ops"] = hosts[2]["resources"]["io_ops"] = 1
+    rows, rc = run(hosts, "n_plus_one", scheduler_config={"max_io_ops_per_host": 1})
+    assert rows[0]["result"] == "Failure" and "max_io_ops_per_host is 1" in rows[0]["details"]
+    rows, rc = run(hosts, "n_plus_one", scheduler_config={"max_io_ops_per_host": 2})
+    assert rows[0]["result"] == "Success"
+    with pytest.raises(InvalidInput) as refused:
+        run(hosts, "n_plus_one", scheduler_config={"max_io_ops_per_host": -1})
+    assert refused.value.message.startswith("scheduler_config: invalid config.max_io_ops_per_host=-1")
 
 
 def test_n_plus_one_warns_that_unmanaged_guests_are_moved_by_hand():
@@ -173,17 +200,9 @@ def test_n_plus_one_warns_that_unmanaged_guests_are_moved_by_hand():
     hosts[0]["guests"] = [guest("legacy", managed=False), guest("vm1")]
     rows, rc = run(hosts, "n_plus_one")
     assert rc == 1 and rows[0]["result"] == "Warning"
-    assert "all 2 guests fit on the other hosts" in rows[0]["details"]
+    # the drain refuses what it does not manage, so it is not placed (nor counted) as if it moved
+    assert "1 of 2 guests fit on the other hosts (vm1->hv" in rows[0]["details"]
     assert "move legacy by hand (virsh migrate) or adopt them" in rows[0]["details"]
-
-
-def test_guest_request_from_xml_keeps_numa_and_hugepages():
-    vm = guest("vm", vcpus=4, memory_mb=4096, managed=False, page_size_kb=2048,
-               numa_cells=[{"id": 0, "cpus": [0, 1], "memory_mb": 2048, "host_cell": 0},
-                           {"id": 1, "cpus": [2, 3], "memory_mb": 2048, "host_cell": 1}])
-    specs = drain.guest_request(vm)["flavor"]["extra_specs"]
-    assert specs == {"hw:numa_nodes": "2", "hw:numa_cpus.0": "0,1", "hw:numa_mem.0": "2048",
-                     "hw:numa_cpus.1": "2,3", "hw:numa_mem.1": "2048", "hw:mem_page_size": "2048"}
 
 
 @pytest.mark.parametrize("state, meta, expected", [
