@@ -127,5 +127,5 @@ def pci_device(address, vendor="0x8086", product="0x1572", numa_node=0):
 def group_member(name, group, policy="anti-affinity"):
     """A guest of a host's facts whose collection metadata names server group ``group`` (as a guest built
     with ``hints.group`` carries it)."""
-    return {"name": name, "metadata": {"request": {"name": name, "hints": {"group": {"name": group,
-                                                                                    "policy": policy}}}}}
+    hints = {"group": {"name": group, "policy": policy}}
+    return {"name": name, "metadata": {"request": {"name": name, "hints": hints}}}

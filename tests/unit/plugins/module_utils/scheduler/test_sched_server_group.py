@@ -25,13 +25,14 @@ def small_host(name, guests=(), **kwargs):
     return make_host(name, sockets=1, cores=4, threads=1, memory_mb=16384, guests=guests, **kwargs)
 
 
-def member(name, group=ANTI):
+def member(name, group=None):
+    group = group or ANTI
     return group_member(name, group["name"], group["policy"])
 
 
-def move(name, source, group=ANTI):
+def move(name, source, group=None):
     """The request a drain or a live migration makes for guest ``name`` leaving ``source``."""
-    return make_request(name, 1, 512, hints={"group": dict(group), "retry_exclude": [source]})
+    return make_request(name, 1, 512, hints={"group": dict(group or ANTI), "retry_exclude": [source]})
 
 
 def reasons(result, name):
