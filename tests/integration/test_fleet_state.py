@@ -5,6 +5,7 @@ PostgreSQL stopped in the middle of a drain. Real lab hosts, real migrations, a 
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -20,6 +21,23 @@ LAB_POSTGRES = os.path.join(ROOT, "lab", "postgres")
 # two vCPUs pinned in one NUMA cell: a lab host (2 CPUs, one cell) has room for exactly one
 BIG_PINNED = {"name": "fs.pinned2", "vcpus": 2, "memory_mb": 128, "root_gb": 1,
               "extra_specs": {"hw:cpu_policy": "dedicated", "hw:numa_nodes": "1"}}
+
+
+SCRATCH = []
+
+
+def scratch(prefix):
+    """A new folder for one controller, job or report; all of them are removed when the module's tests end."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    SCRATCH.append(folder)
+    return folder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def scratch_folders():
+    yield
+    for folder in SCRATCH:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def free_port():
@@ -68,7 +86,7 @@ def cleanup():
 
 def report_file():
     """Where a drain playbook writes its report: a new folder each time."""
-    return os.path.join(tempfile.mkdtemp(prefix="vmfleet-it-drain-"), "report.json")
+    return os.path.join(scratch("vmfleet-it-drain-"), "report.json")
 
 
 def uncordon(url):
@@ -81,14 +99,14 @@ def place(instances, url):
     env = ansible_env(url)
     built = subprocess.run(playbook_argv("place_instances.yml", {"instances": instances}), env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False,
-                           cwd=tempfile.mkdtemp(prefix="vmfleet-it-ctl-"))
+                           cwd=scratch("vmfleet-it-ctl-"))
     assert built.returncode == 0, built.stdout
 
 
 def controller(playbook, extra_vars, url):
     """An ansible-playbook run as a controller of its own: its own working folder and home (no local file
     shared with another controller), the fleet state store at ``url``."""
-    home = tempfile.mkdtemp(prefix="vmfleet-it-controller-")
+    home = scratch("vmfleet-it-controller-")
     env = dict(ansible_env(url), HOME=home, ANSIBLE_LOCAL_TEMP=os.path.join(home, "tmp"))
     return subprocess.Popen(playbook_argv(playbook, extra_vars), cwd=home, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, universal_newlines=True)
@@ -163,7 +181,7 @@ RUNNER_PLAYS = {
 def runner_job(play, extra_vars, url):
     """One job as AWX runs it: ansible-runner, a fresh private data dir (project, inventory, env), the store
     injected as VMFLEET_STATE_URL (what the custom credential type does), nothing else kept between jobs."""
-    private = tempfile.mkdtemp(prefix="vmfleet-it-awx-job-")
+    private = scratch("vmfleet-it-awx-job-")
     for folder in ("project", "inventory", "env"):
         os.makedirs(os.path.join(private, folder))
     with open(os.path.join(private, "project", play), "w") as handle:
@@ -198,7 +216,7 @@ def test_awx_shaped_jobs_see_each_others_cordon_and_moves(postgres, cleanup):
     assert job2.returncode == 0, job2.stdout
     for name in new:  # the cordon job 1 wrote is seen by job 2, in another private data dir
         assert list(where(name).values()) == ["running"] and first not in where(name), name
-    out = os.path.join(tempfile.mkdtemp(prefix="vmfleet-it-awx-out-"), "moves.json")
+    out = os.path.join(scratch("vmfleet-it-awx-out-"), "moves.json")
     job3, _dir3 = runner_job("list.yml", {"job_host": first, "job_since": since, "job_out": out}, postgres.url)
     assert job3.returncode == 0, job3.stdout
     with open(out) as handle:
