@@ -393,14 +393,13 @@ rejections:
          reason: "cell 1 has 2 free dedicated CPUs under the isolate policy, guest cell 0 needs 4"}
 """
 
-from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import with_store_state
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import facts_in_force
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import INT_OPTIONS, MULTIPLIERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters import ALIASES, FILTERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import WEIGHERS
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
 
@@ -461,8 +460,7 @@ def argument_spec():
 def run(params):
     """The module's work on validated params: the result dict (``failed`` when a request was not placed)."""
     with open_store(params["state_url"]) as store:  # the cordons and drains in force now, not at facts time
-        hosts = [with_store_state(facts, maintenance_record.read_state(store, facts["name"]))
-                 for facts in parse_hosts(params["hosts"], entries=False)]
+        hosts = facts_in_force(parse_hosts(params["hosts"], entries=False), store)
     result = schedule(hosts, params["requests"], params.get("config"), params.get("seed"))
     output = result.to_dict()
     failed = result.failed

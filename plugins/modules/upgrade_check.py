@@ -199,10 +199,9 @@ msg:
 """
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.cpu_comparison import FleetCpuComparison
-from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import with_store_state
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import facts_in_force
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import runner
@@ -232,8 +231,7 @@ def argument_spec():
 def run(params):
     """The result dict, ``failed`` on a Failure (or a Warning when strict)."""
     with open_store(params["state_url"]) as store:  # cordons, drains and the journal as they are now
-        hosts = [with_store_state(facts, maintenance_record.read_state(store, facts["name"]))
-                 for facts in parse_hosts(params["hosts"], entries=False)]
+        hosts = facts_in_force(parse_hosts(params["hosts"], entries=False), store)
     rows, rc = runner.run_checks(hosts, dict((k, params.get(k)) for k in _OPTIONS), params["checks"],
                                  cpu_comparison=FleetCpuComparison)
     failed, msg = runner.verdict(rows, rc, params["strict"])

@@ -20,6 +20,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.capabiliti
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.nodedev_xml import parse_pci_device
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.storage_xml import parse_pool, volume_backing_path
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
 
 # virDomainState values, by number (libvirt-domain.h), so the names need no binding.
 _PAUSED = 3
@@ -81,6 +82,13 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
         guest["usage"] = usage
     facts["resources"] = counted["resources"]
     return facts
+
+
+def facts_in_force(hosts, store):
+    """Host facts (parsed ``hosts`` items) with what the fleet state store says of each host now
+    (with_store_state); for the modules that take facts gathered earlier (schedule, upgrade_check)."""
+    in_store = maintenance_record.read_states(store, [facts["name"] for facts in hosts])
+    return [with_store_state(facts, in_store[facts["name"]]) for facts in hosts]
 
 
 def with_store_state(facts, maintenance):

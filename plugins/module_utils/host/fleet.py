@@ -134,11 +134,14 @@ class Fleet(object):
         long operation schedules from what is there now, not from when the play started. A host that cannot
         be reached keeps its old facts, disabled, so nothing is placed there (and one never read is left out
         of facts_list())."""
-        for name in self.names() if names is None else names:
+        names = self.names() if names is None else list(names)
+        for name in names:
+            self.host(name)  # each a host of the fleet, before anything is read
+        in_store = maintenance_record.read_states(self.store, names)
+        for name in names:
             host = self.host(name)
             try:
-                facts = gather_host_facts(self.conn(name), name, host.uri, host.config,
-                                          maintenance=maintenance_record.read_state(self.store, name))
+                facts = gather_host_facts(self.conn(name), name, host.uri, host.config, maintenance=in_store[name])
                 self.unreachable.discard(name)
                 self._read_at[name] = time.monotonic()
                 read = True

@@ -157,12 +157,16 @@ class FleetStateStore(object):
 
     # -- cordons ---------------------------------------------------------------------------------------
 
-    def cordon(self, host):
-        """The host's cordon record ``{host, reason, by, at}``, or None when it is not cordoned."""
+    def _record(self, query, key):
+        """The one JSON record ``query`` selects by ``key``, or None."""
         with self._run(READ) as cursor:
-            cursor.execute("SELECT record FROM cordons WHERE host = ?", (host,))
+            cursor.execute(query, (key,))
             row = cursor.fetchone()
         return _load(row[0]) if row else None
+
+    def cordon(self, host):
+        """The host's cordon record ``{host, reason, by, at}``, or None when it is not cordoned."""
+        return self._record("SELECT record FROM cordons WHERE host = ?", host)
 
     def cordons(self):
         """``{host: cordon record}`` of every cordoned host."""
@@ -235,10 +239,7 @@ class FleetStateStore(object):
 
     def migration(self, migration_id):
         """One journal record, or None."""
-        with self._run(READ) as cursor:
-            cursor.execute("SELECT record FROM migrations WHERE id = ?", (migration_id,))
-            row = cursor.fetchone()
-        return _load(row[0]) if row else None
+        return self._record("SELECT record FROM migrations WHERE id = ?", migration_id)
 
     def migrations(self, host=None):
         """The journal, oldest first; with ``host``, the moves out of or into it."""
