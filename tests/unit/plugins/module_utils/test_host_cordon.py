@@ -78,3 +78,14 @@ def test_a_drain_holding_the_host_disables_it_too():
     draining = with_cordon(config, None, {"run_id": "r1", "owner": "ops on ctl1 (pid 7)"})
     assert draining["enabled"] is False and draining["disabled_reason"] == "being drained (run r1)"
     assert draining["disabled_by"] == "ops on ctl1 (pid 7)"
+
+
+def test_many_hosts_read_at_once_read_as_each_alone(store):
+    host_cordon.set_state(store, "cordoned", "hv2", "disk", "ops")
+    migration_journal.write(store, migration_journal.new_record("vm1", "hv1", "hv2", "live", id="m1"))
+    migration_journal.write(store, migration_journal.new_record("vm2", "hv3", "hv1", "cold", id="m2"))
+    store.begin_drain("hv3", "ops")
+    hosts = ["hv1", "hv2", "hv3", "hv4"]
+    assert maintenance_record.read_states(store, hosts) == dict(
+        (host, maintenance_record.read_state(store, host)) for host in hosts)
+    assert maintenance_record.read_states(None, ["hv1"]) == {"hv1": None}
