@@ -7,7 +7,9 @@ SHELL := /bin/bash
 PYTHON     ?= python3
 VENV       ?= $(CURDIR)/.venv
 LAB_HOSTS  ?= 3
-export VMFLEET_LAB_ROOT ?= /var/lib/vmfleet-lab
+# several labs side by side: VMFLEET_LAB_INSTANCE=N (0-9) moves ports, bridge and root
+export VMFLEET_LAB_INSTANCE ?= 0
+export VMFLEET_LAB_ROOT ?= /var/lib/vmfleet-lab$(if $(filter-out 0,$(VMFLEET_LAB_INSTANCE)),-$(VMFLEET_LAB_INSTANCE))
 INVENTORY  ?= $(VMFLEET_LAB_ROOT)/inventory.yml
 
 BIN        := $(VENV)/bin

@@ -44,10 +44,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
-from lab_tools import (ansible_env, delete_instance, host_path, inventory_hosts, run_playbook,  # noqa: E402
+from lab_tools import (INVENTORY, ansible_env, delete_instance, host_path, inventory_hosts, run_playbook,  # noqa: E402
                        state_store, virsh)
 
-INVENTORY = os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")
 FLAVOR = {"name": "bench.tiny", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 PREFIX = "bench-"
 

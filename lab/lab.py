@@ -17,6 +17,11 @@ host starts live in its namespace too.
 
 The capacity the hosts show is what libvirt reports, never a number the lab
 declares. State lives under $VMFLEET_LAB_ROOT (default /var/lib/vmfleet-lab).
+
+Several labs can run on one machine side by side (one per developer or test
+run): $VMFLEET_LAB_INSTANCE (0 to 9, default 0) moves a lab's ports, migration
+port ranges and bridge out of the way of the others, and its default root to
+/var/lib/vmfleet-lab-N.
 Needs root and Debian's libvirt-daemon, libvirt-daemon-driver-qemu,
 libvirt-clients, qemu-system-x86 and qemu-utils (`make deps` installs them).
 """
@@ -33,14 +38,26 @@ import sys
 import time
 import uuid
 
-ROOT = os.environ.get("VMFLEET_LAB_ROOT", "/var/lib/vmfleet-lab")
-TCP_PORT_BASE = 16600          # hvN listens on 16600 + N
-MIGRATION_PORT_BASE = 49152    # hvN's QEMU migration ports: 49152 + 100 * N, 64 ports
+
+
+def lab_instance():
+    value = os.environ.get("VMFLEET_LAB_INSTANCE", "0")
+    if not value.isdigit() or int(value) > 9:
+        raise SystemExit("lab: VMFLEET_LAB_INSTANCE must be a number from 0 to 9, not %r" % value)
+    return int(value)
+
+
+INSTANCE = lab_instance()
+ROOT = os.environ.get("VMFLEET_LAB_ROOT") or (
+    "/var/lib/vmfleet-lab" + ("-%d" % INSTANCE if INSTANCE else ""))
+TCP_PORT_BASE = 16600 + 20 * INSTANCE          # hvN listens on TCP_PORT_BASE + N
+# hvN's QEMU migration ports: MIGRATION_PORT_BASE + 100 * N, 64 of them
+MIGRATION_PORT_BASE = 49152 + 1000 * INSTANCE
 MIGRATION_PORTS = 64
 LAB_UUID_NAMESPACE = uuid.UUID("6f1b2a52-3c1d-4c0e-9a43-6d1f0c7a1ab0")
 # One bridge for the whole lab, as the hosts of a fleet share a network segment:
 # each host's libvirt network NETWORK forwards onto it (no firewall, no DHCP).
-BRIDGE = "vmfleet0"
+BRIDGE = "vmfleet%d" % INSTANCE
 NETWORK = "vmfleet"
 # A second storage tier whose folder differs per host (as mount points do in a
 # real fleet), so moving a disk between hosts must re-point it at the base image.

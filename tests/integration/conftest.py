@@ -11,12 +11,12 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lab_tools import delete_instance, inventory_hosts, state_store, virsh  # noqa: E402  pylint: disable=wrong-import-position
+from lab_tools import INVENTORY, delete_instance, inventory_hosts, state_store, virsh  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope="session", autouse=True)
 def empty_lab():
-    if not os.path.exists(os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")):
+    if not os.path.exists(INVENTORY):
         return
     with state_store() as store:
         for host in inventory_hosts():

@@ -10,7 +10,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-INVENTORY = os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")
+# the lab's inventory: `make integration` names it; otherwise that of the lab under
+# VMFLEET_LAB_ROOT or of lab instance VMFLEET_LAB_INSTANCE (lab/lab's own defaults)
+_INSTANCE = int(os.environ.get("VMFLEET_LAB_INSTANCE", "0") or 0)
+LAB_ROOT = os.environ.get("VMFLEET_LAB_ROOT") or ("/var/lib/vmfleet-lab" + ("-%d" % _INSTANCE if _INSTANCE else ""))
+INVENTORY = os.environ.get("VMFLEET_INVENTORY") or os.path.join(LAB_ROOT, "inventory.yml")
 BIN = os.path.dirname(sys.executable)
 LAB = os.path.join(ROOT, "lab", "lab")
 

@@ -14,13 +14,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lab_tools import inventory_hosts
+from lab_tools import INVENTORY, inventory_hosts
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import cpu_compatibility as cc
 
-INVENTORY = os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")
 # Features a test may require that this machine's hypervisor lacks: the first one it lacks is used.
 UNCOMMON_FEATURES = ("avx512f", "avx512-fp16", "amx-tile", "vmx", "svm", "sha-ni")
 

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from lab_tools import BIN, ROOT, ansible_env, delete_instance, inventory_hosts, run_playbook, state_store, virsh
+from lab_tools import BIN, INVENTORY, ROOT, ansible_env, delete_instance, inventory_hosts, run_playbook, state_store, virsh
 
 SHARED = {"name": "rm.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 PINNED = {"name": "rm.pinned", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
@@ -19,7 +19,7 @@ GUESTS = ["rm-a", "rm-b", "rm-c"]
 
 def rolling(tmp_path, **extra):
     argv = [os.path.join(BIN, "ansible-playbook"), "-i",
-            os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml"),
+            INVENTORY,
             os.path.join(ROOT, "playbooks", "rolling_maintenance.yml"), "-e", json.dumps(dict({
                 "rolling_maintenance_tasks": os.path.join(ROOT, "tests", "integration", "playbooks",
                                                           "maintenance_tasks.yml"),

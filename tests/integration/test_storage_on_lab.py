@@ -27,7 +27,8 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.storage import ima
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volume_copy
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
 
-INVENTORY = os.environ.get("VMFLEET_INVENTORY", "/var/lib/vmfleet-lab/inventory.yml")
+from lab_tools import INVENTORY
+
 BASE = "vmfleet-tiny-base.qcow2"  # in every lab host's pool "default"
 MIB = 1 << 20
 

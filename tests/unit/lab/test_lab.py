@@ -62,3 +62,36 @@ def test_inventory_is_yaml_with_the_hypervisors_group(lab, tmp_path, monkeypatch
     assert hosts["hv1"]["vmfleet_lab_virt_type"] == "qemu"
     assert hosts["hv1"]["vmfleet_lab_dir"].startswith(str(tmp_path))
     assert inventory["all"]["children"]["hypervisors"]["vars"]["vmfleet_state_url"] == "sqlite://%s/state.db" % tmp_path
+
+
+def load_instance(number, monkeypatch):
+    monkeypatch.setenv("VMFLEET_LAB_INSTANCE", str(number))
+    monkeypatch.delenv("VMFLEET_LAB_ROOT", raising=False)
+    spec = importlib.util.spec_from_file_location("vmfleet_lab_%s" % number, LAB)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_lab_instances_share_no_port_bridge_or_folder(monkeypatch, tmp_path):
+    labs = [load_instance(n, monkeypatch) for n in range(10)]
+    assert labs[0].ROOT == "/var/lib/vmfleet-lab" and labs[3].ROOT == "/var/lib/vmfleet-lab-3"
+    assert len({lab.ROOT for lab in labs}) == len({lab.BRIDGE for lab in labs}) == 10
+    ports, migration = set(), []
+    for number, lab in enumerate(labs):
+        monkeypatch.setattr(lab, "ROOT", str(tmp_path / str(number)))
+        for name in lab.host_names(9):
+            ports.add(lab.TCP_PORT_BASE + lab.host_index(name))
+            lab.write_config(name)
+            conf = (tmp_path / str(number) / name / "etc" / "qemu.conf").read_text()
+            low = int(conf.split("migration_port_min = ")[1].split()[0])
+            migration.append((low, int(conf.split("migration_port_max = ")[1].split()[0])))
+    assert len(ports) == 90
+    migration.sort()
+    assert all(high < next_low for (_low, high), (next_low, _h) in zip(migration, migration[1:]))
+    assert migration[-1][1] <= 65535
+
+
+def test_a_bad_lab_instance_is_refused(monkeypatch):
+    with pytest.raises(SystemExit, match="VMFLEET_LAB_INSTANCE must be a number from 0 to 9"):
+        load_instance("x", monkeypatch)
