@@ -105,13 +105,26 @@ def plan_evacuation(hosts, source, *, scheduler_config=None, seed=None):
     others = [facts for facts in hosts if facts["name"] != source]
     # a caller asking for many hosts (N+1, admission control) may build the configuration once
     config = scheduler_config if isinstance(scheduler_config, SchedulerConfig) else build_config(scheduler_config)
-    zone = (by_name[source].get("config") or {}).get("availability_zone") or "default"
-    own = sorted(by_name[source].get("guests") or (), key=lambda g: g["name"])
-    elsewhere = _copies_elsewhere(others, set(guest["name"] for guest in own))
-    other_names = sorted(facts["name"] for facts in others)
+    moves, specs = guest_moves(by_name[source], others, config)
+    if specs:
+        _place(build_hosts(others), sorted(specs, key=lambda pair: placement_order(pair[0])), config, seed)
+    return Evacuation(source, moves)
+
+
+def guest_moves(source, others, config, *, copies=None):
+    """``(moves, [(RequestSpec, move), ...])`` for the guests of ``source`` (its facts) onto ``others``
+    (facts): a GuestMove per guest in name order, refused when it cannot move at all, and the request
+    of each one the scheduler is to place (not yet in placement order). ``copies``: ``guests_by_name``
+    of the whole fleet, when the caller asks for many hosts (else read from ``others``)."""
+    zone = (source.get("config") or {}).get("availability_zone") or "default"
+    own = sorted(source.get("guests") or (), key=lambda g: g["name"])
+    if copies is None:
+        copies = guests_by_name(others, set(guest["name"] for guest in own))
+    other_names = sorted(facts["name"] for facts in others) if any(g.get("host_devices") for g in own) else ()
     moves, specs = [], []
     for guest in own:
-        move = _movable(guest, source, elsewhere.get(guest["name"], ()), other_names)
+        elsewhere = [(host, copy) for host, copy in copies.get(guest["name"], ()) if host != source["name"]]
+        move = _movable(guest, source["name"], elsewhere, other_names)
         moves.append(move)
         if move.refusal:
             continue
@@ -122,9 +135,7 @@ def plan_evacuation(hosts, source, *, scheduler_config=None, seed=None):
             move.request = None  # never given to the scheduler
             move.refusal = "%s has a recorded flavor or image that is not a valid request (%s): fix its " \
                            "metadata" % (guest["name"], exc.message)
-    if specs:
-        _place(build_hosts(others), sorted(specs, key=lambda pair: placement_order(pair[0])), config, seed)
-    return Evacuation(source, moves)
+    return moves, specs
 
 
 def placement_order(spec):
@@ -136,24 +147,34 @@ def placement_order(spec):
 def _place(host_states, ordered, config, seed):
     scheduler = Scheduler(host_states, config, seed)
     with collector_paused():
-        for spec, move in ordered:
-            outcome = scheduler.place(spec)
+        for (_spec, move), outcome in zip(ordered, place_moves(scheduler, [spec for spec, _move in ordered])):
             if outcome.placement is None:
                 move.refusal, move.fits_nowhere = outcome.error, True
-                continue
-            move.placement = outcome.placement.to_dict()
-            # the scheduler counted the placement as an I/O operation in flight (a build); a planned move
-            # is not one (module docstring): give it back, so only the facts' io_ops meet IoOpsFilter
-            scheduler.by_name[move.placement["host"]].io_ops -= 1
+            else:
+                move.placement = outcome.placement.to_dict()
 
 
-def _copies_elsewhere(others, names):
-    """guest name -> [(host name, guest)] for the guests of ``others`` named in ``names`` (only those: a
-    fleet's every guest would cost more than the plan)."""
+def place_moves(scheduler, ordered, *, stop_at_refusal=False):
+    """Yield the scheduler's ``Outcome`` of each of the ``ordered`` specs placed as a move, in order
+    (after a refusal only when not ``stop_at_refusal``): each placement is consumed on its host, less
+    the I/O operation the scheduler counted for it, since a planned move is not one (module
+    docstring); only the facts' io_ops meet IoOpsFilter."""
+    for spec in ordered:
+        outcome = scheduler.place(spec)
+        if outcome.placement is not None:
+            scheduler.by_name[outcome.placement.host].io_ops -= 1
+        yield outcome
+        if outcome.placement is None and stop_at_refusal:
+            return
+
+
+def guests_by_name(hosts, names=None):
+    """guest name -> [(host name, guest)] over ``hosts`` (facts), for the guests named in ``names`` only
+    when given (one plan: a fleet's every guest would cost more than the plan)."""
     found = {}
-    for facts in others:
+    for facts in hosts:
         for guest in facts.get("guests") or ():
-            if guest.get("name") in names:
+            if names is None or guest.get("name") in names:
                 found.setdefault(guest["name"], []).append((facts["name"], guest))
     return found
 

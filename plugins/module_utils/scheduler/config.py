@@ -7,7 +7,8 @@
 the enabled filters (cheapest first), the weighers with their multipliers,
 ``host_subset_size``, ``max_io_ops_per_host`` (8), ``max_instances_per_host``
 (50), ``percentage_of_hosts_to_score`` (100: every host, as Nova; see
-``sampling``) and the PCI aliases.
+``sampling``), ``host_failures_to_tolerate`` (0: off; 1: admission control keeps
+every host drainable onto the others, planning/admission.py) and the PCI aliases.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ SCHEDULING_ARGSPEC = dict(
     seed=dict(type="int"),
 )
 INT_OPTIONS = {"host_subset_size": (1, 1), "max_io_ops_per_host": (8, 0), "max_instances_per_host": (50, 0),
-               "percentage_of_hosts_to_score": (ALL_HOSTS, 0)}
-MAXIMUM = {"percentage_of_hosts_to_score": ALL_HOSTS}
+               "percentage_of_hosts_to_score": (ALL_HOSTS, 0), "host_failures_to_tolerate": (0, 0)}
+# tolerating 2 failures would need a plan per pair of hosts drained together: not offered
+MAXIMUM = {"percentage_of_hosts_to_score": ALL_HOSTS, "host_failures_to_tolerate": 1}
 MULTIPLIERS = dict((w.option, w.default) for w in WEIGHERS.values())
 KNOWN = set(INT_OPTIONS) | set(MULTIPLIERS) | {"enabled_filters", "weighers", "pci_aliases"}
 

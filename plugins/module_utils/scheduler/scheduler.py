@@ -13,6 +13,11 @@ A forced host (``hints.force_host``) still passes every filter; only with
 ``hints.force: true`` are the filters skipped, and the placement then lists
 the verdicts it would have failed. A request no host takes gets the refusal
 of every host: ``hv3: NUMATopologyFilter: cell 1 has ...``.
+
+An ``admission`` object (planning/admission.py: host_failures_to_tolerate)
+is asked about the placement on the best host once its NUMA fit is claimed,
+before it is consumed; a refusal is that host's reason (``AdmissionControl:
+...``) and the next best host is tried, as after a refused claim.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.server_g
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import weigh
 
 CLAIM = "NUMATopologyClaim"
+ADMISSION = "AdmissionControl"
 
 
 class Outcome(object):
@@ -93,8 +99,10 @@ def no_valid_host(spec, refused):
 class Scheduler(object):
     """Places requests on ``hosts`` (HostState list) one after another."""
 
-    def __init__(self, hosts, config=None, seed=None):
+    def __init__(self, hosts, config=None, seed=None, admission=None):
         self.hosts = list(hosts)
+        # refusal(placement) -> reason or None, then accept(placement) once consumed (planning/admission.py)
+        self.admission = admission
         self.by_name = dict((h.name, h) for h in self.hosts)
         if len(self.by_name) != len(self.hosts):
             names = [h.name for h in self.hosts]
@@ -201,7 +209,14 @@ class Scheduler(object):
                                   cpuset=sorted(host.shared_cpus) if fit.cells is None else (),
                                   pci_claims=fit.pci_claims, weight=weight, forced=forced,
                                   would_fail=would_fail)
+            if self.admission is not None and not (forced and spec.force):
+                why = self.admission.refusal(placement)
+                if why is not None:
+                    refused.append((ADMISSION, [(host, why)]))
+                    continue
             host.consume(placement)
+            if self.admission is not None:
+                self.admission.accept(placement)
             self.bounds.widen(host)
             self.groups.placed(spec, host.name)
             return Outcome(spec, placement, refused=refused)
@@ -244,15 +259,16 @@ def build_hosts(hosts):
     return states
 
 
-def schedule(hosts, requests, config=None, seed=None):
+def schedule(hosts, requests, config=None, seed=None, admission=None):
     """Place ``requests`` (dicts or RequestSpecs) on ``hosts`` (facts dicts or
     HostStates) in order; returns a ``ScheduleResult``. Raises ``InvalidInput``
     before anything is placed when a request or the configuration is wrong.
-    HostState objects given are consumed in place."""
+    HostState objects given are consumed in place. ``admission``: see the
+    module docstring (planning/admission.py builds it)."""
     config = config if isinstance(config, SchedulerConfig) else build_config(config)
     raw = [r for r in requests if not isinstance(r, RequestSpec)]
     specs = build_request_specs(raw, config.pci_aliases) if raw else []
     specs_iter = iter(specs)
     ordered = [r if isinstance(r, RequestSpec) else next(specs_iter) for r in requests]
-    scheduler = Scheduler(build_hosts(hosts), config, seed)
+    scheduler = Scheduler(build_hosts(hosts), config, seed, admission)
     return scheduler.schedule(ordered)

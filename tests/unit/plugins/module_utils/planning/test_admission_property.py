@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmfleet.compute contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Over generated fleets and batches: the incremental admission check answers as the full check (every
+host planned again from scratch), names a host the full check finds undrainable, and every plan it
+keeps places each guest where the fleet, as it is after the batch, takes it."""
+
+from __future__ import annotations
+
+import copy
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import AdmissionControl
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.evacuation import plan_evacuation
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import build_request_spec
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import Scheduler, build_hosts
+from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.scheduler.host_factory import (
+    make_request)
+from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.upgrade_checks.facts import guest, host
+
+CONFIG = {"host_failures_to_tolerate": 1}
+
+item_st = st.fixed_dictionaries({
+    "memory_mb": st.sampled_from([512, 1024, 2048, 3072]),
+    "vcpus": st.integers(1, 3),
+    "pinned": st.sampled_from([False, False, False, True]),
+    "group": st.sampled_from([None, None, None, "db"]),
+})
+
+hosts_st = st.lists(st.fixed_dictionaries({
+    "guests": st.lists(item_st, max_size=4),
+    "enabled": st.sampled_from([True, True, True, False]),
+    "zone": st.sampled_from(["default", "default", "default", "az1"]),
+    "unmanaged": st.sampled_from([False] * 7 + [True]),
+}), min_size=2, max_size=5)
+
+
+def _flavor(item):
+    extra = {"hw:cpu_policy": "dedicated"} if item["pinned"] else {}
+    return {"name": "f", "vcpus": item["vcpus"], "memory_mb": item["memory_mb"], "disk_gb": 1, "extra_specs": extra}
+
+
+def make_fleet(drawn):
+    hosts = []
+    for index, spec in enumerate(drawn):
+        name = "hv%d" % (index + 1)
+        facts = host(name, sockets=1, cores=4, threads=1, memory_mb=8192, enabled=spec["enabled"],
+                     availability_zone=spec["zone"])
+        for number, item in enumerate(spec["guests"]):
+            metadata = {"flavor": dict(_flavor(item), root_gb=1)}
+            if item["group"]:
+                metadata["request"] = {"hints": {"group": {"name": item["group"], "policy": "anti-affinity"}}}
+            facts["guests"].append(guest("%s-vm%d" % (name, number), vcpus=item["vcpus"],
+                                         memory_mb=item["memory_mb"], disk_gb=1, metadata=metadata))
+            facts["resources"]["memory_mb_used"] += item["memory_mb"]
+            facts["resources"]["vcpus_used"] += item["vcpus"]
+        if spec["unmanaged"]:
+            facts["guests"].append(guest(name + "-byhand", managed=False, memory_mb=512, vcpus=1))
+            facts["resources"]["memory_mb_used"] += 512
+        facts["resources"]["running_vms"] = len(facts["guests"])
+        hosts.append(facts)
+    return hosts
+
+
+class Compared(object):
+    """Admission control that also runs the full check on every placement it is asked about."""
+
+    def __init__(self, admission):
+        self.admission = admission
+        self.answers = []
+        self.greedy_misses = set()
+
+    def refusal(self, placement):
+        incremental = self.admission.refusal(placement)
+        full = self.admission.full_check(placement)
+        named = self.admission.refused_host
+        self.answers.append((placement.name, placement.host, incremental, full))
+        if incremental is not None:
+            # a refusal is exact: the host it names cannot be drained by a plan made from scratch
+            assert named in full and named in incremental, (named, full)
+        elif full:
+            # accepted where a plan from scratch misses: each such host keeps a plan (checked at the end)
+            self.greedy_misses.update(full)
+        return incremental
+
+    def accept(self, placement):
+        self.admission.accept(placement)
+
+
+def assert_plans_hold(hosts, admission, placed):
+    """Each kept plan, replayed onto the fleet after the batch (the facts plus what was placed), places
+    every guest of its host on the host it names, every filter and the NUMA fit passing there."""
+    for source, plan in admission.plans.items():
+        states = build_hosts(copy.deepcopy(hosts))
+        by_name = dict((state.name, state) for state in states)
+        for placement in placed:
+            by_name[placement.host].consume(placement)
+        scheduler = Scheduler([state for state in states if state.name != source], CONFIG, 0)
+        facts = [f for f in hosts if f["name"] == source][0]
+        assert sorted(spec.name for spec, _placement in plan) == sorted(
+            [guest["name"] for guest in facts["guests"]] + [p.name for p in placed if p.host == source])
+        for spec, placement in plan:
+            again = copy.copy(spec)
+            again.force_host, again.group_members = placement.host, None
+            outcome = scheduler.place(again)
+            assert outcome.placement is not None, (source, spec.name, outcome.error)
+            scheduler.by_name[placement.host].io_ops -= 1
+
+
+requests_st = st.lists(item_st, min_size=1, max_size=6)
+
+
+@settings(max_examples=120, deadline=None)
+@given(drawn=hosts_st, requests=requests_st)
+def test_incremental_admission_answers_as_the_full_check(drawn, requests):
+    hosts = make_fleet(drawn)
+    admission = AdmissionControl(hosts, CONFIG)
+    for facts in hosts:     # a host the drain's planner empties has a plan; one without has the planner's reason
+        plan = plan_evacuation(hosts, facts["name"], seed=0)
+        if plan.drainable:
+            assert facts["name"] in admission.plans
+        elif facts["name"] in admission.undrainable:
+            assert any(move.named_refusal() in admission.undrainable[facts["name"]] for move in plan.refused)
+    compared = Compared(admission)
+    scheduler = Scheduler(build_hosts(copy.deepcopy(hosts)), CONFIG, 0, admission=compared)
+    placed = []
+    for number, item in enumerate(requests):
+        hints = {"group": {"name": item["group"], "policy": "anti-affinity"}} if item["group"] else {}
+        spec = build_request_spec(make_request("new%d" % number, item["vcpus"], item["memory_mb"], 1,
+                                               _flavor(item)["extra_specs"], hints=hints))
+        outcome = scheduler.place(spec)
+        if outcome.placement is not None:
+            placed.append(outcome.placement)
+    assert_plans_hold(hosts, admission, placed)
+    assert compared.greedy_misses <= set(admission.plans)
