@@ -86,6 +86,7 @@ bench: venv collection
 	$(BIN)/python bench/numa_fit_vs_nova.py --quiet || status=1; \
 	$(BIN)/python bench/schedule_vs_nova.py || status=1; \
 	$(BIN)/python bench/state_store_claims.py || status=1; \
+	$(BIN)/python bench/admission_control.py || status=1; \
 	exit $$status
 
 build: venv

@@ -217,6 +217,18 @@ options:
         description: NumInstancesFilter refuses hosts with this many guests.
         type: int
         default: 50
+      host_failures_to_tolerate:
+        description:
+          - Admission control. V(1) refuses a placement after which some host of the fleet could no
+            longer be drained onto the others (the drain's and the preflight's N+1 planner); the refusal
+            names that host and the guest that would not fit. Hosts that cannot be drained already
+            refuse nothing.
+          - V(0), the default, turns it off. Only V(0) and V(1) are accepted.
+          - It applies to O(vmfleet.compute.schedule), O(vmfleet.compute.instance),
+            O(vmfleet.compute.resize) and O(vmfleet.compute.live_migrate); a drain
+            (O(vmfleet.compute.host_maintenance)) ignores it.
+        type: int
+        default: 0
       pci_aliases:
         description: PCI aliases that flavors request with C(pci_passthrough:alias).
         type: list
@@ -396,9 +408,9 @@ rejections:
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import facts_in_force
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import schedule_admitted
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import INT_OPTIONS, MULTIPLIERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters import ALIASES, FILTERS
-from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.weighers import WEIGHERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import STATE_URL_ARGSPEC
@@ -461,7 +473,7 @@ def run(params):
     """The module's work on validated params: the result dict (``failed`` when a request was not placed)."""
     with open_store(params["state_url"]) as store:  # the cordons and drains in force now, not at facts time
         hosts = facts_in_force(parse_hosts(params["hosts"], entries=False), store)
-    result = schedule(hosts, params["requests"], params.get("config"), params.get("seed"))
+    result = schedule_admitted(hosts, params["requests"], params.get("config"), params.get("seed"))
     output = result.to_dict()
     failed = result.failed
     output["changed"] = False

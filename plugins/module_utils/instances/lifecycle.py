@@ -21,7 +21,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances import c
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import domain_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as guest_power
-from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import schedule_admitted
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage.instance_disks import (
     base_image, create_disks, delete_disks, delete_guest_disks, disk_layout, root_capacity)
@@ -32,7 +32,7 @@ DEFAULT_MAX_ATTEMPTS = 3
 # --- placement ------------------------------------------------------------------
 
 def _schedule(fleet, instance, excluded, seed):
-    result = schedule(fleet.facts_list(), [instance.spec(excluded)], instance.scheduler_config, seed)
+    result = schedule_admitted(fleet.facts_list(), [instance.spec(excluded)], instance.scheduler_config, seed)
     outcome = result.outcomes[0]
     if outcome.placement is None:
         raise VmfleetError(outcome.error, instance=instance.name,

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
-from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import schedule_admitted
 
 
 def interfaces_of(xml_text):
@@ -80,7 +80,7 @@ def plan_destination(fleet, located, instance, allow_same_host, destination, exc
         spec.force_host = destination
         spec.retry_exclude = tuple(h for h in spec.retry_exclude if h != destination)
     facts = fleet.facts_list()
-    outcome = schedule(facts, [spec], instance.scheduler_config, seed).outcomes[0]
+    outcome = schedule_admitted(facts, [spec], instance.scheduler_config, seed).outcomes[0]
     if outcome.placement is None:
         raise VmfleetError(outcome.error + (" (the source %s is excluded: %s)" % (located.host, not_allowed)
                                             if located.host in excluded else ""),

@@ -49,6 +49,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_report import DrainReport
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import without_admission
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
@@ -97,7 +98,9 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
         items = plan_drain(fleet, host_name, scheduler_config, seed)
         report = DrainReport(host_name, items, settled, cordoned)
         _refuse_unless_all_fit(host_name, report, allow_partial, started)
-        executor = _Executor(fleet, host_name, run.id, settings=settings, scheduler_config=scheduler_config,
+        # a drain is not refused by admission control (planning/admission.py): the host is emptied for maintenance
+        executor = _Executor(fleet, host_name, run.id, settings=settings,
+                             scheduler_config=without_admission(scheduler_config),
                              limits=limits, max_attempts=max_attempts, shutdown_timeout=shutdown_timeout, seed=seed)
         executor.run([item for item in items if not item.refusal])
         remaining = [name for name, _domain, _state in guests_on(fleet, host_name)]

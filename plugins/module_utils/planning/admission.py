@@ -56,6 +56,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config i
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import (
     Scheduler, collector_paused, schedule)
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.server_group import GroupIndex
 
 OPTION = "host_failures_to_tolerate"
 # the seed the preflight's N+1 plans with (upgrade_checks/drain.py), so both agree on a host
@@ -91,10 +92,15 @@ class AdmissionControl(object):
         self.config = config if isinstance(config, SchedulerConfig) else build_config(config)
         self.order = [facts["name"] for facts in hosts]
         self.states = dict((facts["name"], HostState.from_facts(facts)) for facts in hosts)
+        self.position = dict((name, index) for index, name in enumerate(self.order))
+        self.zones = {}         # availability zone -> its hosts, in fleet order
+        for name in self.order:
+            self.zones.setdefault(self.states[name].availability_zone, []).append(self.states[name])
         self.guests = {}        # host -> its guests' RequestSpecs, as the planner would move them
         self.plans = {}         # host -> [(spec, Placement)] in placement order; absent when undrainable
         self.senders = {}       # host -> names of the hosts whose plan puts guests on it
         self.undrainable = {}
+        self.needed_mb = {}     # host -> the memory its guests need on the other hosts
         self._pending = None
         copies = guests_by_name(hosts)
         with collector_paused():
@@ -102,6 +108,7 @@ class AdmissionControl(object):
                 others = [other for other in hosts if other is not facts] if _has_devices(facts) else ()
                 moves, specs = guest_moves(facts, others, self.config, copies=copies)
                 self.guests[facts["name"]] = [spec for spec, _move in specs]
+                self.needed_mb[facts["name"]] = sum(spec.memory_mb for spec, _move in specs)
                 blocked = [move.named_refusal() for move in moves if move.refusal]
                 if blocked:
                     self.undrainable[facts["name"]] = "; ".join(blocked)
@@ -127,6 +134,7 @@ class AdmissionControl(object):
             verdict = self._judge(placement)
         self.states[placement.host].consume(placement)
         self.guests[placement.host].append(_as_move(placement.request, self.states[placement.host]))
+        self.needed_mb[placement.host] += placement.request.memory_mb
         for host, plan in verdict.plans.items():
             self._keep(host, plan, verdict.reasons.get(host))
 
@@ -177,8 +185,9 @@ class AdmissionControl(object):
             if plan is None:
                 reasons[destination] = reason
                 first = first or (destination, reason)
+        alone = Scheduler([state], self.config, PLAN_SEED)
         for sender in sorted(self.senders.get(destination, ())):
-            plan, reason = self._still_fits(sender, destination), None
+            plan, reason = self._still_fits(sender, destination, alone), None
             if plan is None:
                 plan, reason = self._any_plan(sender)
                 if plan is None:
@@ -203,13 +212,13 @@ class AdmissionControl(object):
         if not _MEMORY_BOUND_FILTERS <= set(self.config["enabled_filters"]):
             return None
         zone = state.availability_zone
-        hosts = [self.states[name] for name in self.order if self.states[name].availability_zone == zone]
+        hosts = self.zones[zone]
         room = dict((host.name, max(0.0, host.ram_headroom) if host.enabled else 0.0) for host in hosts)
         total = sum(room.values())
         for host in hosts:
             if host.name not in self.plans:
                 continue
-            needed = sum(spec.memory_mb for spec in self.guests[host.name])
+            needed = self.needed_mb[host.name]
             if host.name == state.name:
                 needed += placement.request.memory_mb
             if needed > total - room[host.name]:
@@ -232,12 +241,11 @@ class AdmissionControl(object):
         the first of at most FIRST_FIT_TRIES other hosts of the zone that takes it, trying them from a
         place that turns with the host and the guest, so that the arrivals spread; None when one finds
         no host that way."""
-        zone = self.states[host].availability_zone
-        candidates = [name for name in self.order if name != host and self.states[name].enabled
-                      and self.states[name].availability_zone == zone]
+        candidates = [state.name for state in self.zones[self.states[host].availability_zone]
+                      if state.enabled and state.name != host]
         if not candidates and ordered:
             return None
-        start = self.order.index(host)
+        start = self.position[host]
         for _spec, placement in kept:
             self._consume_move(placement)
         placed = []
@@ -272,13 +280,13 @@ class AdmissionControl(object):
             return None
         return self._first_fit(host, [arriving], kept)
 
-    def _still_fits(self, sender, destination):
+    def _still_fits(self, sender, destination, alone):
         """``sender``'s kept plan with its arrivals on ``destination`` placed there again (alone, in plan
-        order), or None when one no longer fits."""
+        order, by ``alone``: a scheduler of that host only), or None when one no longer fits."""
         kept = self.plans[sender]
         arrivals = [spec for spec, placement in kept if placement.host == destination]
-        scheduler = Scheduler([self.states[destination]], self.config, PLAN_SEED)
-        again, _reason = self._placed(scheduler, arrivals)
+        alone.groups = GroupIndex(alone.hosts)  # the members another sender's arrivals added are gone again
+        again, _reason = self._placed(alone, arrivals)
         if again is None:
             return None
         replaced = iter(again)
@@ -310,7 +318,12 @@ class AdmissionControl(object):
         state.io_ops += 1
 
     def _keep(self, host, plan, reason):
-        for destination in set(placement.host for _spec, placement in self.plans.get(host, ())):
+        before = self.plans.get(host)
+        if plan is not None and before is not None and len(plan) == len(before) and all(
+                new.host == old.host for (_s, new), (_t, old) in zip(plan, before)):
+            self.plans[host] = plan     # the same destinations (placed again on one of them)
+            return
+        for destination in set(placement.host for _spec, placement in before or ()):
             self.senders[destination].discard(host)
         if plan is None:
             self.plans.pop(host, None)
@@ -341,6 +354,12 @@ def admission_control(hosts, config):
     """An ``AdmissionControl`` when ``config`` asks for it (``host_failures_to_tolerate`` 1), else None."""
     config = config if isinstance(config, SchedulerConfig) else build_config(config)
     return AdmissionControl(hosts, config) if config[OPTION] else None
+
+
+def without_admission(config):
+    """``config`` (a dict as ``schedule`` takes it, or None) with admission control off: what a drain
+    moves its guests with (module docstring)."""
+    return dict(config or {}, **{OPTION: 0})
 
 
 def schedule_admitted(hosts, requests, config=None, seed=None):
