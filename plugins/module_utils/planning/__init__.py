@@ -5,5 +5,6 @@
 
 - ``guest_request``: the request that would place a guest of the facts again
 - ``evacuation``: where every guest of a host would go if the host were emptied (the drain's
-  plan, N+1 of the preflight, and later admission control all ask it)
+  plan, N+1 of the preflight, and admission control all ask it)
+- ``admission``: admission control (``host_failures_to_tolerate``), an evacuation plan kept per host
 """

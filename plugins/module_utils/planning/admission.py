@@ -9,19 +9,27 @@ preflight's N+1 use (evacuation.py). The refusal names H and the planner's
 reason (the guest that would not fit, and why each other host refused it).
 
 What is kept, and why it is cheap per placement: for every host its evacuation
-plan, each of its guests with the ``Placement`` it would get on another host. A
-plan whose destinations did not change still places every guest, so a
+plan, each of its guests with the ``Placement`` it would get on another host
+(made once, at the start, by a quick first-fit, else by the planner). A plan
+whose destinations did not change still places every guest, so a
 placement on D only has to look at:
 
-1. D's own plan, which gains the new guest: D's planned arrivals are consumed on
-   their hosts and the new guest is placed after them, alone. Only when that
-   fails is D planned again from scratch with the new guest among its guests.
+0. the memory bound first: a host whose guests need more memory than the other
+   enabled hosts of its zone have left cannot be drained by any plan (RamFilter),
+   so that refusal needs no plan.
+1. D's own plan, which gains the new guest: placed after D's planned arrivals
+   (consumed on their hosts), on the first of a few hosts that takes it, else by
+   the scheduler over all the other hosts.
 2. the plans of the hosts that send guests to D (D has less room now): their
-   arrivals on D are placed again on D alone, in plan order. Only a host whose
-   arrivals no longer fit there is planned again from scratch.
+   arrivals on D are placed again on D alone, in plan order; those that no longer
+   fit there are placed by the scheduler over the other hosts, after the rest of
+   the plan.
 
-Every other plan is left as it is: that is what makes the check cost about one
-placement over the fleet plus a few one-host checks, not one plan per host.
+Only when that fails is the host planned again: a quick first-fit plan, then the
+planner's own plan from scratch; if that fails too, the placement is refused,
+naming the host, and the check stops there. Every other plan is left as it is:
+that is what makes the check cost a few one-host placements and at most one
+placement over the fleet, not one plan per host.
 
 What the answer means: a refusal always comes from a plan made from scratch on
 the fleet as it would be after the placement, by the same planner, seed and
@@ -118,7 +126,7 @@ class AdmissionControl(object):
     # --- the answer --------------------------------------------------------------------------
 
     def refusal(self, placement):
-        verdict = self._judge(placement)
+        verdict = self._judge(placement, complete=False)
         self._pending = verdict
         return verdict.reason
 
@@ -130,8 +138,8 @@ class AdmissionControl(object):
     def accept(self, placement):
         verdict = self._pending if self._pending is not None and self._pending.placement is placement else None
         self._pending = None
-        if verdict is None:
-            verdict = self._judge(placement)
+        if verdict is None or verdict.reason is not None:
+            verdict = self._judge(placement, complete=True)    # forced past a refusal: every plan follows
         self.states[placement.host].consume(placement)
         self.guests[placement.host].append(_as_move(placement.request, self.states[placement.host]))
         self.needed_mb[placement.host] += placement.request.memory_mb
@@ -160,19 +168,21 @@ class AdmissionControl(object):
 
     # --- the incremental check (module docstring) ------------------------------------------
 
-    def _judge(self, placement):
+    def _judge(self, placement, complete):
+        """The verdict on ``placement``; unless ``complete``, it stops at the first host that refuses
+        (its plans then matter no more): only a forced placement needs every plan after a refusal."""
         destination = placement.host
         state = self.states[destination]
         state.consume(placement)    # as the scheduler will: a build is an I/O operation in flight too
         try:
             with collector_paused():
-                return self._judge_consumed(placement, destination, state)
+                return self._judge_consumed(placement, destination, state, complete)
         finally:
             state.release(placement)
 
-    def _judge_consumed(self, placement, destination, state):
+    def _judge_consumed(self, placement, destination, state, complete):
         plans, reasons = {}, {}
-        first = self._short_of_memory(placement, state)
+        first = None if complete else self._short_of_memory(placement, state)
         if first is not None:
             return self._refused(placement, first, plans, reasons)
         if destination in self.plans:
@@ -184,15 +194,23 @@ class AdmissionControl(object):
             plans[destination] = plan
             if plan is None:
                 reasons[destination] = reason
-                first = first or (destination, reason)
+                first = (destination, reason)
+                if not complete:
+                    return self._refused(placement, first, plans, reasons)
         alone = Scheduler([state], self.config, PLAN_SEED)
         for sender in sorted(self.senders.get(destination, ())):
             plan, reason = self._still_fits(sender, destination, alone), None
+            if plan is None:
+                kept = self.plans[sender]
+                plan = self._repaired(sender, [pair for pair in kept if pair[1].host != destination],
+                                      [spec for spec, placement in kept if placement.host == destination])
             if plan is None:
                 plan, reason = self._any_plan(sender)
                 if plan is None:
                     reasons[sender] = reason
                     first = first or (sender, reason)
+                    if not complete:
+                        return self._refused(placement, first, plans, reasons)
             plans[sender] = plan
         if first is None:
             return _Verdict(placement, None, plans)
@@ -268,17 +286,34 @@ class AdmissionControl(object):
         """``(plan, None)`` or ``(None, reason)``: the planner's batch for ``host``'s guests (and
         ``extra``) on the other hosts, from scratch; the hosts are left as they were."""
         ordered = sorted(self.guests[host] + list(extra), key=placement_order)
-        scheduler = Scheduler([self.states[name] for name in self.order if name != host], self.config, PLAN_SEED)
-        return self._placed(scheduler, ordered)
+        return self._placed(self._scheduler_without(host), ordered)
+
+    def _scheduler_without(self, host):
+        """A scheduler over every host but ``host``, as the planner makes for it."""
+        return Scheduler([self.states[name] for name in self.order if name != host], self.config, PLAN_SEED)
 
     def _with_one_more(self, host, arriving):
-        """``host``'s kept plan with ``arriving`` placed after its arrivals, or None when it does not fit
-        or is a guest the planner places before some of them: a pinned guest placed after floating
-        ones can be taken where the planner's order (constrained guests first) refuses it."""
+        """``host``'s kept plan with ``arriving`` placed after its arrivals (first fit, else by the
+        scheduler), or None when it does not fit or ``_out_of_order``."""
         kept = self.plans[host]
-        if kept and placement_order(arriving)[0] < placement_order(kept[-1][0])[0]:
+        if _out_of_order(kept, [arriving]):
             return None
-        return self._first_fit(host, [arriving], kept)
+        return self._first_fit(host, [arriving], kept) or self._repaired(host, kept, [arriving])
+
+    def _repaired(self, host, kept, specs):
+        """The ``kept`` part of ``host``'s plan with ``specs`` placed after it by the scheduler over all
+        the other hosts (one placement each, not a plan), or None when one does not fit or
+        ``_out_of_order``."""
+        if _out_of_order(kept, specs):
+            return None
+        for _spec, placement in kept:
+            self._consume_move(placement)
+        try:
+            plan, _reason = self._placed(self._scheduler_without(host), specs)
+        finally:
+            for _spec, placement in reversed(kept):
+                self._release_move(placement)
+        return None if plan is None else list(kept) + plan
 
     def _still_fits(self, sender, destination, alone):
         """``sender``'s kept plan with its arrivals on ``destination`` placed there again (alone, in plan
@@ -332,6 +367,17 @@ class AdmissionControl(object):
         self.plans[host] = plan
         for _spec, placement in plan:
             self.senders.setdefault(placement.host, set()).add(host)
+
+
+def _out_of_order(kept, specs):
+    """True when ``specs`` hold a guest the planner places before some guest of ``kept`` (constrained
+    guests first): a pinned guest placed after floating ones can be taken where the planner's order
+    refuses it (the NUMA fit does not count the floating guests its pinning crowds), so such a plan is
+    not kept."""
+    if not kept:
+        return False
+    last = max(placement_order(spec)[0] for spec, _placement in kept)
+    return any(placement_order(spec)[0] < last for spec in specs)
 
 
 def _has_devices(facts):
