@@ -70,7 +70,9 @@ OPTION = "host_failures_to_tolerate"
 # the seed the preflight's N+1 plans with (upgrade_checks/drain.py), so both agree on a host
 PLAN_SEED = 0
 # the other hosts a quick plan tries for one guest before the planner is asked (module docstring)
-FIRST_FIT_TRIES = 16
+FIRST_FIT_TRIES = 4
+# the other hosts' reasons a refusal quotes from the planner (_refusal_of)
+REASONS_SHOWN = 3
 # with these filters no host takes more memory than its ram_headroom, only enabled hosts of the zone take any
 _MEMORY_BOUND_FILTERS = {"RamFilter", "ComputeFilter", "AvailabilityZoneFilter"}
 
@@ -334,7 +336,7 @@ class AdmissionControl(object):
         try:
             for outcome in place_moves(scheduler, ordered, stop_at_refusal=True):
                 if outcome.placement is None:
-                    reason = outcome.error
+                    reason = _refusal_of(outcome)
                 else:
                     placed.append((outcome.spec, outcome.placement))
         finally:
@@ -367,6 +369,17 @@ class AdmissionControl(object):
         self.plans[host] = plan
         for _spec, placement in plan:
             self.senders.setdefault(placement.host, set()).add(host)
+
+
+def _refusal_of(outcome):
+    """The scheduler's refusal of a guest, with the first REASONS_SHOWN hosts' reasons: it becomes the
+    reason of one host in the scheduler's own list, and a request refused on every host of a large fleet
+    would otherwise carry every host's reason once per host."""
+    verdicts = outcome.rejections
+    more = len(verdicts) - REASONS_SHOWN
+    return "No valid host was found for %s: %s%s" % (
+        outcome.spec.name, "; ".join(str(v) for v in verdicts[:REASONS_SHOWN]) or "no other host",
+        "; and %d more hosts" % more if more > 0 else "")
 
 
 def _out_of_order(kept, specs):
