@@ -14,8 +14,8 @@ options:
     description:
       - Scheduler configuration, as O(vmfleet.compute.schedule#module:config). Used to choose a host and for the
         claim on it.
-      - With C(host_failures_to_tolerate: 1) (admission control), a host is chosen only if every host that
-        can be drained now still can after the placement; a drain ignores it.
+      - With C(host_failures_to_tolerate) set to V(1) (admission control), a host is chosen only if every
+        host that can be drained now still can after the placement; a drain ignores it.
     type: dict
     default: {}
   seed:
