@@ -224,9 +224,9 @@ options:
             names that host and the guest that would not fit. Hosts that cannot be drained already
             refuse nothing.
           - V(0), the default, turns it off. Only V(0) and V(1) are accepted.
-          - It applies to O(vmfleet.compute.schedule), O(vmfleet.compute.instance),
-            O(vmfleet.compute.resize) and O(vmfleet.compute.live_migrate); a drain
-            (O(vmfleet.compute.host_maintenance)) ignores it.
+          - It applies to M(vmfleet.compute.schedule), M(vmfleet.compute.instance),
+            M(vmfleet.compute.resize) and M(vmfleet.compute.live_migrate); a drain
+            (M(vmfleet.compute.host_maintenance)) ignores it.
         type: int
         default: 0
       pci_aliases:
