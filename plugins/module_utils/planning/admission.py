@@ -62,6 +62,8 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.planning.evacuatio
     guest_moves, guests_by_name, place_moves, placement_order)
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SchedulerConfig, build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.host_state import HostState
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import (
+    RequestSpec, build_request_spec)
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import (
     Scheduler, collector_paused, schedule)
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.server_group import GroupIndex
@@ -131,6 +133,24 @@ class AdmissionControl(object):
         verdict = self._judge(placement, complete=False)
         self._pending = verdict
         return verdict.reason
+
+    def __call__(self, request, destination):
+        """The check as a planner of moves asks it (planning/rebalance.py: ``admission(guest request,
+        destination) -> refusal or None``): ``request`` (a ``schedule`` request dict, or a RequestSpec)
+        placed on ``destination`` by the scheduler's own filters and NUMA fit there, then ``refusal``.
+        When it says None the move counts as made (``accept``): the caller makes it, and the next
+        question sees it. The guest still counts on its source too (module docstring)."""
+        spec = request if isinstance(request, RequestSpec) else build_request_spec(request, self.config.pci_aliases)
+        spec = _as_move(spec, self.states[destination])
+        state = self.states[destination]
+        outcome = Scheduler([state], self.config, PLAN_SEED).place(spec)
+        if outcome.placement is None:
+            return outcome.error
+        state.release(outcome.placement)
+        why = self.refusal(outcome.placement)
+        if why is None:
+            self.accept(outcome.placement)
+        return why
 
     @property
     def refused_host(self):

@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import (
     AdmissionControl, admission_control, schedule_admitted, without_admission)
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.guest_request import guest_request
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import build_request_spec
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import Scheduler, build_hosts
@@ -119,3 +120,17 @@ def test_a_named_destination_is_refused_with_the_host_and_the_guest_that_would_n
     assert [(v.host, v.filter) for v in outcome.rejections] == [("hv3", "AdmissionControl")]
     assert outcome.rejections[0].reason.startswith(
         "new2 on hv3 would leave hv1 undrainable (host_failures_to_tolerate=1): No valid host was found for hv1-vm0")
+
+
+def test_a_planner_of_moves_asks_it_with_a_request_and_a_destination():
+    # planning/rebalance.py's admission(guest request, destination): hv2's 6000 MB guest can be drained onto
+    # hv3 only, so moving hv1's 2048 MB guest there is refused naming hv2; hv4 (2180 MB free) takes it
+    hosts = [small_host("hv1", 2048, 4952), small_host("hv2", 6000), small_host("hv3"), small_host("hv4", 5500)]
+    admission = AdmissionControl(hosts, ON)
+    moved = guest_request(hosts[0]["guests"][0], "default")
+    assert admission(moved, "hv3").startswith(
+        "hv1-vm0 on hv3 would leave hv2 undrainable (host_failures_to_tolerate=1): No valid host was found for "
+        "hv2-vm0: hv1: RamFilter: 680 MB usable RAM left")
+    assert admission(moved, "hv4") is None
+    # accepted: hv4 now holds it too, so a second guest of 2048 MB no longer fits there
+    assert "RamFilter" in admission(dict(moved, name="other"), "hv4")
