@@ -395,6 +395,7 @@ rejections:
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import facts_in_force
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.names import check_instance_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import INT_OPTIONS, MULTIPLIERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters import ALIASES, FILTERS
@@ -459,6 +460,8 @@ def argument_spec():
 
 def run(params):
     """The module's work on validated params: the result dict (``failed`` when a request was not placed)."""
+    for index, request in enumerate(params["requests"]):
+        check_instance_name(request["name"], "requests[%d].name" % index)
     with open_store(params["state_url"]) as store:  # the cordons and drains in force now, not at facts time
         hosts = facts_in_force(parse_hosts(params["hosts"], entries=False), store)
     result = schedule(hosts, params["requests"], params.get("config"), params.get("seed"))

@@ -16,6 +16,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances import l
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import resize as instance_resize
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import check_matches, describe
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.names import check_instance_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 
 
@@ -30,6 +31,7 @@ def ensure_instance(fleet, name, *, state, instance=None, missing="flavor", plac
     Returns ``(result, before, after)``: the result dict (changed, instance,
     plan, actions, attempts) and the domain XML before and after, for a diff.
     """
+    check_instance_name(name)
     result = dict(changed=False, instance=None, plan=None, actions=[], attempts=[])
     location = InstanceLocation(fleet, name)
     before = location.xml
@@ -60,3 +62,4 @@ def ensure_instance(fleet, name, *, state, instance=None, missing="flavor", plac
         domain = fleet.conn(built["host"]).lookupByName(name)
         result["instance"] = describe(built["host"], domain, parse_domain(domain.XMLDesc(0)))
     return result, before, built["domain_xml"]
+
