@@ -766,11 +766,13 @@ def argument_spec():
 
 def run(params):
     config = normalize_host_config(params)
+    # a folder that is not one is refused before the store or the host is opened
+    folder = import_folders.checked_folder(params["name"], params["state_dir"], "state_dir") \
+        if params["state_dir"] is not None else None
     with open_store(params["state_url"]) as store, \
             libvirt_client.connection(params["uri"], params["name"]) as conn:
         name = params["name"] or conn.getHostname()
-        if params["state_dir"]:
-            folder = import_folders.checked_folder(name, params["state_dir"], "state_dir")
+        if folder:
             import_folders.import_folder(store, name, folder)
         facts = gather_host_facts(conn, name, params["uri"], config, params["gather_guests"],
                                   maintenance_record.read_state(store, name))
