@@ -37,7 +37,11 @@ extends_documentation_fragment:
   - vmfleet.compute.fleet_hosts
 options:
   name:
-    description: The instance's name (the libvirt domain name). Its UUID is derived from it.
+    description:
+      - The instance's name (the libvirt domain name). Its UUID is derived from it.
+      - "It names files on the hosts (its disks, libvirt's own), so it is 1 to 128 bytes in UTF-8, without C(/), control
+        characters or white space at either end, and does not start with C(.) or C(-); other names are refused before
+        any host is touched. XML specials (C(<), C(&), quotes) are allowed."
     type: str
     required: true
   state:
@@ -109,7 +113,9 @@ options:
     default: []
     suboptions:
       network:
-        description: Name of a libvirt network defined on the hosts.
+        description:
+          - Name of a libvirt network defined on the hosts. The target host must have it (and, for a guest to start,
+            active) before anything is made there.
         type: str
       bridge:
         description: Name of a host bridge.
@@ -126,11 +132,16 @@ options:
     description:
       - One entry of M(vmfleet.compute.schedule)'s C(plan). Without it the module schedules the instance over
         O(hosts).
+      - An existing instance is not moved. When it is on another host than the placement's (or than
+        O(hints.force_host)) the task fails, naming where it is and how to move it, unless O(match_existing=false)
+        (then a forced host only warns).
     type: dict
   hints:
     description:
       - Scheduler hints, as O(vmfleet.compute.schedule#module:requests[].hints) (availability_zone, group,
-        same_host, different_host, retry_exclude). Stored in the instance's metadata; resize keeps them.
+        same_host, different_host, force_host, force, retry_exclude). Stored in the instance's metadata; resize
+        keeps them.
+      - Any other key is refused, with the list of known hints, rather than ignored.
     type: dict
     default: {}
   match_existing:

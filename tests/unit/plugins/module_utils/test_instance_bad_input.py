@@ -125,3 +125,15 @@ def test_a_placement_on_the_instances_own_host_is_honoured_quietly(tmp_path):
     result, _before, _after = ensure_instance(hosts, "vm1", state=states.INSTANCE_PRESENT, instance=instance("vm1"),
                                               placement={"host": "hv1"})
     assert result["warnings"] == [] and result["instance"]["host"] == "hv1"
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_pool_the_host_lacks_is_refused_naming_host_pool_and_the_pools_there(tmp_path, check_mode):
+    pools = [pool("images", volumes=[(IMAGE, 1)]), NETWORK]
+    hosts = fleet(tmp_path, {"hv1": ([], pools)})
+    before = host_contents(hosts)
+    with pytest.raises(VmfleetError) as caught:
+        lifecycle.create(hosts, instance("vm1", [{"network": "vmfleet"}]), True, placement={"host": "hv1"},
+                         check_mode=check_mode)
+    assert caught.value.message.startswith("storage pool 'default' does not exist on host hv1 (pools there: images)")
+    assert host_contents(hosts) == before
