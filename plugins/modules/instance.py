@@ -133,7 +133,7 @@ options:
       - One entry of M(vmfleet.compute.schedule)'s C(plan). Without it the module schedules the instance over
         O(hosts).
       - An existing instance is not moved. When it is on another host than the placement's (or than
-        O(hints.force_host)) the task fails, naming where it is and how to move it, unless O(match_existing=false)
+        C(hints.force_host)) the task fails, naming where it is and how to move it, unless O(match_existing=false)
         (then a forced host only warns).
     type: dict
   hints:

@@ -85,9 +85,8 @@ def check_asked_host(location, placement, instance, match_existing):
                   "vmfleet.compute.live_migrate (destination: %s) or vmfleet.compute.resize (host: %s)"
                   % (location.name, location.host, host, host))
         if match_existing:
-            raise InvalidInput(field, host, "%s, where instance %s is, or no placement" % (location.host,
-                                                                                        location.name),
-                               reason="%s; nothing was changed" % advice)
+            allowed = "%s, where instance %s is, or no placement" % (location.host, location.name)
+            raise InvalidInput(field, host, allowed, reason="%s; nothing was changed" % advice)
         if field == "hints.force_host":
             warnings.append("%s=%s not honoured: %s" % (field, host, advice))
     return warnings

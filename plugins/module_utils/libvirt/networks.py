@@ -21,10 +21,10 @@ def check_networks(conn, names, host, *, must_be_active):
     for name in names:
         network = _lookup(conn, name, host)
         if network is None:
+            there = network_names(conn)
             raise VmfleetError("network %r does not exist on host %s (networks there: %s): define it there, or name "
-                               "one of those; nothing was created" % (name, host, ", ".join(network_names(conn))
-                                                                       or "none"),
-                               network=name, host=host, networks=network_names(conn))
+                               "one of those; nothing was created" % (name, host, ", ".join(there) or "none"),
+                               network=name, host=host, networks=there)
         if must_be_active and not network.isActive():
             raise VmfleetError("network %r on host %s is defined but not active, so the guest cannot start: start it "
                                "(virsh net-start %s) and set it to autostart; nothing was created" % (name, host, name),
