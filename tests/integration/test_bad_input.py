@@ -77,6 +77,12 @@ def test_bad_input_is_refused_and_changes_nothing(tmp_path):
         assert "(networks there: vmfleet" in network and "nothing was created" in network
         assert results["network"]["network"] == "nosuch"
 
+        bridge = message(results["bridge"])
+        assert bridge.startswith("bridge 'nosuchbr0' does not exist on host hv"), bridge
+        assert "nothing was created" in bridge
+        schedule_hint = message(results["schedule_hint"])
+        assert "requests.hints.different_hosts" in schedule_hint and "different_host" in schedule_hint, schedule_hint
+
         hint = message(results["hint"])
         assert hint.startswith("invalid hints.different_hosts=['%s']: unknown scheduler hint 'different_hosts' "
                                "(known hints: availability_zone, group, same_host, different_host, force_host, force, "

@@ -137,3 +137,20 @@ def test_a_pool_the_host_lacks_is_refused_naming_host_pool_and_the_pools_there(t
                          check_mode=check_mode)
     assert caught.value.message.startswith("storage pool 'default' does not exist on host hv1 (pools there: images)")
     assert host_contents(hosts) == before
+
+
+def test_a_bridge_the_host_lacks_is_refused_and_one_it_has_passes(tmp_path):
+    bridge = ('<interface type="bridge" name="br0"><start mode="onboot"/><protocol family="ipv4"><dhcp/></protocol>'
+              '<bridge stp="off"><interface type="ethernet" name="eth0"><mac address="52:54:00:aa:bb:cc"/></interface>'
+              '</bridge></interface>')
+    hosts = fleet(tmp_path, {"hv1": ([], [pool(volumes=[(IMAGE, 1)]), NETWORK, bridge])})
+    before = host_contents(hosts)
+    plan = lifecycle.create(hosts, instance("vm1", [{"bridge": "br0"}]), True, placement={"host": "hv1"},
+                            check_mode=True)
+    assert "<source bridge='br0'/>" in plan["domain_xml"] or 'bridge="br0"' in plan["domain_xml"]
+    with pytest.raises(VmfleetError) as caught:
+        lifecycle.create(hosts, instance("vm1", [{"network": "vmfleet"}, {"bridge": "br9"}]), True,
+                         placement={"host": "hv1"})
+    assert caught.value.message == ("bridge 'br9' does not exist on host hv1: create it there, or name a bridge or a "
+                                    "libvirt network it has; nothing was created")
+    assert host_contents(hosts) == before
