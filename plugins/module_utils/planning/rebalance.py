@@ -183,12 +183,7 @@ def plan_rebalance(hosts, *, goal=states.BALANCE, max_moves=DEFAULT_MAX_MOVES, m
     """The ``Rebalance`` of ``hosts`` (facts dicts, docs/host-facts.md) for ``goal`` (module docstring).
     Raises InvalidInput, before planning, for a wrong goal, max_moves, min_gain or scheduler
     configuration."""
-    if goal not in states.REBALANCE_GOALS:
-        raise InvalidInput("goal", goal, "one of %s" % ", ".join(states.REBALANCE_GOALS))
-    max_moves = whole_number("max_moves", max_moves, 1)
-    if isinstance(min_gain, bool) or not isinstance(min_gain, (int, float)) or not 0 <= min_gain < 2:
-        raise InvalidInput("min_gain", min_gain, "a number from 0 to 2 (the spread is a sum of two standard "
-                                                 "deviations of fractions)")
+    max_moves = check_options(goal, max_moves, min_gain)
     config = scheduler_config if isinstance(scheduler_config, SchedulerConfig) else build_config(scheduler_config)
     planner = _Planner(hosts, config, admission, seed)
     before = planner.spread.to_dict()
@@ -202,6 +197,21 @@ def plan_rebalance(hosts, *, goal=states.BALANCE, max_moves=DEFAULT_MAX_MOVES, m
              for name in sorted(planner.loads)]
     return Rebalance(goal, planner.moves, before, planner.spread.to_dict(), table, planner.emptied, planner.kept,
                      planner.unmovable, planner.excluded)
+
+
+def check_options(goal, max_moves, min_gain):
+    """InvalidInput naming the option when one is wrong; returns ``max_moves`` as an int."""
+    if goal not in states.REBALANCE_GOALS:
+        raise InvalidInput("goal", goal, "one of %s" % ", ".join(states.REBALANCE_GOALS))
+    if isinstance(min_gain, bool) or not isinstance(min_gain, (int, float)) or not 0 <= min_gain < 2:
+        raise InvalidInput("min_gain", min_gain, "a number from 0 to 2 (the spread is a sum of two standard "
+                                                 "deviations of fractions)")
+    return whole_number("max_moves", max_moves, 1)
+
+
+def measure(hosts):
+    """The spread (``Spread.to_dict()``) of the hosts that take part in a rebalance, as they are."""
+    return Spread([HostLoad(facts) for facts in hosts if not _left_out(facts)]).to_dict()
 
 
 class _Planner(object):
