@@ -381,7 +381,10 @@ class _Planner(object):
             return False
         # a planned move is not an I/O operation in flight (planning/evacuation.py says why)
         host.io_ops -= 1
-        move.destination, move.placement = destination, outcome.placement.to_dict()
+        placement = outcome.placement.to_dict()
+        for key in ("forced", "weight", "would_fail"):
+            del placement[key]  # the host was the plan's choice, not a forced one, and nothing was weighed
+        move.destination, move.placement = destination, placement
         return True
 
     def _count(self, move):
