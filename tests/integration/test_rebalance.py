@@ -4,12 +4,14 @@ one host; libvirt says where every guest runs afterwards."""
 
 import json
 import os
+import signal
 import subprocess
+import time
 
 import pytest
 
 from lab_tools import BIN, INVENTORY, ROOT, ansible_env, delete_instance, inventory_hosts, run_playbook, virsh
-from test_drain import assert_no_cpu_pinned_twice, pinned_cpus
+from test_drain import assert_no_cpu_pinned_twice, has_pattern, journal, pinned_cpus, write_pattern
 
 SHARED = {"name": "rb.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 PINNED = {"name": "rb.pinned", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
@@ -34,15 +36,18 @@ def where(name):
     return [host for host, names in layout().items() if name in names]
 
 
-def rebalance(check=False, **extra):
-    """Run playbooks/rebalance.yml (the role, as an operator runs it); returns (run, report or None)."""
+def rebalance_argv(check=False, **extra):
     if os.path.exists(REPORT):
         os.remove(REPORT)
     extra_vars = dict(dict(("rebalance_" + k, v) for k, v in extra.items()), rebalance_report_file=REPORT)
-    argv = [os.path.join(BIN, "ansible-playbook"), "-i", INVENTORY, os.path.join(ROOT, "playbooks", "rebalance.yml"),
+    return [os.path.join(BIN, "ansible-playbook"), "-i", INVENTORY, os.path.join(ROOT, "playbooks", "rebalance.yml"),
             "-e", json.dumps(extra_vars)] + (["--check"] if check else [])
-    run = subprocess.run(argv, cwd=ROOT, env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         universal_newlines=True, timeout=900, check=False)
+
+
+def rebalance(check=False, **extra):
+    """Run playbooks/rebalance.yml (the role, as an operator runs it); returns (run, report or None)."""
+    run = subprocess.run(rebalance_argv(check, **extra), cwd=ROOT, env=ansible_env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True, timeout=900, check=False)
     report = None
     if os.path.exists(REPORT):
         with open(REPORT) as handle:
@@ -127,3 +132,71 @@ def test_wrong_input_is_refused_before_anything_moves(fleet):
     run, report = rebalance(max_moves=0)
     assert "invalid max_moves=0" in run.stdout, run.stdout
     assert layout()[first] == ["rb-w1"]
+
+
+def descendants(pid):
+    """The ids of every process below ``pid`` (ansible's workers start sessions of their own, so a kill of the
+    playbook's process group misses the module)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def test_a_killed_rebalance_goes_on_when_run_again_and_moves_no_guest_twice(fleet):
+    first = hosts()[0]
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    names = ["rb-k%d" % i for i in range(6)]
+    fleet.extend(names)
+    built = run_playbook("place_instances.yml", {"instances": [
+        {"name": n, "flavor": SHARED, "host": first, "state": "present"} for n in names]})
+    assert built.returncode == 0, built.stdout
+    for name in names:
+        write_pattern(first, name, 64)
+        assert virsh(first, "start", name).returncode == 0
+    # one move at a time at 32 MiB/s (~2 s each); kill the playbook and its module once the first has moved
+    proc = subprocess.Popen(rebalance_argv(max_parallel=1, migration={"bandwidth": 32}), cwd=ROOT,
+                            env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            universal_newlines=True, start_new_session=True)
+    deadline = time.time() + 180
+    while time.time() < deadline and len(guests(first)) == len(names):
+        time.sleep(0.2)
+    time.sleep(1)
+    for pid in [proc.pid] + descendants(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.communicate()
+    # a migration under way when the module died may still end; after that nothing moves (the module is gone)
+    time.sleep(8)
+    moved_before = [n for n in names if n not in guests(first)]
+    time.sleep(6)
+    assert [n for n in names if n not in guests(first)] == moved_before, "something still moves guests"
+    assert 0 < len(moved_before) < 4, "the rebalance was killed before or after it moved: %s" % layout()
+    run, report = rebalance()
+    assert run.returncode == 0, run.stdout
+    assert report["result"] == "rebalanced", report
+    assert not set(g["guest"] for g in report["guests"] if g["result"] == "migrated") & set(moved_before)
+    counts = sorted(len(n) for n in layout().values())
+    assert counts == [2, 2, 2], layout()
+    for name in names:
+        assert len(where(name)) == 1, (name, layout())
+        assert virsh(where(name)[0], "domstate", name).stdout.strip() == "running", name
+        assert has_pattern(where(name)[0], name, 64), name
+    # nothing stays migrating in the journal, and no guest completed two moves
+    mine = [r for r in journal(first) if r["guest"] in names and r["started_at"] >= since]
+    assert not [r for r in mine if r["status"] == "migrating"], mine
+    completed = [r["guest"] for r in mine if r["status"] == "completed"]
+    assert len(completed) == len(set(completed)) == 4, completed

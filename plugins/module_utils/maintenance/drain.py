@@ -100,7 +100,8 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
         report = DrainReport(host_name, items, settled, cordoned)
         _refuse_unless_all_fit(host_name, report, allow_partial, started)
         executor = MoveExecutor(fleet, host_name, run.id, settings=settings, scheduler_config=scheduler_config,
-                             limits=limits, max_attempts=max_attempts, shutdown_timeout=shutdown_timeout, seed=seed)
+                                limits=limits, max_attempts=max_attempts, shutdown_timeout=shutdown_timeout,
+                                seed=seed)
         executor.run([item for item in items if not item.refusal])
         remaining = [name for name, _domain, _state in guests_on(fleet, host_name)]
         failed = [item for item in items if item.result == states.GUEST_FAILED]

@@ -83,10 +83,9 @@ def rebalance(fleet, *, goal=states.BALANCE, max_moves=planner.DEFAULT_MAX_MOVES
             raise VmfleetError("rebalance stopped: %s; every guest runs where the report says; run it again when "
                                "the store is back: it settles and goes on" % executor.stopped, report=done)
         if failed:
-            raise VmfleetError("rebalance did not finish: %s" % "; ".join(
-                "%s: %s (runs on %s)" % (item.name, item.refusal or item.outcome.get("error"),
-                                         item.outcome.get("running_on") or item.source) for item in failed),
-                report=done)
+            why = ["%s: %s (runs on %s)" % (item.name, item.refusal or item.outcome.get("error"),
+                                            item.outcome.get("running_on") or item.source) for item in failed]
+            raise VmfleetError("rebalance did not finish: %s" % "; ".join(why), report=done)
         return done
     except BaseException as error:
         if run is not None:

@@ -111,8 +111,8 @@ def test_consolidate_empties_the_least_used_host_onto_the_others():
 
 def test_consolidate_keeps_a_host_it_cannot_empty_whole_and_moves_nothing_of_it():
     small = loaded_host("hv1", [vm("a0", memory_mb=15000)])
-    hosts = [small, loaded_host("hv2", [vm("b0", memory_mb=4096)]), loaded_host("hv3", [vm("c0", memory_mb=1024),
-                                                                                          vm("c1", memory_mb=1024)])]
+    pair = [vm("c0", memory_mb=1024), vm("c1", memory_mb=1024)]
+    hosts = [small, loaded_host("hv2", [vm("b0", memory_mb=4096)]), loaded_host("hv3", pair)]
     plan = plan_rebalance(hosts, goal="consolidate", max_moves=1)
     # hv3 is the least used but needs 2 moves; hv2 then goes (1 move); hv1's guest fits nowhere anyway
     assert plan.emptied == ["hv2"] and "max_moves 1 leaves 1" in plan.kept["hv3"]
