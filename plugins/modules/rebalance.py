@@ -14,9 +14,10 @@ description:
     check mode returns it with the measure before and after."
   - "O(goal=balance) lowers the I(spread) of use across hosts. A host's use is its RAM fraction (memory used,
     reserved host memory included, over its memory limit) and its vCPU fraction (vCPUs of its guests over its CPU
-    threads times C(cpu_allocation_ratio)); the spread is the standard deviation of each over the hosts that take
-    part, summed (OpenStack Watcher's C(workload_stabilization) measure). Each step makes the move that lowers
-    the spread most, until O(max_moves) moves or until the best move gains less than O(min_gain)."
+    threads times C(cpu_allocation_ratio)); the spread is their standard deviation over the hosts that take part,
+    both resources together (C(sqrt(ram variance + vCPU variance))), as OpenStack Watcher's
+    C(workload_stabilization) balances on standard deviations of use. Each step makes the move that lowers the
+    spread most, until O(max_moves) moves or until the best move gains less than O(min_gain)."
   - "O(goal=consolidate) empties as many hosts as it can so they can be switched off: the least used first, each
     only when every guest on it fits on the other hosts that run guests (the fullest first) within O(max_moves);
     a host that cannot be emptied whole keeps all its guests and the result says why. O(min_gain) does not apply."
@@ -54,10 +55,14 @@ options:
     default: 10
   min_gain:
     description:
-      - O(goal=balance) makes no move that lowers the spread by less than this (0.01 is one percentage point of
-        one standard deviation). From 0 (any gain) to 2.
+      - O(goal=balance) makes no move that gains less than this, from 0 (any gain) to 1.
+      - "A move's gain is what it takes off the hosts' summed squared deviations from the mean use (RAM and vCPU
+        fractions): a guest of fraction C(d) of its hosts moved between two hosts C(g) apart gains about
+        C(2 d (g - d)) per resource, however large the fleet is (the spread itself moves less with each move as
+        the fleet grows, so a threshold on it would stop a large fleet from balancing at all). The default is
+        what a guest of 2% of its hosts gains between hosts 15 points apart."
     type: float
-    default: 0.01
+    default: 0.005
   max_parallel_outbound:
     description: Migrations out of one host at a time.
     type: int
@@ -141,9 +146,10 @@ report:
       description: V(planned) (check mode), V(rebalanced) (every planned move made) or V(failed).
       type: str
     measure_before:
-      description: The spread before the plan, C(spread) (C(ram_stddev) + C(vcpu_stddev)) over C(hosts) hosts.
+      description: The spread before the plan, C(spread) (the square root of C(ram_stddev) squared plus
+        C(vcpu_stddev) squared) over C(hosts) hosts.
       type: dict
-      sample: {"spread": 0.35, "ram_stddev": 0.24, "vcpu_stddev": 0.12, "hosts": 3}
+      sample: {"spread": 0.3006, "ram_stddev": 0.0306, "vcpu_stddev": 0.299, "hosts": 3}
     measure_after:
       description: The spread the plan leads to.
       type: dict
@@ -151,8 +157,8 @@ report:
       description: The spread measured from the hosts' facts read again after the moves; null in check mode.
       type: dict
     moves:
-      description: The planned moves in order; C(guest), C(kind) (live or cold), C(from), C(to), C(gain) (the
-        spread it lowers, balance only) and C(placement) (pinned CPUs and NUMA cells on the destination).
+      description: The planned moves in order; C(guest), C(kind) (live or cold), C(from), C(to), C(gain) (what it
+        takes off the summed squared deviations, balance only) and C(placement) (pinned CPUs and NUMA cells on the destination).
       type: list
       elements: dict
     hosts:

@@ -7,15 +7,21 @@ Two goals:
 
 - ``balance``: reduce the *spread* of use across hosts. A host's use is two fractions, RAM
   (``memory_mb_used / memory_mb_limit``, reserved host memory included, as the tracker counts it) and
-  vCPU (``vcpus_used / (vcpus * cpu_allocation_ratio)``); the spread is the population standard
-  deviation of each over the balanced hosts, summed (RAM and vCPU weigh the same). This is OpenStack
-  Watcher's ``workload_stabilization`` measure (a weighted sum of per-metric standard deviations, over
-  flavor sizes here instead of telemetry), so hosts of different sizes are compared by how full they
-  are, not by how much they hold. The plan is greedy, as Watcher's and Proxmox CRS's balancers are:
-  each step simulates every movable guest on every other host and makes the move that lowers the
-  spread most, until ``max_moves`` or until the best move gains less than ``min_gain`` (Proxmox's
-  "minimum imbalance improvement", vSphere Storage DRS's ``minSpaceUtilizationDifference``: a move
-  that gains little is not worth a migration).
+  vCPU (``vcpus_used / (vcpus * cpu_allocation_ratio)``); the spread is their standard deviation over
+  the balanced hosts, both resources together (``sqrt(ram variance + vCPU variance)``), so hosts of
+  different sizes are compared by how full they are, not by how much they hold. OpenStack Watcher's
+  ``workload_stabilization`` balances the same way, on (weighted) standard deviations of per-host
+  use, over telemetry where this counts flavor sizes. The plan is greedy, as Watcher's and Proxmox
+  CRS's balancers are: each step simulates moving each movable guest and makes the move that lowers
+  the spread most, until ``max_moves`` or until the best move gains less than ``min_gain``
+  (Proxmox's "minimum imbalance improvement", vSphere Storage DRS's ``minSpaceUtilizationDifference``:
+  a move that gains little is not worth a migration). A move's gain is counted in what it takes off
+  the hosts' summed squared deviations from the mean (both resources): a guest of fraction ``d``
+  moved between hosts ``g`` apart gains about ``2 d (g - d)`` per resource, however large the fleet,
+  where the standard deviation itself changes less with each move as hosts are added, so a threshold
+  on it would stop large fleets from balancing at all. Each step weighs, per source, the 16 least
+  used hosts of its zone as destinations (for a given guest the emptiest destination gains most;
+  with unequal hosts nearly so) and looks at every host only when the rules refused all of those.
 - ``consolidate``: empty as many hosts as possible so they can be switched off (OpenNebula OneDRS's
   ``pack`` policy, Watcher's ``vm_workload_consolidation``). The least used hosts are tried first;
   a host is emptied only when every guest on it fits on the other hosts that run guests (an empty
@@ -57,8 +63,11 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.schedule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.server_group import GroupIndex
 
 DEFAULT_MAX_MOVES = 10
-# a move must lower the spread by at least this much (0.01: one point of one standard deviation)
-DEFAULT_MIN_GAIN = 0.01
+# a move must lower the hosts' summed squared deviations by this much at least: about what a guest of 2% of
+# its hosts gains between two hosts 15 points apart (2 x 0.02 x 0.13); smaller gains are not worth a migration
+DEFAULT_MIN_GAIN = 0.005
+# the destinations a step weighs per source, the least used first: the best move goes there (module docstring)
+_NEAREST = 16
 # what a gain must exceed at least: floating point noise is no improvement
 _NOISE = 1e-9
 # a host's part in one plan
@@ -94,7 +103,11 @@ class HostLoad(object):
 
 
 class Spread(object):
-    """The spread of use over a set of HostLoads, kept as sums so a move's effect costs O(1)."""
+    """The spread of use over a set of HostLoads, kept as sums so a move's effect costs O(1).
+
+    ``value``: the standard deviation of use over both resources, ``sqrt(ram variance + vCPU variance)``.
+    ``deviation``: the hosts' summed squared deviations from the mean, both resources (``count`` times the
+    summed variances): what a move's gain is counted in, as it does not shrink with the fleet's size."""
 
     def __init__(self, loads):
         self.count = len(loads)
@@ -108,29 +121,36 @@ class Spread(object):
         self.sums[2] += sign * vcpu
         self.sums[3] += sign * vcpu * vcpu
 
-    def parts(self, sums=None):
-        """``(ram standard deviation, vCPU standard deviation)``."""
-        sums = sums or self.sums
+    def _squares(self, sums):
+        """The summed squared deviations of ram and of vcpu."""
         if not self.count:
             return 0.0, 0.0
-        return tuple(math.sqrt(max(0.0, sums[i + 1] / self.count - (sums[i] / self.count) ** 2)) for i in (0, 2))
+        return tuple(max(0.0, sums[i + 1] - sums[i] * sums[i] / self.count) for i in (0, 2))
+
+    @property
+    def deviation(self):
+        return sum(self._squares(self.sums))
 
     @property
     def value(self):
-        return sum(self.parts())
+        return math.sqrt(self.deviation / self.count) if self.count else 0.0
 
-    def after(self, source, destination, memory_mb, vcpus):
-        """The spread if a guest of ``memory_mb`` and ``vcpus`` moved from load ``source`` to ``destination``."""
-        sums = list(self.sums)
-        for load, sign in ((source, -1), (destination, 1)):
-            ram, vcpu = load.ram, load.vcpu
-            new_ram = (load.ram_used + sign * memory_mb) / load.ram_limit
-            new_vcpu = (load.vcpus_used + sign * vcpus) / load.vcpus_limit
-            sums[0] += new_ram - ram
-            sums[1] += new_ram * new_ram - ram * ram
-            sums[2] += new_vcpu - vcpu
-            sums[3] += new_vcpu * new_vcpu - vcpu * vcpu
-        return sum(self.parts(sums))
+    def gain(self, source, destination, memory_mb, vcpus):
+        """How much ``deviation`` drops if a guest of ``memory_mb`` and ``vcpus`` moves from load ``source`` to
+        ``destination`` (negative: it grows). Closed form, as a plan weighs every guest on many hosts: with
+        the source's fraction ``a`` losing ``s`` and the destination's ``b`` gaining ``d``, the squares lose
+        ``2as - s^2 - 2bd - d^2`` and the mean's term changes with the sum ``S`` to ``S - s + d``."""
+        # written out for RAM then vCPUs: this is the planner's innermost loop
+        taken, given, before = memory_mb / source.ram_limit, memory_mb / destination.ram_limit, self.sums[0]
+        after = before - taken + given
+        ram = (2 * source.ram_used / source.ram_limit * taken - taken * taken
+               - 2 * destination.ram_used / destination.ram_limit * given - given * given
+               + (after * after - before * before) / self.count)
+        taken, given, before = vcpus / source.vcpus_limit, vcpus / destination.vcpus_limit, self.sums[2]
+        after = before - taken + given
+        return ram + (2 * source.vcpus_used / source.vcpus_limit * taken - taken * taken
+                      - 2 * destination.vcpus_used / destination.vcpus_limit * given - given * given
+                      + (after * after - before * before) / self.count)
 
     def move(self, source, destination, memory_mb, vcpus):
         """Apply a move to the loads and to the sums."""
@@ -141,8 +161,8 @@ class Spread(object):
             self._add(load.ram, load.vcpu, 1)
 
     def to_dict(self):
-        ram, vcpu = self.parts()
-        return {"spread": round(ram + vcpu, 4), "ram_stddev": round(ram, 4), "vcpu_stddev": round(vcpu, 4),
+        ram, vcpu = (math.sqrt(part / self.count) if self.count else 0.0 for part in self._squares(self.sums))
+        return {"spread": round(self.value, 4), "ram_stddev": round(ram, 4), "vcpu_stddev": round(vcpu, 4),
                 "hosts": self.count}
 
 
@@ -203,9 +223,10 @@ def check_options(goal, max_moves, min_gain):
     """InvalidInput naming the option when one is wrong; returns ``max_moves`` as an int."""
     if goal not in states.REBALANCE_GOALS:
         raise InvalidInput("goal", goal, "one of %s" % ", ".join(states.REBALANCE_GOALS))
-    if isinstance(min_gain, bool) or not isinstance(min_gain, (int, float)) or not 0 <= min_gain < 2:
-        raise InvalidInput("min_gain", min_gain, "a number from 0 to 2 (the spread is a sum of two standard "
-                                                 "deviations of fractions)")
+    if isinstance(min_gain, bool) or not isinstance(min_gain, (int, float)) or not 0 <= min_gain <= 1:
+        raise InvalidInput("min_gain", min_gain, "a number from 0 to 1 (a gain in squared use fractions: "
+                                                 "moving a guest of fraction d across a gap g gains about "
+                                                 "2 d (g - d) per resource)")
     return whole_number("max_moves", max_moves, 1)
 
 
@@ -273,29 +294,44 @@ class _Planner(object):
 
     def balance(self, max_moves, min_gain):
         while len(self.moves) < max_moves:
-            now = self.spread.value
-            heap = []
-            for source, moves in self.candidates.items():
-                if self.part.get(source) == _TAKES:
-                    continue
-                load = self.loads[source]
-                for move in moves:
-                    for destination in self._destinations(source):
-                        if (move.name, destination) in self.refused:
-                            continue
-                        gain = now - self.spread.after(load, self.loads[destination], move.spec.memory_mb,
-                                                       move.spec.vcpus)
-                        if gain > _NOISE and gain >= min_gain:
-                            heap.append((-gain, move.name, destination, move))
-            heapq.heapify(heap)
-            while heap:
-                negative_gain, _name, destination, move = heapq.heappop(heap)
-                if self._try(move, destination):
-                    move.gain = -negative_gain
-                    self._commit(move)
-                    break
-            else:
+            found = self._best_move(min_gain, _NEAREST)
+            if found is False:  # every move to the emptiest hosts was refused: look at every host
+                found = self._best_move(min_gain, None)
+            if not found:
                 return  # no move left that gains enough and that the rules allow
+
+    def _best_move(self, min_gain, nearest):
+        """Make the move that gains most, looking at the ``nearest`` least used destinations per source (None:
+        all). True when made; None when no move gains ``min_gain``; False when some did but the rules
+        refused them all."""
+        by_zone = {}  # zone -> the hosts that may receive, least used first
+        for name in sorted(self.loads, key=lambda name: (self.loads[name].ram + self.loads[name].vcpu, name)):
+            if self.part.get(name) != _GIVES:
+                by_zone.setdefault(self.loads[name].zone, []).append(name)
+        heap = []
+        for source, moves in self.candidates.items():
+            if not moves or self.part.get(source) == _TAKES:
+                continue
+            load = self.loads[source]
+            destinations = by_zone.get(load.zone, [])
+            destinations = [name for name in destinations[:nearest + 1 if nearest else None] if name != source]
+            for move in moves:
+                for destination in destinations:
+                    if (move.name, destination) in self.refused:
+                        continue
+                    gain = self.spread.gain(load, self.loads[destination], move.spec.memory_mb, move.spec.vcpus)
+                    if gain > _NOISE and gain >= min_gain:
+                        heap.append((-gain, move.name, destination, move))
+        if not heap:
+            return None
+        heapq.heapify(heap)
+        while heap:
+            negative_gain, _name, destination, move = heapq.heappop(heap)
+            if self._try(move, destination):
+                move.gain = -negative_gain
+                self._commit(move)
+                return True
+        return False
 
     def consolidate(self, max_moves):
         def fullness(name):

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
-from ansible_collections.vmfleet.compute.plugins.module_utils.planning.rebalance import plan_rebalance
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.rebalance import (
+    DEFAULT_MIN_GAIN, HostLoad, Spread, plan_rebalance)
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.planning.rebalance_fleet import (
     after_plan, loaded_host, rule_breaks, vm)
 
@@ -24,16 +25,40 @@ def test_balance_spreads_guests_of_one_host_and_the_spread_drops():
     assert plan.after["spread"] < plan.before["spread"]
     counts = sorted(len(names) for names in after_plan(hosts, plan).values())
     assert counts == [2, 3, 3]  # as even as 8 equal guests on 3 equal hosts get
-    assert all(move.source == "hv1" and move.gain >= 0.01 for move in plan.moves)
+    assert all(move.source == "hv1" and move.gain >= DEFAULT_MIN_GAIN for move in plan.moves)
     assert rule_breaks(hosts, plan) == []
 
 
 def test_max_moves_and_min_gain_bound_the_plan():
     hosts = all_on_hv1()
+    # the moves gain 0.068, 0.059, 0.039, 0.029 and 0.010 (squared use fractions), then nothing
+    assert [round(move.gain, 3) for move in plan_rebalance(hosts, min_gain=0).moves] == [
+        0.068, 0.059, 0.039, 0.029, 0.01]
     assert len(plan_rebalance(hosts, max_moves=2).moves) == 2
-    # the first move gains about 0.064: a threshold above it plans nothing
     assert plan_rebalance(hosts, min_gain=0.07).moves == []
-    assert len(plan_rebalance(hosts, min_gain=0.05).moves) == 4
+    assert len(plan_rebalance(hosts, min_gain=0.035).moves) == 3
+
+
+def test_a_moves_gain_is_what_it_takes_off_the_summed_squared_deviations():
+    hosts = [loaded_host("hv1", [vm("a%d" % i, vcpus=2, memory_mb=3000) for i in range(4)], memory_mb=32768),
+             loaded_host("hv2", [vm("b0")], cores=8), loaded_host("hv3", [vm("c0"), vm("c1")], memory_mb=8192)]
+
+    def squared_deviations(loads):
+        total = 0.0
+        for part in ("ram", "vcpu"):
+            values = [getattr(load, part) for load in loads]
+            mean = sum(values) / len(values)
+            total += sum((value - mean) ** 2 for value in values)
+        return total
+
+    for source, destination in (("hv1", "hv2"), ("hv1", "hv3"), ("hv3", "hv1")):
+        loads = dict((facts["name"], HostLoad(facts)) for facts in hosts)
+        spread = Spread(list(loads.values()))
+        before = squared_deviations(loads.values())
+        gain = spread.gain(loads[source], loads[destination], 3000, 2)
+        spread.move(loads[source], loads[destination], 3000, 2)
+        assert abs(gain - (before - squared_deviations(loads.values()))) < 1e-12
+        assert abs(spread.deviation - squared_deviations(loads.values())) < 1e-12
 
 
 def test_a_balanced_fleet_plans_nothing():
