@@ -17,7 +17,8 @@ description:
     threads times C(cpu_allocation_ratio)); the spread is their standard deviation over the hosts that take part,
     both resources together (C(sqrt(ram variance + vCPU variance))), as OpenStack Watcher's
     C(workload_stabilization) balances on standard deviations of use. Each step makes the move that lowers the
-    spread most, until O(max_moves) moves or until the best move gains less than O(min_gain)."
+    spread most (weighing, per source, the 16 least used hosts of its zone, and every host only when the rules
+    refuse those), until O(max_moves) moves or until the best move gains less than O(min_gain)."
   - "O(goal=consolidate) empties as many hosts as it can so they can be switched off: the least used first, each
     only when every guest on it fits on the other hosts that run guests (the fullest first) within O(max_moves);
     a host that cannot be emptied whole keeps all its guests and the result says why. O(min_gain) does not apply."
