@@ -15,8 +15,8 @@ description:
   - "O(goal=balance) lowers the I(spread) of use across hosts. A host's use is its RAM fraction (memory used,
     reserved host memory included, over its memory limit) and its vCPU fraction (vCPUs of its guests over its CPU
     threads times C(cpu_allocation_ratio)); the spread is their standard deviation over the hosts that take part,
-    both resources together (C(sqrt(ram variance + vCPU variance))), as OpenStack Watcher's
-    C(workload_stabilization) balances on standard deviations of use. Each step makes the move that lowers the
+    both resources together (the square root of the RAM variance plus the vCPU variance), as OpenStack
+    Watcher's C(workload_stabilization) balances on standard deviations of use. Each step makes the move that lowers the
     spread most (weighing, per source, the 16 least used hosts of its zone, and every host only when the rules
     refuse those), until O(max_moves) moves or until the best move gains less than O(min_gain)."
   - "O(goal=consolidate) empties as many hosts as it can so they can be switched off: the least used first, each
@@ -159,7 +159,8 @@ report:
       type: dict
     moves:
       description: The planned moves in order; C(guest), C(kind) (live or cold), C(from), C(to), C(gain) (what it
-        takes off the summed squared deviations, balance only) and C(placement) (pinned CPUs and NUMA cells on the destination).
+        takes off the summed squared deviations, balance only) and C(placement) (pinned CPUs and NUMA cells on the
+        destination).
       type: list
       elements: dict
     hosts:
