@@ -61,3 +61,11 @@ DRAIN_PLANNED, DRAIN_PARTIAL, DRAIN_FAILED = "planned", "partial", "failed"
 DRAIN_RESULTS = (DRAIN_PLANNED, DRAINED, DRAIN_PARTIAL, DRAIN_FAILED)
 # one guest of a drain
 GUEST_MIGRATED, GUEST_FAILED, GUEST_NOT_MOVED, GUEST_PLANNED = "migrated", "failed", "not moved", "planned"
+
+# --- a fleet rebalance (planning/rebalance.py, maintenance/rebalance.py) -------------------------------
+BALANCE, CONSOLIDATE = "balance", "consolidate"
+REBALANCE_GOALS = (BALANCE, CONSOLIDATE)
+REBALANCED = "rebalanced"
+REBALANCE_RESULTS = (DRAIN_PLANNED, REBALANCED, DRAIN_PARTIAL, DRAIN_FAILED)
+# the key of the fleet-wide lock a rebalance run holds in the store's drain locks: never a host's name
+REBALANCE_LOCK = "(rebalance)"
