@@ -227,15 +227,12 @@ store:
   sample: PostgreSQL database vmfleet on db1:5432 as vmfleet
 """
 
-import getpass
-import os
-
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance import drain as host_drain
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
-from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, current_user, diff
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import import_folders
@@ -265,13 +262,6 @@ def argument_spec():
     return spec
 
 
-def _user():
-    try:
-        return os.environ.get("USER") or getpass.getuser()
-    except Exception:  # pylint: disable=broad-except
-        return None  # no passwd entry (containers): the record says "unknown"
-
-
 def _import_legacy(store, params):
     """The host's state folder of an earlier version, imported once."""
     if params["state_dir"]:
@@ -283,7 +273,8 @@ def set_cordon(params, check_mode):
     with open_store(params["state_url"]) as store:
         _import_legacy(store, params)
         changed, before, after = host_cordon.set_state(
-            store, params["state"], params["name"], params["reason"], params["by"] or _user(), check_mode=check_mode)
+            store, params["state"], params["name"], params["reason"], params["by"] or current_user(),
+            check_mode=check_mode)
         where = store.url.describe()
     return dict(changed=changed, state=params["state"], cordon=after, store=where,
                 diff=diff(before or {}, after or {}, "cordon of %s (%s)" % (params["name"], where)))
@@ -302,7 +293,7 @@ def drain(params, check_mode):
                 fleet, params["name"], settings=settings, scheduler_config=params["scheduler_config"],
                 limits=limits, max_attempts=params["max_attempts"], allow_partial=params["allow_partial"],
                 shutdown_timeout=params["shutdown_timeout"], seed=params["seed"], reason=params["reason"],
-                by=params["by"] or _user(), lock_timeout=params["lock_timeout"], check_mode=check_mode)
+                by=params["by"] or current_user(), lock_timeout=params["lock_timeout"], check_mode=check_mode)
         cordon = store.cordon(params["name"])
         where = store.url.describe()
     moved = report["summary"]["migrated"]
