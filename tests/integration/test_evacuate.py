@@ -11,7 +11,7 @@ import time
 import pytest
 
 from lab_tools import LAB_ROOT, delete_instance, inventory_hosts, lab, run_playbook, state_store, virsh
-from test_drain import qemu_io
+from test_drain import hosts, qemu_io, where
 
 NAS = {"name": "ev.nas", "vcpus": 1, "memory_mb": 128, "root_gb": 1, "extra_specs": {"vmfleet:disk_tier": "shared"}}
 LOCAL = {"name": "ev.local", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
@@ -19,20 +19,6 @@ GUESTS = ("ev-nas", "ev-local-a", "ev-local-b")
 SHARED_DIR = os.path.join(LAB_ROOT, "ev-shared")
 PATTERN = 0x6b
 RESULT = "/tmp/vmfleet-evacuate-test-%d.json" % os.getpid()
-
-
-def hosts():
-    return sorted(inventory_hosts())
-
-
-def where(name):
-    """{host: state} of every lab host whose libvirtd answers and has the guest defined."""
-    found = {}
-    for host in hosts():
-        state = virsh(host, "domstate", name)
-        if state.returncode == 0:
-            found[host] = state.stdout.strip()
-    return found
 
 
 def playbook(**extra):
