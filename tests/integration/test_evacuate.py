@@ -165,6 +165,13 @@ def test_a_failed_host_is_evacuated_once_and_cleaned_when_it_comes_back(failed_h
         assert states[failed] == "shut off" and len(states) == 2, (name, states)
     with state_store() as store:
         assert store.cordon(failed)["reason"].startswith("evacuated")
+    # hypervisor_info says it is disabled and why; the preflight names the stale copies
+    run, result = playbook(evac_preflight=True)
+    assert run.returncode == 0, run.stdout
+    config = [f for f in result["facts"] if f["name"] == failed][0]["config"]
+    assert config["enabled"] is False and config["disabled_reason"].startswith("evacuated"), config
+    stale = [r for r in result["checks"] if r["check"] == "evacuated" and r["host"] == failed][0]
+    assert stale["result"] == "Failure" and all(name in stale["details"] for name in GUESTS), stale
     run, _ = playbook(evac_instances=[{"name": "ev-probe", "flavor": LOCAL, "host": failed}])
     assert run.returncode != 0 and "claim failed on %s" % failed in run.stdout, run.stdout
     # starting the guest through the collection is refused while the stale copy is there
@@ -190,3 +197,6 @@ def test_a_failed_host_is_evacuated_once_and_cleaned_when_it_comes_back(failed_h
     assert cleaned["ev-local-a"]["deleted_disks"] == ["/var/lib/libvirt/images/ev-local-a.disk.qcow2"]
     with state_store() as store:
         assert store.cordon(failed) is None
+    run, result = playbook(evac_preflight=True)
+    assert run.returncode == 0, run.stdout
+    assert [r["result"] for r in result["checks"] if r["check"] == "evacuated"] == ["Success"] * len(hosts())
