@@ -142,6 +142,12 @@ summary:
     data_lost.
   returned: state=evacuated
   type: dict
+settled:
+  description: Evacuations an interrupted earlier run left in the journal, and what was found (defined on its
+    destination, and started when it was to be; or not defined).
+  returned: state=evacuated
+  type: list
+  elements: str
 remembered_at:
   description: When the host's guests were last read (UTC); guests built after that are not known.
   returned: state=evacuated

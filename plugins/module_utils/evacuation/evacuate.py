@@ -54,6 +54,7 @@ def evacuate(fleet, host, *, fenced, allow_rebuild=False, force=False, scheduler
     fleet.host(host, "host")
     fleet.refresh()
     active = _active_on(fleet, host, force)
+    settled = [] if check_mode else _settle(fleet, host)
     remembered = fleet.store.remembered_guests(host)
     if remembered is None:
         raise VmfleetError("the fleet state store (%s) has no record of the guests of %s: its facts were never read "
@@ -74,7 +75,8 @@ def evacuate(fleet, host, *, fenced, allow_rebuild=False, force=False, scheduler
     failed = [g for g in guests if g["result"] == states.GUEST_FAILED]
     changed = cordon_changed or any(g["result"] in (states.GUEST_EVACUATED, states.GUEST_REBUILT, states.GUEST_PLANNED)
                                     for g in guests)
-    result = {"changed": changed, "host": host, "state": states.EVACUATED, "guests": guests,
+    result = {"changed": changed or bool(settled), "host": host, "state": states.EVACUATED, "guests": guests,
+              "settled": settled,
               "summary": _summary(guests), "cordon": cordon, "remembered_at": remembered["seen_at"],
               "warnings": ["%s was not evacuated: %s" % (g["guest"], g["reason"]) for g in guests
                            if g["result"] == states.GUEST_NOT_EVACUATED]}
@@ -83,6 +85,29 @@ def evacuate(fleet, host, *, fenced, allow_rebuild=False, force=False, scheduler
                                        "they run nowhere; the others are listed in guests" % (
                                            host, len(failed), "; ".join(g["error"] for g in failed)))
     return result
+
+
+def _settle(fleet, host):
+    """Finish the journal records an interrupted run left ``migrating``: a guest defined on its destination is
+    evacuated (started there when it was to be, and is not), one defined nowhere was not. What was found, as
+    sentences."""
+    found = []
+    for record in migration_journal.read(fleet.store, host):
+        if record.get("kind") != states.EVACUATION or record.get("source") != host or \
+                record.get("status") != states.MIGRATING:
+            continue
+        name, dest = record["guest"], record.get("destination")
+        copies = dict(fleet.find_domains(name, [dest])) if dest in fleet.reachable() else {}
+        if dest not in copies:
+            migration_journal.update(fleet.store, record, status=states.ERROR, cleaned_up=True,
+                                     error="interrupted before %s was defined on %s" % (name, dest))
+            found.append("%s: an interrupted evacuation to %s had not defined it" % (name, dest))
+            continue
+        started = record.get("start") and guest_power.start(copies[dest], dest)
+        migration_journal.update(fleet.store, record, status=states.COMPLETED)
+        found.append("%s: an interrupted evacuation had defined it on %s%s" % (
+            name, dest, ", started now" if started else ""))
+    return found
 
 
 def _active_on(fleet, host, force):

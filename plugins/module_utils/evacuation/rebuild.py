@@ -39,7 +39,7 @@ def run(fleet, source, evacuee, *, scheduler_config=None, max_attempts=3, seed=N
         dest = evacuee.destination
         record = migration_journal.new_record(
             evacuee.name, source, dest, states.EVACUATION, how=evacuee.how,
-            data_lost=evacuee.how == states.EVACUATE_REBUILD, uuid=evacuee.uuid)
+            data_lost=evacuee.how == states.EVACUATE_REBUILD, uuid=evacuee.uuid, start=evacuee.start)
         migration_journal.write(fleet.store, record)
         try:
             if evacuee.how == states.EVACUATE_SHARED:

@@ -287,3 +287,21 @@ def test_cleaning_a_host_that_is_still_down_is_refused(lab):
     with pytest.raises(VmfleetError) as caught:
         evacuation.clean(lab.fleet(), "hv1")
     assert "host hv1 does not answer" in caught.value.message
+
+
+def test_a_re_run_settles_what_an_interrupted_run_left_in_the_journal(lab):
+    lab.read_and_fail()
+    fleet = lab.fleet()
+    evacuation.evacuate(fleet, "hv1", fenced=True)
+    # as if killed after defining vm-nas on hv2 but before starting it and recording it; and before vm-local
+    record = [r for r in lab.store.migrations("hv1") if r["guest"] == "vm-nas"][0]
+    lab.store.record_migration(dict(record, status=states.MIGRATING))
+    lab.store.record_migration(dict(record, id="interrupted-2", guest="vm-local", destination="hv3",
+                                    status=states.MIGRATING))
+    fleet.conn("hv2").lookupByName("vm-nas").destroy()
+    result = evacuation.evacuate(fleet, "hv1", fenced=True)
+    assert sorted(result["settled"]) == ["vm-local: an interrupted evacuation to hv3 had not defined it",
+                                 "vm-nas: an interrupted evacuation had defined it on hv2, started now"]
+    assert fleet.conn("hv2").lookupByName("vm-nas").isActive()
+    journal = dict((r["guest"], r["status"]) for r in lab.store.migrations("hv1"))
+    assert journal == {"vm-nas": states.COMPLETED, "vm-local": states.ERROR}
