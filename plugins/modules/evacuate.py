@@ -82,11 +82,12 @@ attributes:
       - The plan per guest (how, destination, placement, or why not); nothing is cordoned, defined or removed.
   diff_mode:
     support: none
+    description: The result lists what changed per guest (C(actions)) instead of a diff.
 notes:
   - The guests known are those of the last read of the host's facts with the same store (C(remembered_at)); guests
     built on it after that read are unknown to the evacuation.
-  - Shared storage is judged from the paths the destination's libvirt sees: an active pool there over the disks'
-    folder must list each disk file, and the backing files under it.
+  - "Shared storage is judged from the paths the destination's libvirt sees: an active pool there over the disks'
+    folder must list each disk file, and the backing files under it."
 seealso:
   - module: vmfleet.compute.host_maintenance
   - module: vmfleet.compute.migration_info
@@ -129,11 +130,11 @@ state:
 guests:
   description:
     - With O(state=evacuated), one entry per guest the store remembers of the host (in check mode, the plan).
-    - C(guest), C(from), C(to), C(how) (V(shared), V(rebuild) or null), C(result) (V(evacuated), V(rebuilt),
+    - "C(guest), C(from), C(to), C(how) (V(shared), V(rebuild) or null), C(result) (V(evacuated), V(rebuilt),
       V(not evacuated), V(already elsewhere), V(failed), V(planned)), C(reason) (why not), C(error), C(data_lost)
-      (rebuilt from its image: the data of its old disks is not on the new copy), C(last_state), C(start),
+      (rebuilt from its image, so the data of its old disks is not on the new copy), C(last_state), C(start),
       C(placement) (pinned CPUs and NUMA cells on the destination), C(disks) (its disk paths), C(running_on),
-      C(actions), C(attempts).
+      C(actions), C(attempts)."
   returned: state=evacuated
   type: list
   elements: dict

@@ -79,15 +79,15 @@ def failed_host():
         store.remove_cordon(failed)
     shared_pool("define")
     try:
-        built, _ = playbook(evac_instances=[{"name": "ev-nas", "flavor": NAS, "host": failed, "state": "present"},
-                                            {"name": "ev-local-a", "flavor": LOCAL, "host": failed},
-                                            {"name": "ev-local-b", "flavor": LOCAL, "host": failed,
-                                             "state": "present"}])
+        built, _result = playbook(evac_instances=[
+            {"name": "ev-nas", "flavor": NAS, "host": failed, "state": "present"},
+            {"name": "ev-local-a", "flavor": LOCAL, "host": failed},
+            {"name": "ev-local-b", "flavor": LOCAL, "host": failed, "state": "present"}])
         assert built.returncode == 0, built.stdout
         written = qemu_io(os.path.join(SHARED_DIR, "ev-nas.disk.qcow2"), "write -P 0x%x 0 4M" % PATTERN)
         assert written.returncode == 0 and "wrote" in written.stdout, written.stdout
         assert virsh(failed, "start", "ev-nas").returncode == 0
-        read, _ = playbook(evac_read=True)
+        read, _result = playbook(evac_read=True)
         assert read.returncode == 0, read.stdout
         power_off(failed)
         yield first, failed
@@ -172,10 +172,10 @@ def test_a_failed_host_is_evacuated_once_and_cleaned_when_it_comes_back(failed_h
     assert config["enabled"] is False and config["disabled_reason"].startswith("evacuated"), config
     stale = [r for r in result["checks"] if r["check"] == "evacuated" and r["host"] == failed][0]
     assert stale["result"] == "Failure" and all(name in stale["details"] for name in GUESTS), stale
-    run, _ = playbook(evac_instances=[{"name": "ev-probe", "flavor": LOCAL, "host": failed}])
+    run, _result = playbook(evac_instances=[{"name": "ev-probe", "flavor": LOCAL, "host": failed}])
     assert run.returncode != 0 and "claim failed on %s" % failed in run.stdout, run.stdout
     # starting the guest through the collection is refused while the stale copy is there
-    run, _ = playbook(evac_instances=[{"name": "ev-nas", "flavor": NAS, "host": first}])
+    run, _result = playbook(evac_instances=[{"name": "ev-nas", "flavor": NAS, "host": first}])
     assert run.returncode != 0 and "defined on several hosts" in run.stdout, run.stdout
     assert where("ev-nas")[failed] == "shut off"
     # and it is not evacuated again now that it answers

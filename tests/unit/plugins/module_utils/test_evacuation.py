@@ -64,8 +64,8 @@ class Lab(object):
         for name in ("hv1", "hv2", "hv3"):
             # test:///default runs a guest of 8 GiB on 3 GiB, with a disk blockInfo calls 1 TiB: ratios that leave
             # room for these small guests
-            item = dict(make_host(name, cpu_allocation_ratio=16.0, ram_allocation_ratio=16.0,
-                                           disk_allocation_ratio=100.0), uri=self.uris[name])
+            settings = dict(cpu_allocation_ratio=16.0, ram_allocation_ratio=16.0, disk_allocation_ratio=100.0)
+            item = dict(make_host(name, **settings), uri=self.uris[name])
             item["config"]["instance_pools"] = [SHARED_POOL] if name == "hv2" else ["default"]
             facts.append(item)
         fleet = Fleet(facts, self.store)
@@ -301,7 +301,7 @@ def test_a_re_run_settles_what_an_interrupted_run_left_in_the_journal(lab):
     fleet.conn("hv2").lookupByName("vm-nas").destroy()
     result = evacuation.evacuate(fleet, "hv1", fenced=True)
     assert sorted(result["settled"]) == ["vm-local: an interrupted evacuation to hv3 had not defined it",
-                                 "vm-nas: an interrupted evacuation had defined it on hv2, started now"]
+                                         "vm-nas: an interrupted evacuation had defined it on hv2, started now"]
     assert fleet.conn("hv2").lookupByName("vm-nas").isActive()
     journal = dict((r["guest"], r["status"]) for r in lab.store.migrations("hv1"))
     assert journal == {"vm-nas": states.COMPLETED, "vm-local": states.ERROR}
