@@ -305,3 +305,27 @@ def test_a_re_run_settles_what_an_interrupted_run_left_in_the_journal(lab):
     assert fleet.conn("hv2").lookupByName("vm-nas").isActive()
     journal = dict((r["guest"], r["status"]) for r in lab.store.migrations("hv1"))
     assert journal == {"vm-nas": states.COMPLETED, "vm-local": states.ERROR}
+
+
+@pytest.mark.parametrize("policy, hosts_used", [("anti-affinity", 2), ("affinity", 1)])
+def test_a_server_groups_members_are_placed_by_its_policy(tmp_path, monkeypatch, policy, hosts_used):
+    """Without the group the scheduler would spread the two (RAMWeigher): affinity keeps them together."""
+    monkeypatch.setattr(domain_template, "VIRT_TYPES", domain_template.VIRT_TYPES + ("test",))
+    group = {"group": {"name": "db", "policy": policy}}
+    members = ("db-1", "db-2")
+    volumes = [(IMAGE, 1)] + [("%s.disk.qcow2" % name, 1, "/pool/" + IMAGE) for name in members]
+    failed = node_uri(tmp_path, "hv1", [guest(name, instance_flavor=SMALL, hints=group, disks=[
+        {"source": "/pool/%s.disk.qcow2" % name, "target": "vda", "backing": ["/pool/" + IMAGE]}]) for name in members],
+        [pool(volumes=volumes)])
+    uris = {"hv1": failed, "hv2": node_uri(tmp_path, "hv2", [], [pool(volumes=[(IMAGE, 1)])]),
+            "hv3": node_uri(tmp_path, "hv3", [], [pool(volumes=[(IMAGE, 1)])])}
+    facts = [dict(make_host(name, cpu_allocation_ratio=16.0), uri=uri) for name, uri in sorted(uris.items())]
+    with Fleet(facts, store(tmp_path)) as reader:
+        reader.refresh()
+    os.unlink(failed[len("test://"):])
+    fleet = Fleet(facts, store(tmp_path))
+    result = evacuation.evacuate(fleet, "hv1", fenced=True, allow_rebuild=True)
+    placed = dict((g["guest"], g["to"]) for g in result["guests"])
+    assert [g["result"] for g in result["guests"]] == [states.GUEST_REBUILT] * 2
+    assert len(set(placed.values())) == hosts_used and "hv1" not in placed.values(), placed
+    fleet.close()
