@@ -25,6 +25,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import 
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import domain_template
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
     GIB, flavor, guest, node_uri, pool, store)
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.scheduler.host_factory import make_host
@@ -329,3 +330,12 @@ def test_a_server_groups_members_are_placed_by_its_policy(tmp_path, monkeypatch,
     assert [g["result"] for g in result["guests"]] == [states.GUEST_REBUILT] * 2
     assert len(set(placed.values())) == hosts_used and "hv1" not in placed.values(), placed
     fleet.close()
+
+
+def test_the_evacuation_cordon_is_lifted_only_by_cleaning(lab):
+    lab.read_and_fail()
+    evacuation.evacuate(lab.fleet(), "hv1", fenced=True)
+    with pytest.raises(VmfleetError) as caught:
+        host_cordon.set_state(lab.store, states.UNCORDONED, "hv1")
+    assert "evacuate state=cleaned" in caught.value.message
+    assert lab.store.cordon("hv1")["reason"].startswith(states.EVACUATED_CORDON_REASON)
