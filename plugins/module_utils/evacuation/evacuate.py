@@ -54,14 +54,15 @@ def evacuate(fleet, host, *, fenced, allow_rebuild=False, force=False, scheduler
     fleet.host(host, "host")
     fleet.refresh()
     active = _active_on(fleet, host, force)
-    settled = [] if check_mode else _settle(fleet, host)
+    settled, held = _settle(fleet, host, check_mode)
     remembered = fleet.store.remembered_guests(host)
     if remembered is None:
         raise VmfleetError("the fleet state store (%s) has no record of the guests of %s: its facts were never read "
                            "with this store, so nothing can be rebuilt; nothing was changed"
                            % (fleet.store.url.describe(), host), host=host)
     evacuees = evacuation_plan.plan(fleet, host, remembered["guests"], allow_rebuild=allow_rebuild,
-                                    active_on_source=active, scheduler_config=scheduler_config, seed=seed)
+                                    active_on_source=active, held=held, scheduler_config=scheduler_config,
+                                    seed=seed)
     cordon_changed, cordon = _cordon(fleet.store, host, by, check_mode)
     if not check_mode:
         for evacuee in evacuees:
@@ -87,17 +88,25 @@ def evacuate(fleet, host, *, fenced, allow_rebuild=False, force=False, scheduler
     return result
 
 
-def _settle(fleet, host):
+def _settle(fleet, host, check_mode):
     """Finish the journal records an interrupted run left ``migrating``: a guest defined on its destination is
-    evacuated (started there when it was to be, and is not), one defined nowhere was not. What was found, as
-    sentences."""
-    found = []
+    evacuated (started there when it was to be, and is not), one defined nowhere was not. Returns what was
+    found, as sentences, and ``{guest: reason}`` of those held back: their destination does not answer, so
+    whether they are defined there is not known."""
+    found, held = [], {}
     for record in migration_journal.read(fleet.store, host):
         if record.get("kind") != states.EVACUATION or record.get("source") != host or \
                 record.get("status") != states.MIGRATING:
             continue
         name, dest = record["guest"], record.get("destination")
-        copies = dict(fleet.find_domains(name, [dest])) if dest in fleet.reachable() else {}
+        if dest not in fleet.reachable():
+            held[name] = "an interrupted evacuation to %s may have defined it there, and %s does not answer: run " \
+                         "again once it does" % (dest, dest)
+            continue
+        if check_mode:
+            found.append("%s: an interrupted evacuation to %s is to be settled" % (name, dest))
+            continue
+        copies = dict(fleet.find_domains(name, [dest]))
         if dest not in copies:
             migration_journal.update(fleet.store, record, status=states.ERROR, cleaned_up=True,
                                      error="interrupted before %s was defined on %s" % (name, dest))
@@ -107,7 +116,7 @@ def _settle(fleet, host):
         migration_journal.update(fleet.store, record, status=states.COMPLETED)
         found.append("%s: an interrupted evacuation had defined it on %s%s" % (
             name, dest, ", started now" if started else ""))
-    return found
+    return found, held
 
 
 def _active_on(fleet, host, force):

@@ -86,9 +86,11 @@ class Evacuee(object):
         }
 
 
-def plan(fleet, source, records, *, allow_rebuild=False, active_on_source=(), scheduler_config=None, seed=None):
+def plan(fleet, source, records, *, allow_rebuild=False, active_on_source=(), held=None, scheduler_config=None,
+         seed=None):
     """The Evacuees of ``records`` (the failed host's remembered guests), each placed or refused (module
-    docstring). ``active_on_source``: names libvirt of the source says run there (only with ``force``)."""
+    docstring). ``active_on_source``: names libvirt of the source says run there (only with ``force``);
+    ``held``: ``{name: reason}`` of guests not to evacuate now (an interrupted evacuation not settled)."""
     others = [name for name in fleet.reachable() if name != source]
     if not others:
         raise VmfleetError("no other host of the fleet answers (%s): there is nowhere to evacuate %s to" % (
@@ -98,6 +100,9 @@ def plan(fleet, source, records, *, allow_rebuild=False, active_on_source=(), sc
     storage = _SeenStorage(fleet)
     evacuees = [Evacuee(record) for record in sorted(records, key=lambda r: r["name"])]
     for evacuee in evacuees:
+        if evacuee.name in (held or {}):
+            evacuee.refuse(states.GUEST_NOT_EVACUATED, held[evacuee.name])
+            continue
         _classify(fleet, evacuee, others, storage, allow_rebuild=allow_rebuild,
                   active_on_source=active_on_source, source=source)
         if evacuee.result is None:

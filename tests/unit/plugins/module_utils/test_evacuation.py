@@ -339,3 +339,15 @@ def test_the_evacuation_cordon_is_lifted_only_by_cleaning(lab):
         host_cordon.set_state(lab.store, states.UNCORDONED, "hv1")
     assert "evacuate state=cleaned" in caught.value.message
     assert lab.store.cordon("hv1")["reason"].startswith(states.EVACUATED_CORDON_REASON)
+
+
+def test_an_interrupted_evacuation_to_a_host_that_does_not_answer_is_held_back(lab):
+    lab.read_and_fail()
+    lab.store.record_migration({"id": "interrupted-3", "guest": "vm-local", "source": "hv1", "destination": "hv9",
+                                "kind": states.EVACUATION, "status": states.MIGRATING,
+                                "started_at": "2026-12-01T10:00:00Z"})
+    fleet = lab.fleet()
+    result = evacuation.evacuate(fleet, "hv1", fenced=True, allow_rebuild=True)
+    local = by_guest(result)["vm-local"]
+    assert local["result"] == states.GUEST_NOT_EVACUATED and "hv9 does not answer" in local["reason"]
+    assert defined_on(fleet, "vm-local") == [] and by_guest(result)["vm-nas"]["result"] == states.GUEST_EVACUATED
