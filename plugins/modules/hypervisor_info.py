@@ -774,8 +774,10 @@ def run(params):
         name = params["name"] or conn.getHostname()
         if folder:
             import_folders.import_folder(store, name, folder)
+        # the store keeps the guests read (also in check mode: a copy of what libvirt says, not a change), for
+        # an evacuation of the host if it goes down
         facts = gather_host_facts(conn, name, params["uri"], config, params["gather_guests"],
-                                  maintenance_record.read_state(store, name))
+                                  maintenance_record.read_state(store, name), remember=store)
     known_pools = set(pool["name"] for pool in facts["storage_pools"])
     warnings = ["host %s has no storage pool %r (instance_pools): its disk is not counted in local_gb"
                 % (facts["name"], pool) for pool in config["instance_pools"] if pool not in known_pools]

@@ -47,6 +47,9 @@ def ensure_instance(fleet, name, *, state, instance=None, missing="flavor", plac
             result["changed"] = True
             location = InstanceLocation(fleet, name)
     if location:
+        if len(location.copies) > 1 and not location.pending:
+            # a stale copy (a failed host back after an evacuation): starting "the" instance could start it twice
+            location.require_managed(fleet)
         if instance is not None and match_existing:
             check_matches(instance, location)
         action = lifecycle.set_power(location.host, location.domain, state, shutdown_timeout, check_mode)
