@@ -27,7 +27,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import dom
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
-    GIB, flavor, guest, node_uri, pool, store)
+    GIB, flavor, guest, network, node_uri, pool, store)
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.scheduler.host_factory import make_host
 
 IMAGE = "cirros-0.6.qcow2"
@@ -56,7 +56,7 @@ class Lab(object):
     def __init__(self, folder):
         self.folder = folder
         self.uris = {"hv1": node_uri(folder, "hv1", *failed_host_content()), "hv2": SHARED_URI,
-                     "hv3": node_uri(folder, "hv3", [], [pool(volumes=[(IMAGE, 1)])])}
+                     "hv3": node_uri(folder, "hv3", [], [pool(volumes=[(IMAGE, 1)]), network()])}
         self.store = store(folder)
         self._fleets = []
 
@@ -318,8 +318,8 @@ def test_a_server_groups_members_are_placed_by_its_policy(tmp_path, monkeypatch,
     failed = node_uri(tmp_path, "hv1", [guest(name, instance_flavor=SMALL, hints=group, disks=[
         {"source": "/pool/%s.disk.qcow2" % name, "target": "vda", "backing": ["/pool/" + IMAGE]}]) for name in members],
         [pool(volumes=volumes)])
-    uris = {"hv1": failed, "hv2": node_uri(tmp_path, "hv2", [], [pool(volumes=[(IMAGE, 1)])]),
-            "hv3": node_uri(tmp_path, "hv3", [], [pool(volumes=[(IMAGE, 1)])])}
+    uris = {"hv1": failed, "hv2": node_uri(tmp_path, "hv2", [], [pool(volumes=[(IMAGE, 1)]), network()]),
+            "hv3": node_uri(tmp_path, "hv3", [], [pool(volumes=[(IMAGE, 1)]), network()])}
     facts = [dict(make_host(name, cpu_allocation_ratio=16.0), uri=uri) for name, uri in sorted(uris.items())]
     with Fleet(facts, store(tmp_path)) as reader:
         reader.refresh()
