@@ -36,7 +36,7 @@ def hosts():
 def cpu_list(text):
     cpus = set()
     for part in text.strip().split(","):
-        low, _, high = part.partition("-")
+        low, _dash, high = part.partition("-")
         cpus.update(range(int(low), int(high or low) + 1))
     return cpus
 
