@@ -12,7 +12,8 @@ import os
 
 import pytest
 
-from lab_tools import delete_instance, inventory_hosts, run_playbook, start_playbook, state_store, virsh
+from lab_tools import delete_instance, run_playbook, start_playbook, state_store
+from test_drain import hosts, where
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
@@ -22,20 +23,6 @@ GROUP = {"name": "sg-db", "policy": "anti-affinity"}
 HINTS = {"group": GROUP}
 NAMES = ["sg-db1", "sg-db2", "sg-db3"]
 REFUSED = "group sg-db has member"   # what ServerGroupAntiAffinityFilter says
-
-
-def hosts():
-    return sorted(inventory_hosts())
-
-
-def where(name):
-    """{host: state} of the lab hosts that have ``name`` defined."""
-    found = {}
-    for host in hosts():
-        state = virsh(host, "domstate", name)
-        if state.returncode == 0:
-            found[host] = state.stdout.strip()
-    return found
 
 
 def members_by_host():
