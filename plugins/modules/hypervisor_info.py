@@ -371,6 +371,17 @@ hypervisor:
           type: str
           choices: [dedicated, shared, mixed]
           sample: dedicated
+        vcpu_cpuset:
+          description: Host CPUs of C(<vcpu cpuset>), where vCPUs without C(<vcpupin>) may run; empty when not given.
+          type: list
+          elements: int
+        floating_cpus:
+          description:
+            - Host CPUs the guest's floating vCPUs, and its emulator threads unless isolated, may run on (libvirt's
+              defaults filled in); empty when everything of the guest runs on CPUs it owns. A pin on these CPUs
+              first takes them out of the guest (README, "Pinned CPUs are never shared").
+          type: list
+          elements: int
         vcpupin:
           description: vCPU pinning.
           type: list

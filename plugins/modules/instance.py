@@ -296,7 +296,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.ensure i
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.lifecycle import DEFAULT_MAX_ATTEMPTS
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
-    INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks)
+    INTERFACE_MODELS, flavor_option, normalize_flavor, normalize_image, normalize_networks)
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
@@ -310,15 +310,7 @@ def argument_spec():
         **SCHEDULING_ARGSPEC,
         name=dict(type="str", required=True),
         state=dict(type="str", choices=list(states.INSTANCE_STATES), default=states.INSTANCE_RUNNING),
-        flavor=dict(type="dict", options=dict(
-            name=dict(type="str", required=True),
-            vcpus=dict(type="int", required=True),
-            memory_mb=dict(type="int", required=True),
-            root_gb=dict(type="int", default=0),
-            ephemeral_gb=dict(type="int", default=0),
-            swap=dict(type="int", default=0),
-            extra_specs=dict(type="dict", default={}),
-        )),
+        flavor=flavor_option(),
         image=dict(type="dict", options=dict(
             name=dict(type="str", required=True),
             source=dict(type="path"),

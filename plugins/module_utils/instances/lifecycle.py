@@ -120,6 +120,7 @@ def _build_on(fleet, instance, host, start, actions):
 
     claim = claims.claim(conn, host.as_claim_target(), instance.spec(), render, instance.scheduler_config)
     actions.append("claimed on %s" % host.name)
+    actions.extend(claim.actions())
     domain = None
     try:
         create_disks(conn, disks, base["path"], host.name)

@@ -421,16 +421,29 @@ def _pci_requests(spec, specs, props, aliases):
     return requests
 
 
+# Nova's flavor disks: what a guest takes on the host's storage is their sum (swap in MB)
+NOVA_DISK_KEYS = ("root_gb", "ephemeral_gb", "swap")
+
+
+def flavor_disk_gb(flavor, field="flavor"):
+    """The local disk a flavor takes, in GiB: Nova's ``root_gb + ephemeral_gb + swap`` (swap in MB,
+    rounded up to a GiB); a flavor without any of them may give the total as ``disk_gb`` (the
+    scheduler's own request shape, and schedule's deprecated name)."""
+    if not any(flavor.get(key) is not None for key in NOVA_DISK_KEYS):
+        return _positive_int(flavor.get("disk_gb") or 0, "%s.disk_gb" % field, minimum=0)
+    root, ephemeral, swap = (_positive_int(flavor.get(key) or 0, "%s.%s" % (field, key), minimum=0)
+                             for key in NOVA_DISK_KEYS)
+    return root + ephemeral + (swap + 1023) // 1024
+
+
 def _flavor_numbers(flavor, name):
-    for key, minimum in (("vcpus", 1), ("memory_mb", 1), ("disk_gb", 0)):
+    for key, minimum in (("vcpus", 1), ("memory_mb", 1)):
         if key not in flavor or flavor[key] is None:
-            if key == "disk_gb":
-                continue
             raise InvalidInput("flavor.%s" % key, None, "a whole number of %d or more" % minimum,
                                reason="request %s has no flavor %s" % (name, key))
     return (_positive_int(flavor["vcpus"], "flavor.vcpus"),
             _positive_int(flavor["memory_mb"], "flavor.memory_mb"),
-            _positive_int(flavor.get("disk_gb") or 0, "flavor.disk_gb", minimum=0))
+            flavor_disk_gb(flavor))
 
 
 # The scheduler hints this scheduler acts on (Nova's group, same_host, different_host and force_hosts, with the
@@ -494,7 +507,7 @@ def _name_list(value, field):
 def build_request_spec(request, pci_aliases=None):
     """Validate one request dict and return its ``RequestSpec``.
 
-    ``request``: ``{name, flavor: {name, vcpus, memory_mb, disk_gb, extra_specs},
+    ``request``: ``{name, flavor: {name, vcpus, memory_mb, root_gb, ephemeral_gb, swap, extra_specs},
     image: {properties}, hints: {...}}``. ``pci_aliases``: ``{alias: {vendor_id,
     product_id, numa_policy}}`` from the scheduler configuration.
     """
