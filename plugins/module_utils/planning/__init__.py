@@ -7,4 +7,5 @@
 - ``evacuation``: where every guest of a host would go if the host were emptied (the drain's
   plan, N+1 of the preflight, and admission control all ask it)
 - ``admission``: admission control (``host_failures_to_tolerate``), an evacuation plan kept per host
+- ``rebalance``: the moves that lower the spread of use across hosts, or empty hosts (consolidate)
 """

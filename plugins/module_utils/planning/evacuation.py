@@ -124,7 +124,7 @@ def guest_moves(source, others, config, *, copies=None):
     moves, specs = [], []
     for guest in own:
         elsewhere = [(host, copy) for host, copy in copies.get(guest["name"], ()) if host != source["name"]]
-        move = _movable(guest, source["name"], elsewhere, other_names)
+        move = movable(guest, source["name"], elsewhere, other_names)
         moves.append(move)
         if move.refusal:
             continue
@@ -179,7 +179,7 @@ def guests_by_name(hosts, names=None):
     return found
 
 
-def _movable(guest, source, copies, other_names):
+def movable(guest, source, copies, other_names):
     """A GuestMove without request, refused when the guest cannot move at all (module docstring)."""
     name = guest["name"]
     kind = states.LIVE if guest.get("state") in states.LIVE_GUEST_STATES else states.COLD
