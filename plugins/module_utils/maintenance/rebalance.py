@@ -35,6 +35,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_report import DrainReport
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning import rebalance as planner
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import admission_control
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import build_config
 
 
@@ -54,7 +55,7 @@ def rebalance(fleet, *, goal=states.BALANCE, max_moves=planner.DEFAULT_MAX_MOVES
     started = time.monotonic()
     if check_mode:  # a plan takes no lock and writes nothing
         fleet.refresh(fleet.stale(host_drain.FRESH_SECONDS))
-        plan = planner.plan_rebalance(fleet.facts_list(), **options)
+        plan = planner.plan_rebalance(fleet.facts_list(), **_admitted(options, fleet, config))
         report = _report(plan, _items(fleet, plan, scheduler_config), [])
         return _finish(report, plan, states.DRAIN_PLANNED, started)
     store = fleet.store
@@ -66,7 +67,7 @@ def rebalance(fleet, *, goal=states.BALANCE, max_moves=planner.DEFAULT_MAX_MOVES
         for name in fleet.reachable():
             settled.extend(host_drain._settle_interrupted(fleet, name, settings))
         fleet.refresh()  # plan from what runs where now, settled moves included
-        plan = planner.plan_rebalance(fleet.facts_list(), **options)
+        plan = planner.plan_rebalance(fleet.facts_list(), **_admitted(options, fleet, config))
         items = _items(fleet, plan, scheduler_config)
         report = _report(plan, items, settled)
         executor = host_drain.MoveExecutor(
@@ -93,6 +94,16 @@ def rebalance(fleet, *, goal=states.BALANCE, max_moves=planner.DEFAULT_MAX_MOVES
                 report.finish(states.DRAIN_FAILED, started)
             host_drain._end_run(store, run.id, report, error)
         raise
+
+
+def _admitted(options, fleet, config):
+    """``options`` with the admission control the scheduler configuration asks for
+    (``host_failures_to_tolerate``), over the facts read now, unless the caller gave one. It errs on the
+    side of refusing: a guest it admitted counts on its source and its destination until the plan is
+    made, and a host that consolidation tried and could not empty keeps the guests it admitted away."""
+    if options["admission"] is not None:
+        return options
+    return dict(options, admission=admission_control(fleet.facts_list(), config))
 
 
 def _items(fleet, plan, scheduler_config):

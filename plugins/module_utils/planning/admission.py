@@ -147,10 +147,34 @@ class AdmissionControl(object):
         if outcome.placement is None:
             return outcome.error
         state.release(outcome.placement)
+        taken_out = self._take_out(spec.name, destination)
         why = self.refusal(outcome.placement)
         if why is None:
             self.accept(outcome.placement)
+        else:
+            for host, (guests, plan, needed_mb) in taken_out.items():
+                self.guests[host], self.needed_mb[host] = guests, needed_mb
+                if plan is not None:
+                    self.plans[host] = plan
         return why
+
+    def _take_out(self, name, destination):
+        """The moving guest ``name`` leaves its source's plan: once on ``destination`` the source's
+        evacuation no longer moves it (its resources still count on the source until the move is made:
+        conservative, as the module docstring says); without this its source's plan would place it on
+        ``destination`` a second time. Returns what it changed, {host: (guests, plan, needed_mb)}, to put
+        back when the move is refused."""
+        changed = {}
+        for host, specs in self.guests.items():
+            if host == destination or not any(spec.name == name for spec in specs):
+                continue
+            plan = self.plans.get(host)
+            changed[host] = (specs, plan, self.needed_mb[host])
+            self.guests[host] = [spec for spec in specs if spec.name != name]
+            self.needed_mb[host] -= sum(spec.memory_mb for spec in specs if spec.name == name)
+            if plan is not None:
+                self.plans[host] = [(spec, placement) for spec, placement in plan if spec.name != name]
+        return changed
 
     @property
     def refused_host(self):

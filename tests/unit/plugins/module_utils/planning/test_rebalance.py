@@ -152,3 +152,30 @@ def test_wrong_input_is_refused_naming_the_field():
         with pytest.raises(InvalidInput) as error:
             plan_rebalance(hosts, **options)
         assert field in error.value.field
+
+
+def test_admission_control_keeps_room_for_the_largest_guest_of_the_fleet():
+    # hv2's 7000 MB guest can go only to the empty hv3 (7680 MB for guests): balancing hv1 onto hv3 would
+    # leave hv2 undrainable, so with host_failures_to_tolerate 1 the plan moves nothing
+    from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import admission_control
+    from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.planning.test_admission import (
+        ON, small_host)
+
+    def fleet():
+        return [small_host("hv1", 3000, 3000, 1000), small_host("hv2", 7000), small_host("hv3")]
+
+    assert [(move.name, move.destination) for move in plan_rebalance(fleet()).moves] == [("hv1-vm0", "hv3")]
+    hosts = fleet()
+    assert plan_rebalance(hosts, admission=admission_control(hosts, ON)).moves == []
+
+
+def test_admission_control_asked_about_a_guest_its_source_would_evacuate_to_that_destination():
+    # hv1's own N+1 plan sends hv1-vm0 to hv2; asked about moving it there, admission control judges the
+    # fleet with the guest on hv2 and no longer in hv1's plan (it once placed it twice and failed)
+    from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import admission_control
+    from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.planning.test_admission import (
+        ON, small_host)
+
+    hosts = [small_host("hv1", 2500, 2500, 2500), small_host("hv2"), small_host("hv3", 4000)]
+    plan = plan_rebalance(hosts, admission=admission_control(hosts, ON))
+    assert [(move.name, move.destination) for move in plan.moves] == [("hv1-vm0", "hv2")]
