@@ -21,7 +21,7 @@ changes.
 from __future__ import annotations
 
 import operator
-from itertools import compress, repeat
+from itertools import compress, filterfalse, repeat
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import pci
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.placement import CellPlacement
@@ -30,6 +30,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_
     SMT_REQUIRED, SMT_TRAIT)
 
 _PAGE_WORDS = {PAGE_SMALL: "small", PAGE_LARGE: "large", PAGE_ANY: "any"}
+_KEY_SPAN = 1 << 42     # more MB than any cell has: spread_order's two keys in one integer
 
 
 def _gb(mb):
@@ -115,6 +116,16 @@ def pack(cell, count, thread_policy, reserved=0):
         if spare is None:
             return "cell %d has no free CPU left for the isolated emulator threads of guest cell {g}" % cell.id
         return pins, spare
+    if not reserved and thread_policy != REQUIRE:
+        # the common case first (same first choice as the loop below): the longest free sibling
+        # sets that hold all vCPUs, ceil(count / threads) of them
+        for threads_no in range(longest, 0, -1):
+            usable = by_len[threads_no]
+            if threads_no * len(usable) >= count:
+                pins = [c for s in usable[:-(-count // threads_no)] for c in s[:threads_no]][:count]
+                if pins:
+                    return pins, ()
+                break
     if thread_policy == REQUIRE and per_core <= 1:
         return "cell %d has no SMT siblings, guest cell {g} requires them (thread policy require)" % cell.id
     pins = None
@@ -127,7 +138,8 @@ def pack(cell, count, thread_policy, reserved=0):
         if threads_no * len(usable) < count:
             pins = None
             continue
-        pins = [c for s in usable for c in s[:threads_no]][:count]
+        # every set in usable gives threads_no CPUs: the first ceil(count / threads_no) sets are enough
+        pins = [c for s in usable[:-(-count // threads_no)] for c in s[:threads_no]][:count]
         spare = _reserve(free_sibs, pins, reserved, False) if reserved else ()
         if spare is None:
             continue
@@ -149,17 +161,26 @@ def pack(cell, count, thread_policy, reserved=0):
     return pins, tuple(spare)
 
 
-def fit_cell(cell, pcpus, shared, memory_mb, page_request, policy, thread_policy, reserved=0,
-             cpu_ratio=4.0, ram_ratio=1.0):
-    """One guest cell (counts only) on one host cell.
+def fit_cell(cell, shape, cpu_ratio=4.0, ram_ratio=1.0):
+    """One guest cell (counts only: ``shape``, see ``_Shapes``) on one host cell.
 
     Returns ``(page_size_kb, pinned host CPUs, emulator CPUs)`` or a reason
     string with ``{g}`` where the guest cell id goes.
     """
-    pinned = policy in (DEDICATED, MIXED)
-    page_size, reason = _fit_memory(cell, memory_mb, page_request, pinned)
-    if reason:
-        return reason
+    pcpus, shared, memory_mb, page_request, policy, thread_policy, reserved = shape
+    pinned = policy == DEDICATED or policy == MIXED
+    pages = cell.pages
+    if page_request or not pages:
+        page_size, reason = _fit_memory(cell, memory_mb, page_request, pinned)
+        if reason:
+            return reason
+    else:
+        # the common case inline (no page size asked): the smallest pages; _fit_memory says why not
+        page_size = cell.page_sizes[0]
+        total, used = pages[page_size]
+        memory_kb = memory_mb * 1024
+        if memory_kb % page_size or memory_kb > ((total - used) if pinned else total) * page_size:
+            return _fit_memory(cell, memory_mb, page_request, pinned)[1]
     if pinned and pcpus + reserved > len(cell.pcpuset):
         return "cell %d has %d dedicated CPUs in all, guest cell {g} needs %d" % (
             cell.id, len(cell.pcpuset), pcpus + reserved)
@@ -197,12 +218,21 @@ def spread_order(host, spec):
     # Nova sorts three times (stable): by free memory (descending), then by free
     # dedicated CPUs (descending) or floating vCPUs in use (ascending), then by
     # PCI devices (descending); one sort on the combined key gives the same order.
-    counts = pci.pci_by_cell(host, spec) if spec.pci_requests else {}
+    cells = host.cells
+    if spec.pci_requests:
+        counts = pci.pci_by_cell(host, spec)
+        if spec.cpu_policy in (DEDICATED, MIXED):
+            return sorted(cells, key=lambda c: (-counts.get(c.id, 0), -len(c.free_pcpus),
+                                                c.memory_used_mb - c.memory_mb))
+        return sorted(cells, key=lambda c: (-counts.get(c.id, 0), c.shared_vcpus_used,
+                                            c.memory_used_mb - c.memory_mb))
+    # without PCI the two keys fold into one integer (used - total memory is far below _KEY_SPAN
+    # either way), and sorting positions by a list's __getitem__ calls no Python function per cell
     if spec.cpu_policy in (DEDICATED, MIXED):
-        return sorted(host.cells, key=lambda c: (-counts.get(c.id, 0), -len(c.free_pcpus),
-                                                 c.memory_used_mb - c.memory_mb))
-    return sorted(host.cells, key=lambda c: (-counts.get(c.id, 0), c.shared_vcpus_used,
-                                             c.memory_used_mb - c.memory_mb))
+        keys = [c.memory_used_mb - c.memory_mb - len(c.free_pcpus) * _KEY_SPAN for c in cells]
+    else:
+        keys = [c.memory_used_mb - c.memory_mb + c.shared_vcpus_used * _KEY_SPAN for c in cells]
+    return [cells[i] for i in sorted(range(len(cells)), key=keys.__getitem__)]
 
 
 class NumaFit(object):
@@ -233,25 +263,39 @@ class NumaFit(object):
     __nonzero__ = __bool__
 
 
-def _pair(host, cell, shape):
-    """``fit_cell`` for one guest cell shape, cached on the host until it changes."""
-    key = (cell.id, shape)
+_SHAPE_NUMBERS = {}     # guest cell shape -> small int: pair cache keys hash two ints, not a 7-tuple
+
+
+class _Shapes(object):
+    """Per guest cell of a request the arguments of ``fit_cell`` that describe it, the
+    number the pair caches know that shape by, and whether every cell has the same shape."""
+
+    __slots__ = ("shapes", "numbers", "uniform")
+
+    def __init__(self, spec):
+        emulator = 1 if spec.emulator_policy == EMULATOR_ISOLATE else 0
+        self.shapes = [(len(g.pcpus), len(g.cpus), g.memory_mb, spec.page_size, spec.cpu_policy,
+                        spec.thread_policy, emulator if index == 0 else 0)
+                       for index, g in enumerate(spec.numa_cells)]
+        self.numbers = [_SHAPE_NUMBERS.setdefault(shape, len(_SHAPE_NUMBERS)) for shape in self.shapes]
+        self.uniform = len(set(self.numbers)) == 1
+
+
+def _shapes(spec):
+    shapes = spec.__dict__.get("_fit_shapes")
+    if shapes is None:
+        shapes = spec._fit_shapes = _Shapes(spec)
+    return shapes
+
+
+def _pair(host, cell, shape, number):
+    """``fit_cell`` for one guest cell shape, cached on the host until that cell changes."""
+    key = (cell.id, number)
     cache = host.pair_cache
     result = cache.get(key)
     if result is None:
-        result = cache[key] = fit_cell(cell, *shape, cpu_ratio=host.cpu_allocation_ratio,
-                                       ram_ratio=host.ram_allocation_ratio)
+        result = cache[key] = fit_cell(cell, shape, host.cpu_allocation_ratio, host.ram_allocation_ratio)
     return result
-
-
-def _shapes(spec, emulator):
-    """Per guest cell the arguments of ``fit_cell`` that describe it."""
-    shapes = spec.__dict__.get("_shapes")
-    if shapes is None:
-        shapes = spec._shapes = [(len(g.pcpus), len(g.cpus), g.memory_mb, spec.page_size, spec.cpu_policy,
-                                  spec.thread_policy, emulator if index == 0 else 0)
-                                 for index, g in enumerate(spec.numa_cells)]
-    return shapes
 
 
 def fit_key(spec):
@@ -300,10 +344,11 @@ def fit(host, spec):
     """Fit ``spec``'s guest NUMA cells onto ``host``; returns a ``NumaFit``.
 
     Kept in ``host.fit_cache`` until the host's usage changes."""
-    key = fit_key(spec)
-    result = host.fit_cache.get(key)
+    key = spec.__dict__.get("_fit_key") or fit_key(spec)
+    cache = host.fit_cache
+    result = cache.get(key)
     if result is None:
-        result = host.fit_cache[key] = _fit(host, spec)
+        result = cache[key] = _fit(host, spec)
     return result
 
 
@@ -317,31 +362,66 @@ def smt_refusal(host, spec):
 
 
 def _fit(host, spec):
-    refusal = smt_refusal(host, spec)
-    if refusal:
-        return NumaFit(reason=refusal)
+    if spec.smt_trait is not None:
+        refusal = smt_refusal(host, spec)
+        if refusal:
+            return NumaFit(reason=refusal)
     guests = spec.numa_cells
     if not guests:
         claims = pci.select_devices(host, spec, None) if spec.pci_requests else ()
         if isinstance(claims, str):
             return NumaFit(reason=claims)
         return NumaFit(cells=None, pci_claims=claims)
-    if not host.cells:
+    host_cells = host.cells
+    if not host_cells:
         return NumaFit(reason="host reports no NUMA topology, the guest has %d NUMA cell(s)" % len(guests))
-    if len(guests) > len(host.cells):
-        return NumaFit(reason="guest has %d NUMA cells, host has %d" % (len(guests), len(host.cells)))
-    order = spread_order(host, spec) if len(host.cells) > len(guests) else host.cells
-    emulator = 1 if spec.emulator_policy == EMULATOR_ISOLATE else 0
-    search = _Search(host, spec, order, emulator)
-    if not (search.run_single() if len(guests) == 1 else search.run()):
-        return NumaFit(reason=lambda: _explain(host, spec, order, emulator, search.pci_reason))
-    chosen = search.chosen
+    if len(guests) > len(host_cells):
+        return NumaFit(reason="guest has %d NUMA cells, host has %d" % (len(guests), len(host_cells)))
+    order = spread_order(host, spec) if len(host_cells) > len(guests) else host_cells
+    shapes = _shapes(spec)
+    pci_claims = ()
+    if spec.pci_requests or not shapes.uniform:
+        search = _Search(host, spec, order, shapes)
+        if not search.run():
+            return _no_fit(host, spec, order, shapes, search.pci_reason)
+        chosen, pci_claims = search.chosen, search.pci_claims or ()
+    else:
+        chosen = _first_cells(host, order, shapes)
+        if chosen is None:
+            return _no_fit(host, spec, order, shapes, None)
+    isolate = spec.thread_policy == ISOLATE
     cells = []
     for guest, (cell, (page_size, pins, spare)) in zip(guests, chosen):
-        cpuset = _floating_cpuset(cell, guest, pins, spare, spec.thread_policy == ISOLATE)
-        cells.append(CellPlacement(guest.id, cell.id, guest.memory_mb, page_size, dict(zip(guest.pcpus, pins)),
-                                   cpuset, guest.cpus, tuple(spare), spec.thread_policy == ISOLATE))
-    return NumaFit(cells=cells, pci_claims=search.pci_claims or ())
+        # pack's spare is a tuple already, () when nothing is pinned
+        cells.append(CellPlacement(guest.id, cell.id, guest.memory_mb, page_size,
+                                   dict(zip(guest.pcpus, pins)) if pins else {},
+                                   _floating_cpuset(cell, guest, pins, spare, isolate) if guest.cpus else (),
+                                   guest.cpus, spare, isolate))
+    return NumaFit(cells, pci_claims)
+
+
+def _no_fit(host, spec, order, shapes, pci_reason):
+    """A refusal whose reason is written when first asked. (A closure of its own: one in _fit
+    would make every call of _fit allocate cells for the variables it captures.)"""
+    return NumaFit(reason=lambda: _explain(host, spec, order, shapes, pci_reason))
+
+
+def _first_cells(host, order, shapes):
+    """Every guest cell of one shape, no PCI: the first host cells in order that fit that shape
+    (the first permutation Nova's walk finds), as ``[(host cell, fit_cell result)]``, or None."""
+    number, shape, count = shapes.numbers[0], shapes.shapes[0], len(shapes.numbers)
+    cache = host.pair_cache
+    chosen = []
+    for cell in order:
+        key = (cell.id, number)
+        result = cache.get(key)
+        if result is None:
+            result = cache[key] = fit_cell(cell, shape, host.cpu_allocation_ratio, host.ram_allocation_ratio)
+        if result.__class__ is not str:
+            chosen.append((cell, result))
+            if len(chosen) == count:
+                return chosen
+    return None
 
 
 def _floating_cpuset(cell, guest, pins, spare, isolate):
@@ -351,12 +431,12 @@ def _floating_cpuset(cell, guest, pins, spare, isolate):
     ``isolate``)."""
     if not guest.cpus:
         return ()
-    if cell.shared_fixed is not None:
+    if cell.shared_fixed is not None or not (pins or spare):
         return cell.shared_sorted
     taken = set(pins) | set(spare)
     if isolate:
         taken = cell.siblings_of(taken)
-    return tuple(cpu for cpu in cell.shared_sorted if cpu not in taken)
+    return tuple(filterfalse(taken.__contains__, cell.shared_sorted))
 
 
 class _Search(object):
@@ -364,33 +444,48 @@ class _Search(object):
     its cost: pair results are independent of each other, so a set of used host
     cells from which no completion exists is remembered, and after the first
     dead end every step first checks that the remaining guest cells can still be
-    matched to distinct free host cells (bipartite matching), else stops."""
+    matched to distinct free host cells (bipartite matching), else stops; when
+    no matching exists at all the walk ends there. (Guest cells all of one shape
+    without PCI need no walk: ``_first_cells``.)"""
 
-    def __init__(self, host, spec, order, emulator):
+    __slots__ = ("host", "spec", "order", "shapes", "numbers", "count", "failed", "chosen", "rows",
+                 "impossible", "pci_reason", "pci_claims")
+
+    def __init__(self, host, spec, order, shapes):
         self.host, self.spec, self.order = host, spec, order
-        self.guests = spec.numa_cells
-        self.shapes = _shapes(spec, emulator)
+        self.shapes = shapes.shapes
+        self.numbers = shapes.numbers
+        self.count = len(self.shapes)
         self.failed = set()
         self.chosen = []
         self.rows = None            # per guest cell: bitmask of host cell positions it fits
+        self.impossible = False     # no matching of guest cells to host cells: no fit at all
         self.pci_reason = None
         self.pci_claims = None
 
     def pair(self, index, position):
-        return _pair(self.host, self.order[position], self.shapes[index])
+        cell = self.order[position]
+        key = (cell.id, self.numbers[index])
+        host = self.host
+        cache = host.pair_cache
+        result = cache.get(key)
+        if result is None:
+            result = cache[key] = fit_cell(cell, self.shapes[index], host.cpu_allocation_ratio,
+                                           host.ram_allocation_ratio)
+        return result
 
     def _build_rows(self):
         """Per guest cell the bitmask of host cell positions it fits (once per distinct shape)."""
         by_shape = {}
         self.rows = []
-        for shape in self.shapes:
-            mask = by_shape.get(shape)
+        for index, number in enumerate(self.numbers):
+            mask = by_shape.get(number)
             if mask is None:
                 mask = 0
-                for position, cell in enumerate(self.order):
-                    if not isinstance(_pair(self.host, cell, shape), str):
+                for position in range(len(self.order)):
+                    if self.pair(index, position).__class__ is not str:
                         mask |= 1 << position
-                by_shape[shape] = mask
+                by_shape[number] = mask
             self.rows.append(mask)
 
     def matchable(self, start, used):
@@ -415,20 +510,8 @@ class _Search(object):
     def run(self):
         return self.step(0, 0)
 
-    def run_single(self):
-        """One guest cell: the first host cell in order that takes it."""
-        shape = self.shapes[0]
-        for cell in self.order:
-            result = _pair(self.host, cell, shape)
-            if isinstance(result, str):
-                continue
-            self.chosen = [(cell, result)]
-            if self.step(1, 0):
-                return True
-        return False
-
     def step(self, index, used):
-        if index == len(self.guests):
+        if index == self.count:
             if not self.spec.pci_requests:
                 return True
             claims = pci.select_devices(self.host, self.spec, set(cell.id for cell, result in self.chosen))
@@ -439,34 +522,39 @@ class _Search(object):
             return True
         if used in self.failed:
             return False
-        if self.rows is not None and not self.matchable(index, used):
+        rows = self.rows
+        if rows is not None and not self.matchable(index, used):
             self.failed.add(used)
             return False
         for position in range(len(self.order)):
             bit = 1 << position
-            if used & bit:
+            if used & bit or (rows is not None and not rows[index] & bit):
                 continue
             result = self.pair(index, position)
-            if isinstance(result, str):
+            if result.__class__ is str:
                 continue
             self.chosen.append((self.order[position], result))
             if self.step(index + 1, used | bit):
                 return True
             self.chosen.pop()
+            if self.impossible:
+                return False
+            rows = self.rows
         self.failed.add(used)
         if self.rows is None and used:
             # first dead end below the top: from now on prune with the matching check
             self._build_rows()
             if 0 in self.rows or not self.matchable(0, 0):
                 self.failed.add(0)
+                self.impossible = True
         return False
 
 
-def _explain(host, spec, order, emulator, pci_reason):
+def _explain(host, spec, order, shapes, pci_reason):
     guests = spec.numa_cells
     fits, taken, first = [], set(), None
-    for guest, shape in zip(guests, _shapes(spec, emulator)):
-        results = [(cell, _pair(host, cell, shape)) for cell in order]
+    for guest, shape, number in zip(guests, shapes.shapes, shapes.numbers):
+        results = [(cell, _pair(host, cell, shape, number)) for cell in order]
         good = [cell.id for cell, r in results if not isinstance(r, str)]
         if not good:
             return "; ".join(sorted(set(r.replace("{g}", str(guest.id)) for cell, r in results)))
