@@ -33,8 +33,29 @@ _PAGE_WORDS = {PAGE_SMALL: "small", PAGE_LARGE: "large", PAGE_ANY: "any"}
 _KEY_SPAN = 1 << 42     # more MB than any cell has: spread_order's two keys in one integer
 
 
-def _gb(mb):
-    return "%d MB" % mb
+def _refusal_text(refusal):
+    """The text of a refusal: ``fit_cell`` and ``pack`` answer ``[template, values...]`` (or
+    ``[function, arguments...]``), a list so that it never looks like a fit (a tuple); the text,
+    with ``{g}`` where the guest cell id goes, is only written for the refusals someone reads."""
+    how = refusal[0]
+    if how.__class__ is str:
+        return how % tuple(refusal[1:])
+    return how(*refusal[1:])
+
+
+def _page_refusal(cell, memory_mb, page_request):
+    # reads the cell when asked: a pair result is dropped as soon as its cell changes
+    memory_kb = memory_mb * 1024
+    candidates = _page_candidates(cell, page_request)
+    if not candidates:
+        return "cell %d offers no huge pages, guest cell {g} asks for %s pages" % (cell.id, _PAGE_WORDS[page_request])
+    if page_request > 0 and page_request not in cell.pages:
+        return "cell %d has no %d KiB pages, guest cell {g} asks for them" % (cell.id, page_request)
+    free = ", ".join("%d MB in %d KiB pages" % (cell.free_pages_kb(s) // 1024, s)
+                     for s in candidates if s in cell.pages)
+    odd = [s for s in candidates if memory_kb % s]
+    extra = " (not a multiple of %s KiB pages)" % "/".join(str(s) for s in odd) if odd else ""
+    return "cell %d has %s free, guest cell {g} needs %d MB%s" % (cell.id, free, memory_mb, extra)
 
 
 def _page_candidates(cell, request):
@@ -49,36 +70,25 @@ def _page_candidates(cell, request):
 
 
 def _fit_memory(cell, memory_mb, page_request, pinned):
-    """(page size in KiB or None, reason or None)"""
+    """(page size in KiB or None, refusal or None)"""
     memory_kb = memory_mb * 1024
     if page_request:
-        candidates = _page_candidates(cell, page_request)
-        for size in candidates:
+        for size in _page_candidates(cell, page_request):
             if size in cell.pages and memory_kb % size == 0 and memory_kb <= cell.free_pages_kb(size):
                 return size, None
-        if not candidates:
-            return None, "cell %d offers no huge pages, guest cell {g} asks for %s pages" % (
-                cell.id, _PAGE_WORDS[page_request])
-        if page_request > 0 and page_request not in cell.pages:
-            return None, "cell %d has no %d KiB pages, guest cell {g} asks for them" % (cell.id, page_request)
-        free = ", ".join("%d MB in %d KiB pages" % (cell.free_pages_kb(s) // 1024, s)
-                         for s in candidates if s in cell.pages)
-        odd = [s for s in candidates if memory_kb % s]
-        extra = " (not a multiple of %s KiB pages)" % "/".join(str(s) for s in odd) if odd else ""
-        return None, "cell %d has %s free, guest cell {g} needs %s%s" % (cell.id, free, _gb(memory_mb), extra)
+        return None, [_page_refusal, cell, memory_mb, page_request]
     if cell.pages:
         size = cell.page_sizes[0]
         total, used = cell.pages[size]
         avail_kb = (total - used) * size if pinned else total * size
         if memory_kb % size == 0 and memory_kb <= avail_kb:
             return size, None
-        what = "free" if pinned else "in total"
-        return None, "cell %d has %d MB %s in %d KiB pages, guest cell {g} needs %s" % (
-            cell.id, avail_kb // 1024, what, size, _gb(memory_mb))
+        return None, ["cell %d has %d MB %s in %d KiB pages, guest cell {g} needs %d MB", cell.id,
+                      avail_kb // 1024, "free" if pinned else "in total", size, memory_mb]
     avail = cell.memory_mb - cell.memory_used_mb if pinned else cell.memory_mb
     if avail < memory_mb:
-        return None, "cell %d has %d MB %s, guest cell {g} needs %s" % (
-            cell.id, avail, "free" if pinned else "in total", _gb(memory_mb))
+        return None, ["cell %d has %d MB %s, guest cell {g} needs %d MB", cell.id, avail,
+                      "free" if pinned else "in total", memory_mb]
     return None, None
 
 
@@ -99,7 +109,7 @@ def _reserve(free_sibs, pins, count, isolate):
 
 def pack(cell, count, thread_policy, reserved=0):
     """Host CPUs for ``count`` pinned vCPUs (in vCPU order) and the reserved
-    emulator CPUs, or a reason string. Mirrors Nova's packing order."""
+    emulator CPUs, or a refusal (``_refusal_text``). Mirrors Nova's packing order."""
     free = cell.free_pcpus
     free_sibs = cell.free_siblings
     per_core = cell.threads_per_core
@@ -109,12 +119,12 @@ def pack(cell, count, thread_policy, reserved=0):
         whole = by_len[per_core] if longest >= per_core else []
         if len(whole) < count:
             # on SMT hosts Nova refuses isolate outright (README, differences): say what a whole core is
-            return "cell %d has %d free whole cores under the isolate policy, guest cell {g} needs %d " \
-                   "(a whole core: every thread of it a free dedicated CPU)" % (cell.id, len(whole), count)
+            return ["cell %d has %d free whole cores under the isolate policy, guest cell {g} needs %d "
+                    "(a whole core: every thread of it a free dedicated CPU)", cell.id, len(whole), count]
         pins = [s[0] for s in whole[:count]]
         spare = _reserve(free_sibs, pins, reserved, True) if reserved else ()
         if spare is None:
-            return "cell %d has no free CPU left for the isolated emulator threads of guest cell {g}" % cell.id
+            return ["cell %d has no free CPU left for the isolated emulator threads of guest cell {g}", cell.id]
         return pins, spare
     if not reserved and thread_policy != REQUIRE:
         # the common case first (same first choice as the loop below): the longest free sibling
@@ -127,7 +137,7 @@ def pack(cell, count, thread_policy, reserved=0):
                     return pins, ()
                 break
     if thread_policy == REQUIRE and per_core <= 1:
-        return "cell %d has no SMT siblings, guest cell {g} requires them (thread policy require)" % cell.id
+        return ["cell %d has no SMT siblings, guest cell {g} requires them (thread policy require)", cell.id]
     pins = None
     spare = ()
     threads_no = 1
@@ -154,26 +164,25 @@ def pack(cell, count, thread_policy, reserved=0):
     if pins is None or spare is None:
         if thread_policy == REQUIRE:
             pairs = sum(len(s) // 2 * 2 for s in free_sibs if len(s) > 1)
-            return "cell %d has %d free dedicated CPUs in sibling pairs (thread policy require), " \
-                   "guest cell {g} needs %d" % (cell.id, pairs, count + reserved)
-        return "cell %d has %d free dedicated CPUs, guest cell {g} needs %d" % (
-            cell.id, len(free), count + reserved)
+            return ["cell %d has %d free dedicated CPUs in sibling pairs (thread policy require), "
+                    "guest cell {g} needs %d", cell.id, pairs, count + reserved]
+        return ["cell %d has %d free dedicated CPUs, guest cell {g} needs %d", cell.id, len(free), count + reserved]
     return pins, tuple(spare)
 
 
 def fit_cell(cell, shape, cpu_ratio=4.0, ram_ratio=1.0):
     """One guest cell (counts only: ``shape``, see ``_Shapes``) on one host cell.
 
-    Returns ``(page_size_kb, pinned host CPUs, emulator CPUs)`` or a reason
-    string with ``{g}`` where the guest cell id goes.
+    Returns ``(page_size_kb, pinned host CPUs, emulator CPUs)`` or a refusal
+    (``_refusal_text`` writes it).
     """
     pcpus, shared, memory_mb, page_request, policy, thread_policy, reserved = shape
     pinned = policy == DEDICATED or policy == MIXED
     pages = cell.pages
     if page_request or not pages:
-        page_size, reason = _fit_memory(cell, memory_mb, page_request, pinned)
-        if reason:
-            return reason
+        page_size, refusal = _fit_memory(cell, memory_mb, page_request, pinned)
+        if refusal:
+            return refusal
     else:
         # the common case inline (no page size asked): the smallest pages; _fit_memory says why not
         page_size = cell.page_sizes[0]
@@ -182,21 +191,20 @@ def fit_cell(cell, shape, cpu_ratio=4.0, ram_ratio=1.0):
         if memory_kb % page_size or memory_kb > ((total - used) if pinned else total) * page_size:
             return _fit_memory(cell, memory_mb, page_request, pinned)[1]
     if pinned and pcpus + reserved > len(cell.pcpuset):
-        return "cell %d has %d dedicated CPUs in all, guest cell {g} needs %d" % (
-            cell.id, len(cell.pcpuset), pcpus + reserved)
+        return ["cell %d has %d dedicated CPUs in all, guest cell {g} needs %d", cell.id, len(cell.pcpuset),
+                pcpus + reserved]
     shared_cpus = cell.shared_cpus
     if shared and shared > len(shared_cpus):
-        return "cell %d has %d shared CPUs in all, guest cell {g} has %d floating vCPUs" % (
-            cell.id, len(shared_cpus), shared)
+        return ["cell %d has %d shared CPUs in all, guest cell {g} has %d floating vCPUs", cell.id,
+                len(shared_cpus), shared]
     pins, spare = (), ()
     if pinned:
         free = len(cell.free_pcpus)
         if pcpus + reserved > free:
-            policy_text = " under the %s policy" % thread_policy if thread_policy else ""
-            return "cell %d has %d free dedicated CPUs%s, guest cell {g} needs %d" % (
-                cell.id, free, policy_text, pcpus + reserved)
+            return ["cell %d has %d free dedicated CPUs%s, guest cell {g} needs %d", cell.id, free,
+                    " under the %s policy" % thread_policy if thread_policy else "", pcpus + reserved]
         packed = pack(cell, pcpus, thread_policy, reserved)
-        if isinstance(packed, str):
+        if packed.__class__ is list:
             return packed
         pins, spare = packed
     if policy != DEDICATED:
@@ -204,12 +212,12 @@ def fit_cell(cell, shape, cpu_ratio=4.0, ram_ratio=1.0):
         # cell that has no floating vCPU: its memory still counts against the cell's RAM limit
         limit = len(shared_cpus) * cpu_ratio
         if cell.shared_vcpus_used + shared > limit:
-            return "cell %d has %d of %g floating vCPUs in use (%d CPUs x %g), guest cell {g} needs %d" % (
-                cell.id, cell.shared_vcpus_used, limit, len(shared_cpus), cpu_ratio, shared)
+            return ["cell %d has %d of %g floating vCPUs in use (%d CPUs x %g), guest cell {g} needs %d", cell.id,
+                    cell.shared_vcpus_used, limit, len(shared_cpus), cpu_ratio, shared]
         ram_limit = cell.memory_mb * ram_ratio
         if cell.memory_used_mb + memory_mb > ram_limit:
-            return "cell %d has %d of %g MB in use (ram ratio %g), guest cell {g} needs %d MB" % (
-                cell.id, cell.memory_used_mb, ram_limit, ram_ratio, memory_mb)
+            return ["cell %d has %d of %g MB in use (ram ratio %g), guest cell {g} needs %d MB", cell.id,
+                    cell.memory_used_mb, ram_limit, ram_ratio, memory_mb]
     return page_size, pins, spare
 
 
@@ -226,13 +234,44 @@ def spread_order(host, spec):
                                                 c.memory_used_mb - c.memory_mb))
         return sorted(cells, key=lambda c: (-counts.get(c.id, 0), c.shared_vcpus_used,
                                             c.memory_used_mb - c.memory_mb))
-    # without PCI the two keys fold into one integer (used - total memory is far below _KEY_SPAN
-    # either way), and sorting positions by a list's __getitem__ calls no Python function per cell
-    if spec.cpu_policy in (DEDICATED, MIXED):
-        keys = [c.memory_used_mb - c.memory_mb - len(c.free_pcpus) * _KEY_SPAN for c in cells]
-    else:
-        keys = [c.memory_used_mb - c.memory_mb + c.shared_vcpus_used * _KEY_SPAN for c in cells]
+    keys = _spread_keys(cells, spec)
     return [cells[i] for i in sorted(range(len(cells)), key=keys.__getitem__)]
+
+
+def _spread_keys(cells, spec):
+    """Without PCI requests Nova's two sort keys fold into one integer per cell (used - total
+    memory is far below _KEY_SPAN either way); sorting positions by a list's __getitem__ then
+    calls no Python function per cell."""
+    if spec.cpu_policy in (DEDICATED, MIXED):
+        return [c.memory_used_mb - c.memory_mb - len(c.free_pcpus) * _KEY_SPAN for c in cells]
+    return [c.memory_used_mb - c.memory_mb + c.shared_vcpus_used * _KEY_SPAN for c in cells]
+
+
+def _one_guest_cell(host, spec, shapes):
+    """One guest cell, no PCI: the host cell first in spread order among those that take it, as
+    ``[(host cell, fit_cell result)]``, or None. Without sorting: the cell ``min`` finds first
+    (of equal keys the first, as the stable sort puts first) usually takes it; else the fitting
+    cell with the smallest key, and when none fits, order does not matter."""
+    cells = host.cells
+    keys = _spread_keys(cells, spec)
+    number, shape = shapes.numbers[0], shapes.shapes[0]
+    cache = host.pair_cache
+    best = min(range(len(cells)), key=keys.__getitem__)
+    fitting = []
+    for position in (best,) + tuple(range(len(cells))):
+        cell = cells[position]
+        key = (cell.id, number)
+        result = cache.get(key)
+        if result is None:
+            result = cache[key] = fit_cell(cell, shape, host.cpu_allocation_ratio, host.ram_allocation_ratio)
+        if result.__class__ is not list:
+            if position == best:
+                return [(cell, result)]
+            fitting.append(position)
+    if not fitting:
+        return None
+    cell = cells[min(fitting, key=keys.__getitem__)]
+    return [(cell, cache[(cell.id, number)])]
 
 
 class NumaFit(object):
@@ -377,8 +416,14 @@ def _fit(host, spec):
         return NumaFit(reason="host reports no NUMA topology, the guest has %d NUMA cell(s)" % len(guests))
     if len(guests) > len(host_cells):
         return NumaFit(reason="guest has %d NUMA cells, host has %d" % (len(guests), len(host_cells)))
-    order = spread_order(host, spec) if len(host_cells) > len(guests) else host_cells
     shapes = _shapes(spec)
+    if len(guests) == 1 and len(host_cells) > 1 and not spec.pci_requests:
+        chosen = _one_guest_cell(host, spec, shapes)
+        if chosen is None:
+            # (the reason lists every cell's and reads no order)
+            return _no_fit(host, spec, host_cells, shapes, None)
+        return _placed(spec, chosen, ())
+    order = spread_order(host, spec) if len(host_cells) > len(guests) else host_cells
     pci_claims = ()
     if spec.pci_requests or not shapes.uniform:
         search = _Search(host, spec, order, shapes)
@@ -389,9 +434,14 @@ def _fit(host, spec):
         chosen = _first_cells(host, order, shapes)
         if chosen is None:
             return _no_fit(host, spec, order, shapes, None)
+    return _placed(spec, chosen, pci_claims)
+
+
+def _placed(spec, chosen, pci_claims):
+    """The NumaFit of ``chosen``: per guest cell (host cell, fit_cell result)."""
     isolate = spec.thread_policy == ISOLATE
     cells = []
-    for guest, (cell, (page_size, pins, spare)) in zip(guests, chosen):
+    for guest, (cell, (page_size, pins, spare)) in zip(spec.numa_cells, chosen):
         # pack's spare is a tuple already, () when nothing is pinned
         cells.append(CellPlacement(guest.id, cell.id, guest.memory_mb, page_size,
                                    dict(zip(guest.pcpus, pins)) if pins else {},
@@ -417,7 +467,7 @@ def _first_cells(host, order, shapes):
         result = cache.get(key)
         if result is None:
             result = cache[key] = fit_cell(cell, shape, host.cpu_allocation_ratio, host.ram_allocation_ratio)
-        if result.__class__ is not str:
+        if result.__class__ is not list:
             chosen.append((cell, result))
             if len(chosen) == count:
                 return chosen
@@ -483,7 +533,7 @@ class _Search(object):
             if mask is None:
                 mask = 0
                 for position in range(len(self.order)):
-                    if self.pair(index, position).__class__ is not str:
+                    if self.pair(index, position).__class__ is not list:
                         mask |= 1 << position
                 by_shape[number] = mask
             self.rows.append(mask)
@@ -531,7 +581,7 @@ class _Search(object):
             if used & bit or (rows is not None and not rows[index] & bit):
                 continue
             result = self.pair(index, position)
-            if result.__class__ is str:
+            if result.__class__ is list:
                 continue
             self.chosen.append((self.order[position], result))
             if self.step(index + 1, used | bit):
@@ -555,11 +605,12 @@ def _explain(host, spec, order, shapes, pci_reason):
     fits, taken, first = [], set(), None
     for guest, shape, number in zip(guests, shapes.shapes, shapes.numbers):
         results = [(cell, _pair(host, cell, shape, number)) for cell in order]
-        good = [cell.id for cell, r in results if not isinstance(r, str)]
+        good = [cell.id for cell, r in results if r.__class__ is not list]
         if not good:
-            return "; ".join(sorted(set(r.replace("{g}", str(guest.id)) for cell, r in results)))
+            return "; ".join(sorted(set(_refusal_text(r).replace("{g}", str(guest.id)) for cell, r in results)))
         if first is None:
-            first = dict((cell.id, r.replace("{g}", str(guest.id))) for cell, r in results if isinstance(r, str))
+            first = dict((cell.id, _refusal_text(r).replace("{g}", str(guest.id))) for cell, r in results
+                         if r.__class__ is list)
         taken.update(good)
         fits.append("guest cell %d fits host cell(s) %s" % (guest.id, ",".join(str(c) for c in sorted(good))))
     if pci_reason:
