@@ -21,7 +21,7 @@ changes.
 from __future__ import annotations
 
 import operator
-from itertools import compress, filterfalse, repeat
+from itertools import chain, compress, filterfalse, islice, repeat
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import pci
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.placement import CellPlacement
@@ -125,14 +125,18 @@ def pack(cell, count, thread_policy, reserved=0):
         spare = _reserve(free_sibs, pins, reserved, True) if reserved else ()
         if spare is None:
             return ["cell %d has no free CPU left for the isolated emulator threads of guest cell {g}", cell.id]
-        return pins, spare
+        return pins, tuple(spare)
     if not reserved and thread_policy != REQUIRE:
         # the common case first (same first choice as the loop below): the longest free sibling
         # sets that hold all vCPUs, ceil(count / threads) of them
         for threads_no in range(longest, 0, -1):
             usable = by_len[threads_no]
             if threads_no * len(usable) >= count:
-                pins = [c for s in usable[:-(-count // threads_no)] for c in s[:threads_no]][:count]
+                if threads_no == longest:
+                    # no set has more free threads than the longest: take them whole, in C
+                    pins = list(islice(chain.from_iterable(usable), count))
+                else:
+                    pins = [c for s in usable[:-(-count // threads_no)] for c in s[:threads_no]][:count]
                 if pins:
                     return pins, ()
                 break
@@ -249,29 +253,22 @@ def _spread_keys(cells, spec):
 
 def _one_guest_cell(host, spec, shapes):
     """One guest cell, no PCI: the host cell first in spread order among those that take it, as
-    ``[(host cell, fit_cell result)]``, or None. Without sorting: the cell ``min`` finds first
-    (of equal keys the first, as the stable sort puts first) usually takes it; else the fitting
-    cell with the smallest key, and when none fits, order does not matter."""
+    ``[(host cell, fit_cell result)]``, or None. Without sorting: the first cell of the smallest
+    key (where the stable sort puts it) usually takes it; else the fitting cell with the
+    smallest key, and when none fits, order does not matter."""
     cells = host.cells
     keys = _spread_keys(cells, spec)
     number, shape = shapes.numbers[0], shapes.shapes[0]
-    cache = host.pair_cache
-    best = min(range(len(cells)), key=keys.__getitem__)
-    fitting = []
-    for position in (best,) + tuple(range(len(cells))):
-        cell = cells[position]
-        key = (cell.id, number)
-        result = cache.get(key)
-        if result is None:
-            result = cache[key] = fit_cell(cell, shape, host.cpu_allocation_ratio, host.ram_allocation_ratio)
-        if result.__class__ is not list:
-            if position == best:
-                return [(cell, result)]
-            fitting.append(position)
+    best = keys.index(min(keys))
+    result = _pair(host, cells[best], shape, number)
+    if result.__class__ is not list:
+        return [(cells[best], result)]
+    fitting = [position for position in range(len(cells))
+               if position != best and _pair(host, cells[position], shape, number).__class__ is not list]
     if not fitting:
         return None
     cell = cells[min(fitting, key=keys.__getitem__)]
-    return [(cell, cache[(cell.id, number)])]
+    return [(cell, host.pair_cache[(cell.id, number)])]
 
 
 class NumaFit(object):
@@ -416,7 +413,7 @@ def _fit(host, spec):
         return NumaFit(reason="host reports no NUMA topology, the guest has %d NUMA cell(s)" % len(guests))
     if len(guests) > len(host_cells):
         return NumaFit(reason="guest has %d NUMA cells, host has %d" % (len(guests), len(host_cells)))
-    shapes = _shapes(spec)
+    shapes = spec.__dict__.get("_fit_shapes") or _shapes(spec)
     if len(guests) == 1 and len(host_cells) > 1 and not spec.pci_requests:
         chosen = _one_guest_cell(host, spec, shapes)
         if chosen is None:
