@@ -21,6 +21,7 @@ changes.
 from __future__ import annotations
 
 import operator
+from functools import partial
 from itertools import chain, compress, filterfalse, islice, repeat
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import pci
@@ -99,34 +100,22 @@ def _reserve(free_sibs, pins, count, isolate):
     for sib in free_sibs:
         if not sib:
             continue
-        if pinned.intersection(sib):
+        if not pinned.isdisjoint(sib):
             if isolate:
                 continue
             sib = [c for c in sib if c not in pinned]
         usable.extend(sib)
-    return usable[:count] if len(usable) >= count else None
+        if len(usable) >= count:
+            return usable[:count]
+    return None
 
 
 def pack(cell, count, thread_policy, reserved=0):
     """Host CPUs for ``count`` pinned vCPUs (in vCPU order) and the reserved
     emulator CPUs, or a refusal (``_refusal_text``). Mirrors Nova's packing order."""
-    free = cell.free_pcpus
-    free_sibs = cell.free_siblings
-    per_core = cell.threads_per_core
     by_len = cell.free_by_len       # {k: free sibling sets with at least k free threads}
     longest = len(by_len)
-    if thread_policy == ISOLATE:
-        whole = by_len[per_core] if longest >= per_core else []
-        if len(whole) < count:
-            # on SMT hosts Nova refuses isolate outright (README, differences): say what a whole core is
-            return ["cell %d has %d free whole cores under the isolate policy, guest cell {g} needs %d "
-                    "(a whole core: every thread of it a free dedicated CPU)", cell.id, len(whole), count]
-        pins = [s[0] for s in whole[:count]]
-        spare = _reserve(free_sibs, pins, reserved, True) if reserved else ()
-        if spare is None:
-            return ["cell %d has no free CPU left for the isolated emulator threads of guest cell {g}", cell.id]
-        return pins, tuple(spare)
-    if not reserved and thread_policy != REQUIRE:
+    if not reserved and thread_policy != REQUIRE and thread_policy != ISOLATE:
         # the common case first (same first choice as the loop below): the longest free sibling
         # sets that hold all vCPUs, ceil(count / threads) of them
         for threads_no in range(longest, 0, -1):
@@ -140,6 +129,20 @@ def pack(cell, count, thread_policy, reserved=0):
                 if pins:
                     return pins, ()
                 break
+    free = cell.free_pcpus
+    free_sibs = cell.free_siblings
+    per_core = cell.threads_per_core
+    if thread_policy == ISOLATE:
+        whole = by_len[per_core] if longest >= per_core else []
+        if len(whole) < count:
+            # on SMT hosts Nova refuses isolate outright (README, differences): say what a whole core is
+            return ["cell %d has %d free whole cores under the isolate policy, guest cell {g} needs %d "
+                    "(a whole core: every thread of it a free dedicated CPU)", cell.id, len(whole), count]
+        pins = [s[0] for s in whole[:count]]
+        spare = _reserve(free_sibs, pins, reserved, True) if reserved else ()
+        if spare is None:
+            return ["cell %d has no free CPU left for the isolated emulator threads of guest cell {g}", cell.id]
+        return pins, tuple(spare)
     if thread_policy == REQUIRE and per_core <= 1:
         return ["cell %d has no SMT siblings, guest cell {g} requires them (thread policy require)", cell.id]
     pins = None
@@ -260,9 +263,14 @@ def _one_guest_cell(host, spec, shapes):
     keys = _spread_keys(cells, spec)
     number, shape = shapes.numbers[0], shapes.shapes[0]
     best = keys.index(min(keys))
-    result = _pair(host, cells[best], shape, number)
+    cell = cells[best]
+    key = (cell.id, number)
+    cache = host.pair_cache
+    result = cache.get(key)
+    if result is None:
+        result = cache[key] = fit_cell(cell, shape, host.cpu_allocation_ratio, host.ram_allocation_ratio)
     if result.__class__ is not list:
-        return [(cells[best], result)]
+        return [(cell, result)]
     fitting = [position for position in range(len(cells))
                if position != best and _pair(host, cells[position], shape, number).__class__ is not list]
     if not fitting:
@@ -448,9 +456,9 @@ def _placed(spec, chosen, pci_claims):
 
 
 def _no_fit(host, spec, order, shapes, pci_reason):
-    """A refusal whose reason is written when first asked. (A closure of its own: one in _fit
-    would make every call of _fit allocate cells for the variables it captures.)"""
-    return NumaFit(reason=lambda: _explain(host, spec, order, shapes, pci_reason))
+    """A refusal whose reason is written when first asked. (``partial``, not a closure: a lambda
+    in _fit would make every call of _fit allocate cells for the variables it captures.)"""
+    return NumaFit(reason=partial(_explain, host, spec, order, shapes, pci_reason))
 
 
 def _first_cells(host, order, shapes):
