@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from host_factory import make_host, make_request, pci_device
+from test_sched_numa_fit import scenario
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import numa_fit, pci
@@ -52,26 +53,19 @@ def chosen_cells(result):
 
 @st.composite
 def host_and_request(draw):
-    cells = draw(st.sampled_from([1, 2, 4, 8]))
-    threads = draw(st.sampled_from([1, 2]))
-    per_cell = draw(st.sampled_from([2, 4]))
-    cores_total = cells * per_cell
-    cell_of = dict((core + t * cores_total, core // per_cell) for core in range(cores_total) for t in range(threads))
-    pinned = {}
-    for cpu in draw(st.lists(st.sampled_from(sorted(cell_of)), max_size=cores_total * threads // 2, unique=True)):
-        pinned.setdefault(cell_of[cpu], []).append(cpu)
-    devices = [pci_device("0000:3b:00.%d" % i, numa_node=node)
-               for i, node in enumerate(draw(st.lists(st.sampled_from(range(cells)), max_size=3)))]
-    host = make_host(sockets=2 if cells > 1 else 1, cores=cores_total // (2 if cells > 1 else 1), threads=threads,
-                     cells=cells, memory_mb=4096, pinned=pinned, pci_devices=devices,
-                     memory_used=dict((c, draw(st.sampled_from([0, 1024, 3072]))) for c in range(cells)))
+    """test_sched_numa_fit's generated hosts (CPU sets or not, partly used), with NICs on some
+    cells, and guests of uneven cells: several shapes, so the walk (not a short cut) runs."""
+    facts = dict(draw(scenario())[0])
+    cells = len(facts["numa"]["cells"])
+    per_cell = len(facts["numa"]["cells"][0]["cpus"])
+    facts["pci_devices"] = [pci_device("0000:3b:00.%d" % i, numa_node=node)
+                            for i, node in enumerate(draw(st.lists(st.sampled_from(range(cells)), max_size=3)))]
     # at most 3 guest cells on 8 host cells: the plain walk tries up to 8!/(8-n)! orders
     nodes = draw(st.sampled_from([n for n in (1, 2, 3, 4) if n <= cells and (cells < 8 or n <= 3)]))
-    sizes = draw(st.lists(st.integers(1, per_cell * threads), min_size=nodes, max_size=nodes))
+    sizes = draw(st.lists(st.integers(1, per_cell), min_size=nodes, max_size=nodes))
     specs = {"hw:numa_nodes": str(nodes), "hw:cpu_policy": draw(st.sampled_from(["dedicated", "mixed"]))}
     first = 0
     for node, size in enumerate(sizes):
-        # uneven guest cells: several shapes, so the walk (not the one-shape short cut) runs
         specs["hw:numa_cpus.%d" % node] = "%d-%d" % (first, first + size - 1)
         specs["hw:numa_mem.%d" % node] = str(draw(st.sampled_from([512, 1024, 2048])))
         first += size
@@ -82,7 +76,7 @@ def host_and_request(draw):
     if draw(st.booleans()):
         specs["pci_passthrough:alias"] = "nic:1"
     memory = sum(int(specs["hw:numa_mem.%d" % n]) for n in range(nodes))
-    return host, make_request("vm", first, memory, extra_specs=specs)
+    return facts, make_request("vm", first, memory, extra_specs=specs)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
