@@ -117,8 +117,8 @@ def test_one_guest_cell_when_the_first_in_spread_order_has_no_room():
     """Cell 0 has the most free CPUs but no memory left; of the others cell 2 has the most."""
     facts = make_host(sockets=2, cores=8, threads=1, cells=4, memory_mb=4096,
                       pinned={1: [4, 5, 6], 2: [8], 3: [12, 13]}, memory_used={0: 3584})
-    spec = build_request_spec(make_request("vm", 2, 1024, extra_specs={"hw:numa_nodes": "1",
-                                                                      "hw:cpu_policy": "dedicated"}))
+    specs = {"hw:numa_nodes": "1", "hw:cpu_policy": "dedicated"}
+    spec = build_request_spec(make_request("vm", 2, 1024, extra_specs=specs))
     result = numa_fit.fit(HostState.from_facts(facts), spec)
     assert chosen_cells(result) == [2] == plain_walk(HostState.from_facts(facts), spec)
 
