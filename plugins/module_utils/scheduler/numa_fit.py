@@ -15,7 +15,12 @@ pairs, so the permutation walk is a depth-first search that remembers every
 set of used host cells from which no completion exists (at most 2**cells
 states instead of cells! permutations), pair results are computed once per
 call, and kept on the host (``HostState.fit_cache``) until the host's usage
-changes.
+changes. Short cuts that find the same first permutation without a walk:
+guest cells all of one shape (and no PCI) take the first host cells in spread
+order that fit them; one guest cell needs no sort; and the walk ends as soon
+as the guest cells cannot be matched to distinct host cells at all. A pair
+that does not fit answers ``[template, values...]``: the reason's text is
+written only when someone reads it (``_refusal_text``).
 """
 
 from __future__ import annotations
@@ -307,7 +312,9 @@ class NumaFit(object):
     __nonzero__ = __bool__
 
 
-_SHAPE_NUMBERS = {}     # guest cell shape -> small int: pair cache keys hash two ints, not a 7-tuple
+# guest cell shape -> small int, so that pair cache keys hash two ints, not a 7-tuple; as many
+# entries as distinct guest cell shapes (flavors) the process has seen
+_SHAPE_NUMBERS = {}
 
 
 class _Shapes(object):
@@ -326,6 +333,7 @@ class _Shapes(object):
 
 
 def _shapes(spec):
+    """The ``_Shapes`` of ``spec``, kept on the spec (as ``fit_key`` keeps its key)."""
     shapes = spec.__dict__.get("_fit_shapes")
     if shapes is None:
         shapes = spec._fit_shapes = _Shapes(spec)
@@ -425,7 +433,7 @@ def _fit(host, spec):
     if len(guests) == 1 and len(host_cells) > 1 and not spec.pci_requests:
         chosen = _one_guest_cell(host, spec, shapes)
         if chosen is None:
-            # (the reason lists every cell's and reads no order)
+            # the reason lists every cell's refusal, sorted: any order of the cells will do
             return _no_fit(host, spec, host_cells, shapes, None)
         return _placed(spec, chosen, ())
     order = spread_order(host, spec) if len(host_cells) > len(guests) else host_cells
@@ -467,6 +475,7 @@ def _first_cells(host, order, shapes):
     number, shape, count = shapes.numbers[0], shapes.shapes[0], len(shapes.numbers)
     cache = host.pair_cache
     chosen = []
+    misses = len(order) - count     # host cells that may refuse before too few are left
     for cell in order:
         key = (cell.id, number)
         result = cache.get(key)
@@ -476,6 +485,10 @@ def _first_cells(host, order, shapes):
             chosen.append((cell, result))
             if len(chosen) == count:
                 return chosen
+        else:
+            misses -= 1
+            if misses < 0:
+                return None
     return None
 
 
@@ -519,15 +532,7 @@ class _Search(object):
         self.pci_claims = None
 
     def pair(self, index, position):
-        cell = self.order[position]
-        key = (cell.id, self.numbers[index])
-        host = self.host
-        cache = host.pair_cache
-        result = cache.get(key)
-        if result is None:
-            result = cache[key] = fit_cell(cell, self.shapes[index], host.cpu_allocation_ratio,
-                                           host.ram_allocation_ratio)
-        return result
+        return _pair(self.host, self.order[position], self.shapes[index], self.numbers[index])
 
     def _build_rows(self):
         """Per guest cell the bitmask of host cell positions it fits (once per distinct shape)."""

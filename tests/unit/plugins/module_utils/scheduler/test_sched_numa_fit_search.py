@@ -123,6 +123,17 @@ def test_one_guest_cell_when_the_first_in_spread_order_has_no_room():
     assert chosen_cells(result) == [2] == plain_walk(HostState.from_facts(facts), spec)
 
 
+def test_one_shape_guest_takes_the_last_cells_when_the_first_have_no_room():
+    """Two guest cells of one shape on four host cells whose first two in spread order (the most
+    free CPUs) have no memory left."""
+    facts = make_host(sockets=2, cores=8, threads=1, cells=4, memory_mb=4096, memory_used={0: 3584, 1: 3584},
+                      pinned={2: [8], 3: [12]})
+    specs = {"hw:numa_nodes": "2", "hw:cpu_policy": "dedicated"}
+    spec = build_request_spec(make_request("vm", 4, 2048, extra_specs=specs))
+    result = numa_fit.fit(HostState.from_facts(facts), spec)
+    assert chosen_cells(result) == [2, 3] == plain_walk(HostState.from_facts(facts), spec)
+
+
 def test_walk_stops_when_no_matching_exists(monkeypatch):
     """8 guest cells, the last larger than any host cell: refused with every cell's reason, and
     without walking the 8! orders of the other seven (a pair of counters, not a clock)."""
