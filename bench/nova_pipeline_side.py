@@ -136,10 +136,10 @@ def main():
                     affinity_filter.ServerGroupAffinityFilter(), numa_topology_filter.NUMATopologyFilter()]
     host_weighers = [ram.RAMWeigher(), cpu.CPUWeigher(), disk.DiskWeigher(), io_ops.IoOpsWeigher()]
     groups, results = {}, []
-    elapsed = 0.0
+    elapsed = cpu_seconds = 0.0
     for request, follow in zip(payload["requests"], payload["follow"]):
         spec = request_spec(request, groups)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for host in hosts:
             host.allocation_candidates = [{"mappings": {}}]     # what Placement hands each request
         passed = filter_handler.get_filtered_objects(host_filters, hosts, spec, 0) or []
@@ -156,11 +156,12 @@ def main():
                 spec.instance_group.hosts.append(chosen.host)
             chosen.instances[request["name"]] = None
         elapsed += time.perf_counter() - start
+        cpu_seconds += time.process_time() - cpu_start
         results.append({"passed": sorted(h.host for h in passed), "host": chosen.host if chosen else None,
                         "diverged": diverged})
-        if elapsed > payload["seconds"]:
+        if cpu_seconds > payload["seconds"]:
             break       # slow at this size: the requests placed so far give the rate
-    json.dump({"seconds": elapsed, "results": results,
+    json.dump({"seconds": elapsed, "cpu_seconds": cpu_seconds, "results": results,
                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}, sys.stdout)
 
 

@@ -10,10 +10,13 @@ on hand-built ``objects.NUMATopology`` hosts with NUMATopologyFilter's limits.
 Ours: ``build_request_spec`` + ``numa_fit.fit`` on ``HostState.from_facts``
 of the same facts (caches cleared before every timed call).
 
-Prints per-case times, the median time ratio (target >= 20x), the ratio on
-the no-fit cases of 8-cell hosts (target >= 100x; exits 1 when one is missed), and the share of cases where both agree on fit / no fit (and on
-the exact cells and pinning); every disagreement is explained, and a fit only
-ours finds is checked independently (tests/.../fit_checks.py).
+Each case is timed on both sides one right after the other (Nova's process
+answers case by case), so that load from elsewhere on the machine slows both
+sides of a ratio alike. Prints per-case times, the median time ratio (target
+>= 20x), the ratio on the no-fit cases of 8-cell hosts (target >= 100x; exits
+1 when one is missed), and the share of cases where both agree on fit / no fit
+(and on the exact cells and pinning); every disagreement is explained, and a
+fit only ours finds is checked independently (tests/.../fit_checks.py).
 
     .venv/bin/python bench/numa_fit_vs_nova.py [--cases 300] [--seed 1] [--quiet]
 """
@@ -74,8 +77,10 @@ def timed(call, minimum_s=0.02, most=50):
         times.append(call())
     return statistics.median(times)
 
-out = []
-for case in json.load(sys.stdin):
+# one case per line, answered at once: the driver times ours on a case right before Nova times it,
+# so that a busy machine slows both sides of each ratio alike
+for line in sys.stdin:
+    case = json.loads(line)
     req = case["request"]
     flavor = objects.Flavor(name="f", vcpus=req["flavor"]["vcpus"], memory_mb=req["flavor"]["memory_mb"],
                             root_gb=0, ephemeral_gb=0, swap=0, extra_specs=req["flavor"]["extra_specs"])
@@ -100,8 +105,9 @@ for case in json.load(sys.stdin):
                   "reserved": sorted(c.cpuset_reserved or ()),
                   "page_size_kb": c.pagesize if "pagesize" in c else None}
                  for i, c in enumerate(fitted.cells)]
-    out.append({"fit": bool(fitted), "cells": cells, "fit_us": fit_us, "constraints_us": constraints_us})
-json.dump(out, sys.stdout)
+    sys.stdout.write(json.dumps({"fit": bool(fitted), "cells": cells, "fit_us": fit_us,
+                                 "constraints_us": constraints_us}) + "\n")
+    sys.stdout.flush()
 '''
 
 
@@ -320,23 +326,34 @@ def main():
     args = parser.parse_args()
     python = ensure_venv()
     cases = make_cases(args.cases, args.seed)
-    payload, ours_all = [], []
-    for facts, request, kind in cases:
-        host = HostState.from_facts(facts)
-        t0 = time.perf_counter()
-        spec = build_request_spec(request)
-        spec_us = (time.perf_counter() - t0) * 1e6
-        fit, fit_us = time_ours(host, spec)
-        ours_all.append((host, spec, fit, fit_us, spec_us, kind))
-        payload.append({"request": request, "cells": nova_cells(host, spec),
-                        "cpu_ratio": host.cpu_allocation_ratio, "ram_ratio": host.ram_allocation_ratio})
-    with tempfile.TemporaryFile("w+") as handle:
-        json.dump(payload, handle)
-        handle.seek(0)
-        run = subprocess.run([python, "-c", NOVA_SIDE], stdin=handle, capture_output=True, text=True, check=False)
-    if run.returncode:
-        sys.exit("nova side failed:\n" + run.stderr[-3000:])
-    nova = json.loads(run.stdout)
+    ours_all, nova = [], []
+    with tempfile.TemporaryFile("w+") as errors:
+        side = subprocess.Popen([python, "-c", NOVA_SIDE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=errors, text=True)
+        for facts, request, kind in cases:
+            host = HostState.from_facts(facts)
+            t0 = time.perf_counter()
+            spec = build_request_spec(request)
+            spec_us = (time.perf_counter() - t0) * 1e6
+            fit, fit_us = time_ours(host, spec)
+            ours_all.append((host, spec, fit, fit_us, spec_us, kind))
+            payload = {"request": request, "cells": nova_cells(host, spec),
+                       "cpu_ratio": host.cpu_allocation_ratio, "ram_ratio": host.ram_allocation_ratio}
+            answer = ""
+            try:
+                side.stdin.write(json.dumps(payload) + "\n")
+                side.stdin.flush()
+                answer = side.stdout.readline()
+            except BrokenPipeError:
+                pass
+            if not answer:
+                side.kill()
+                side.wait()
+                errors.seek(0)
+                sys.exit("nova side failed:\n" + errors.read()[-3000:])
+            nova.append(json.loads(answer))
+        side.stdin.close()
+        side.wait()
 
     ratios, ratios_8_nofit, agree, same, disagreements = [], [], 0, 0, []
     if not args.quiet:
