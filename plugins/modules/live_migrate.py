@@ -163,6 +163,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option 
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
@@ -190,12 +191,13 @@ def run(params, check_mode):
     whole_number("max_attempts", params["max_attempts"], 1)
     settings = migration_policy.from_params(params)
     with open_store(params["state_url"]) as store, Fleet(params["hosts"], store) as fleet:
+        settled = migration_settle.settle_guest(fleet, params["name"], settings, check_mode)
         location = InstanceLocation(fleet, params["name"])
         result = live_migration.live_migrate(
             fleet, location, destination=params["destination"], settings=settings,
             scheduler_config=params["scheduler_config"], max_attempts=params["max_attempts"],
             block_migration=_BLOCK[params["block_migration"]], seed=params["seed"], check_mode=check_mode)
-    return result
+    return migration_settle.with_settled(result, settled)
 
 
 def main():

@@ -20,8 +20,8 @@ What operators report about drains elsewhere, and what this does instead:
   host being drained is never a destination.
 - Interrupted drains: the drain holds the host's drain lock in the state
   store (a lease it renews); a new run waits for a drain still running,
-  settles the migrations a killed run left ``migrating`` in the journal
-  (live_migration.settle), then plans the guests still on the host, so
+  settles the moves a killed run left ``migrating`` in the journal
+  (migration/settle.py, the path every operation takes), then plans the guests still on the host, so
   nothing moves twice.
 - The store going away mid-drain: no new move starts; the moves under way end
   (each leaves its guest running on its source or its destination) and the
@@ -49,8 +49,8 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_report import DrainReport
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
 
 # facts the fleet itself read this recently are planned with as they are (no second read of every host)
@@ -90,7 +90,7 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
     try:
         cordoned = host_cordon.set_state(store, states.CORDONED, host_name, reason or "draining for maintenance",
                                          by)[0]
-        settled = _settle_interrupted(fleet, host_name, settings)
+        settled = migration_settle.settle_host(fleet, host_name, settings)
         # plan from what is there now: the facts given may be from the start of the play (a fleet built from
         # the hosts' entries has just read them, and reads them again only when settling changed something)
         fleet.refresh(None if settled else fleet.stale(FRESH_SECONDS))
@@ -167,33 +167,6 @@ def _end_run(store, run_id, report, error=None):
     except (StoreError, VmfleetError):
         pass  # the store is gone: the run's lease runs out
     return True
-
-
-def _settle_interrupted(fleet, host_name, settings):
-    """Settle the live migrations out of this host that an earlier run left ``migrating``, and remove what
-    failed ones left on destinations that were unreachable then."""
-    lines = []
-    for record in migration_journal.read(fleet.store, host_name):
-        if record.get("source") != host_name:
-            continue
-        if record.get("status") == states.ERROR and record.get("kind") == states.LIVE \
-                and record.get("cleaned_up") is False:
-            if live_migration.clean_leftovers(fleet, record):
-                lines.append("%s: removed what the failed migration %s left on %s" % (
-                    record.get("guest"), record["id"][:8], record.get("destination")))
-            continue
-        if record.get("status") != states.MIGRATING:
-            continue
-        if record.get("kind") == states.LIVE and record.get("uuid") and record.get("destination") in fleet.hosts:
-            wait_for = max(60, migration_policy.completion_timeout(settings, migration_policy.MIN_DATA_GB))
-            lines.append(live_migration.settle(fleet, record, wait_timeout=wait_for))
-        else:
-            error = "interrupted %s migration: the guest stays where libvirt has it; look on %s for volumes it " \
-                    "may have left" % (record.get("kind"), record.get("destination"))
-            migration_journal.update(fleet.store, record, status=states.ERROR, error=error)
-            lines.append("%s: interrupted %s migration to %s marked as error" % (
-                record.get("guest"), record.get("kind"), record.get("destination")))
-    return lines
 
 
 class _Executor(object):
