@@ -127,3 +127,28 @@ def stop_daemon(host):
 
 def continue_daemon(host):
     os.kill(daemon_pid(host), signal.SIGCONT)
+
+
+def kill_tree(pid):
+    """SIGKILL ``pid`` and every process under it: Ansible's worker calls setsid, so killing the playbook's
+    process group leaves the module running; its parent links still lead to it."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    tree, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        tree.append(current)
+        queue.extend(children.get(current, ()))
+    for member in tree:
+        try:
+            os.kill(member, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return tree

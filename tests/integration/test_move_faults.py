@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from lab_guests import (assert_settled, continue_daemon, hosts, migrating_record, place, stop_daemon, wait_for,
-                        write_pattern)
+from lab_guests import (assert_settled, claims_for, continue_daemon, hosts, migrating_record, place, stop_daemon,
+                        volumes_of, wait_for, where, write_pattern)
 from lab_tools import delete_instance, lab, run_playbook, start_playbook, virsh
 
 SHARED = {"name": "mf.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
@@ -61,6 +61,36 @@ def test_a_destination_that_stops_answering_times_out_and_the_guest_stays_on_its
     assert "%s stopped answering" % dest in output, output
     assert "%s is running on its source %s" % (name, source) in output, output
     # the next operation on the guest settles what the destination kept while it did not answer
+    again = run_playbook("live_migrate_instance.yml", {"instance_name": name, "target_host": dest})
+    print(again.stdout)
+    assert again.returncode == 0, again.stdout
+    assert_settled(name, dest, "running", 64)
+
+
+def test_the_source_daemon_dying_names_it_and_the_next_operation_settles_the_move(guest):
+    name = "mf-src"
+    source = running_guest(guest, name, 64)
+    dest = hosts()[1]
+    run = start_playbook("live_migrate_instance.yml", {"instance_name": name, "target_host": dest,
+                                                       "migrate_bandwidth": 4})
+    try:
+        wait_for(lambda: migrating_record(name) or run.poll() is not None, 120, "the migration's start")
+        time.sleep(3)  # into the disk mirror
+        crashed = lab("crash", source)
+        assert crashed.returncode == 0, crashed.stdout
+        output = run.communicate(timeout=300)[0]
+    finally:
+        lab("up", "--hosts", str(len(hosts())))
+        if run.poll() is None:
+            run.kill()
+    print(output)
+    assert run.returncode == 2, output
+    assert "the libvirt daemon on %s (the source) went away" % source in output, output
+    assert "%s stays on its source %s, in its QEMU process" % (name, source) in output, output
+    assert "nothing is left on %s" % dest in output, output
+    assert not volumes_of(dest, name) and not claims_for(name)
+    # the daemon back, the guest is still on its source; the next operation on it settles the record and moves it
+    assert list(where(name)) == [source], where(name)
     again = run_playbook("live_migrate_instance.yml", {"instance_name": name, "target_host": dest})
     print(again.stdout)
     assert again.returncode == 0, again.stdout

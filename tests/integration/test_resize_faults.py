@@ -1,10 +1,14 @@
 # -*- coding: utf-8 -*-
 """A resize whose destination daemon dies part-way (while the disk is copied)
-leaves the guest defined and running on its source, and the result says so."""
+leaves the guest defined and running on its source, and the result says so; a
+resize whose run is killed part-way is settled by the next operation on the
+guest: running on its source as before, nothing left behind."""
 
 import os
 import time
 
+from lab_guests import (assert_settled, claims_for, in_flight, journal, kill_tree, place, volumes_of, wait_for, where,
+                        write_pattern)
 from lab_tools import (delete_instance, host_path, inventory_hosts, lab, run_playbook, start_playbook, state_store,
                        virsh)
 
@@ -56,3 +60,41 @@ def test_destination_daemon_dies_during_the_disk_copy():
             for record in store.migrations(source):
                 if record.get("guest") == name:
                     store.record_migration(dict(record, cleaned_up=True))
+
+
+def test_a_killed_resize_is_settled_by_the_next_operation_with_the_guest_running_as_before():
+    source, dest = sorted(inventory_hosts())[:2]
+    name = "rf-kill"
+    delete_instance(name)
+    try:
+        place([{"name": name, "flavor": FLAVOR, "host": source, "state": "present"}])
+        write_pattern(source, name, 300)  # the copy takes seconds: time to kill the run mid-copy
+        assert virsh(source, "start", name).returncode == 0
+        run = start_playbook("resize_instance.yml", {"instance_name": name, "instance_flavor": BIGGER,
+                                                     "target_host": dest})
+        wait_for(lambda: volumes_of(dest, name) or run.poll() is not None, 120, "the copy to %s" % dest)
+        time.sleep(1)
+        kill_tree(run.pid)
+        run.communicate()
+        # what the killed run left: the guest shut off on its source, a partial copy, a claim, a record in flight
+        assert where(name) == {source: "shut off"}, where(name)
+        assert in_flight(name) and claims_for(name) and volumes_of(dest, name)
+        # any operation on the guest settles it first: here the instance module, which changes nothing else
+        present = run_playbook("place_instance.yml", {"instance_name": name, "instance_flavor": FLAVOR,
+                                                      "instance_state": "present"})
+        assert present.returncode == 0, present.stdout
+        assert_settled(name, source, "running", 300)
+        record = [r for r in journal(source) if r["guest"] == name][-1]
+        assert record["status"] == "error" and record["cleaned_up"], record
+        assert "%s is running on its source %s, as before, and nothing is left on %s" % (
+            name, source, dest) in record["error"], record
+        # and the resize, run again, finishes as if nothing had happened
+        again = run_playbook("resize_instance.yml", {"instance_name": name, "instance_flavor": BIGGER,
+                                                     "target_host": dest})
+        assert again.returncode == 0, again.stdout
+        confirmed = run_playbook("resize_instance.yml", {"instance_name": name, "resize_state": "confirmed"})
+        assert confirmed.returncode == 0, confirmed.stdout
+        assert_settled(name, dest, "running", 300)
+        assert [r["status"] for r in journal(source) if r["guest"] == name] == ["error", "confirmed"]
+    finally:
+        delete_instance(name)

@@ -121,11 +121,9 @@ def lost(conn):
         reason = libvirt.VIR_CONNECT_CLOSE_REASON_ERROR
     if reason == libvirt.VIR_CONNECT_CLOSE_REASON_KEEPALIVE:
         return "stopped answering (no keepalive answer within %d s)" % KEEPALIVE_BOUND_SECONDS
-    if reason == libvirt.VIR_CONNECT_CLOSE_REASON_EOF:
-        return "went away (it closed the connection: stopped, killed or restarted)"
     if reason == libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT:
         return None
-    return "went away (the connection to it failed)"
+    return "went away (the connection broke: the daemon stopped, was killed or restarted, or its host went down)"
 
 
 class _EventLoop(object):

@@ -178,7 +178,7 @@ def _answering(fleet, name):
     try:
         conn = fleet.conn(name)
     except VmfleetError as exc:
-        return None, exc.message
+        return None, "the libvirt daemon on %s cannot be reached (%s)" % (name, exc.details.get("reason") or exc.message)
     why = libvirt_client.lost(conn)
     if why:
         return None, "the libvirt daemon on %s %s" % (name, why)
@@ -523,9 +523,9 @@ def recover(fleet, record, was_paused=False):
     left = "; left behind: " + "; ".join(leftovers) if leftovers else ", and nothing is left on %s" % dest_name
     if source_domain is None:
         return {"host": source_name, "running": None, "leftovers": leftovers,
-                "msg": "%s stays on its source %s, in its QEMU process, which outlives the daemon (%s): libvirt "
-                       "resumes the guest there once its daemon is back, and the next operation on %s settles "
-                       "it%s" % (name, source_name, source_down, name, left)}
+                "msg": "%s stays on its source %s, in its QEMU process, which outlives the daemon (%s)%s. libvirt "
+                       "resumes the guest there once its daemon is back; the next operation on %s then checks "
+                       "it" % (name, source_name, source_down, left, name)}
     state = state_name(source_domain)
     running = True
     try:
