@@ -48,6 +48,16 @@ def new_record(guest, source, destination, kind, **fields):
     return record
 
 
+def age_seconds(record, now=None):
+    """Seconds since the record's move started; None when it does not say (or not readably)."""
+    try:
+        started = datetime.datetime.strptime(record.get("started_at") or "", _TIME_FORMAT)
+    except (TypeError, ValueError):
+        return None
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return (now - started.replace(tzinfo=datetime.timezone.utc)).total_seconds()
+
+
 def write(store, record):
     """Write ``record`` (new or changed) into the journal."""
     return store.record_migration(record)
