@@ -3,6 +3,7 @@
 host), a pattern written into a guest's disk and read back, and that nothing of a
 move stays behind (claims, volumes, journal records in flight)."""
 
+import contextlib
 import json
 import os
 import signal
@@ -39,14 +40,14 @@ def qemu_io(path, command, shared=False):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
 
 
-def write_pattern(host, name, mib):
-    """Put ``mib`` MiB of guest data into the (shut off) guest's overlay."""
-    written = qemu_io(overlay(host, name), "write -P 0x%x 0 %dM" % (PATTERN, mib))
+def write_pattern(host, name, mib, path=None):
+    """Put ``mib`` MiB of guest data into the (shut off) guest's overlay (at ``path``: another pool's)."""
+    written = qemu_io(path or overlay(host, name), "write -P 0x%x 0 %dM" % (PATTERN, mib))
     assert written.returncode == 0 and "wrote" in written.stdout, written.stdout
 
 
-def has_pattern(host, name, mib):
-    read = qemu_io(overlay(host, name), "read -P 0x%x 0 %dM" % (PATTERN, mib), shared=True)
+def has_pattern(host, name, mib, path=None):
+    read = qemu_io(path or overlay(host, name), "read -P 0x%x 0 %dM" % (PATTERN, mib), shared=True)
     return read.returncode == 0 and "read %d/" % (mib * 1048576) in read.stdout
 
 
@@ -84,12 +85,13 @@ def volumes_of(host, name):
     return found
 
 
-def assert_settled(name, host, state, mib):
-    """The guest runs (or is shut off) on ``host`` only, its disk holds the pattern, and no claim, volume on
-    another host or journal record in flight is left of any move."""
+def assert_settled(name, host, state, mib, path=None):
+    """The guest runs (or is shut off) on ``host`` only, its disk (the overlay at ``path``, default the
+    default pool's) holds the pattern, and no claim, volume on another host or journal record in flight is
+    left of any move."""
     assert where(name) == {host: state}, where(name)
     if mib:
-        assert has_pattern(host, name, mib), "the pattern of %s is gone on %s" % (name, host)
+        assert has_pattern(host, name, mib, path), "the pattern of %s is gone on %s" % (name, host)
     assert not claims_for(name), claims_for(name)
     for other in hosts():
         if other != host:
@@ -152,3 +154,25 @@ def kill_tree(pid):
         except ProcessLookupError:
             pass
     return tree
+
+
+FAST = "fast"  # the lab's pool of disk tier ssd (lab/lab.py)
+
+
+@contextlib.contextmanager
+def small_fast_pool(host, mib):
+    """The host's ``fast`` pool on a tmpfs of ``mib`` MiB of its own (mounted in the host's namespace, as the
+    upgrade_check target does), so a copy into it fills it up; the pool as it was afterwards."""
+    path = "/var/lib/libvirt/fast-%s" % host
+    enter = ["nsenter", "-t", str(daemon_pid(host)), "-m"]
+    subprocess.run(enter + ["mount", "-t", "tmpfs", "-o", "size=%dm" % mib, "mf-small", path], check=True)
+    try:
+        assert virsh(host, "pool-refresh", FAST).returncode == 0
+        yield
+    finally:
+        subprocess.run(enter + ["umount", path], check=False)
+        virsh(host, "pool-refresh", FAST)
+
+
+def fast_overlay(host, name):
+    return host_path(host, "/var/lib/libvirt/fast-%s/%s.disk.qcow2" % (host, name))

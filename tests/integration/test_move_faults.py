@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from lab_guests import (assert_settled, claims_for, continue_daemon, hosts, migrating_record, place, stop_daemon,
-                        volumes_of, wait_for, where, write_pattern)
+from lab_guests import (assert_settled, claims_for, continue_daemon, fast_overlay, hosts, migrating_record, place,
+                        small_fast_pool, stop_daemon, volumes_of, wait_for, where, write_pattern)
 from lab_tools import delete_instance, lab, run_playbook, start_playbook, virsh
 
 SHARED = {"name": "mf.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
@@ -95,3 +95,25 @@ def test_the_source_daemon_dying_names_it_and_the_next_operation_settles_the_mov
     print(again.stdout)
     assert again.returncode == 0, again.stdout
     assert_settled(name, dest, "running", 64)
+
+
+FAST = {"name": "mf.fast", "vcpus": 1, "memory_mb": 128, "root_gb": 1, "extra_specs": {"vmfleet:disk_tier": "ssd"}}
+
+
+def test_a_destination_pool_that_fills_up_during_a_block_migration_names_the_pool_and_the_space(guest):
+    source, dest = hosts()[:2]
+    name = "mf-full"
+    guest.append(name)
+    delete_instance(name)
+    place([{"name": name, "flavor": FAST, "host": source, "state": "present"}])
+    write_pattern(source, name, 160, fast_overlay(source, name))
+    assert virsh(source, "start", name).returncode == 0
+    # 128 MiB for the base image (64 MiB) and an overlay that receives 160 MiB: it fills up mid-copy
+    with small_fast_pool(dest, 128):
+        run = run_playbook("live_migrate_instance.yml", {"instance_name": name, "target_host": dest})
+        print(run.stdout)
+        assert run.returncode == 2, run.stdout
+        assert "pool 'fast' on %s has" % dest in run.stdout and "the copy needs 16" in run.stdout, run.stdout
+        assert "%s is running on its source %s, and nothing is left on %s" % (name, source, dest) in run.stdout
+        assert not volumes_of(dest, name)
+    assert_settled(name, source, "running", 160, fast_overlay(source, name))

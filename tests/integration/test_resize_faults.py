@@ -7,8 +7,8 @@ guest: running on its source as before, nothing left behind."""
 import os
 import time
 
-from lab_guests import (assert_settled, claims_for, in_flight, journal, kill_tree, place, volumes_of, wait_for, where,
-                        write_pattern)
+from lab_guests import (assert_settled, claims_for, fast_overlay, in_flight, journal, kill_tree, place,
+                        small_fast_pool, volumes_of, wait_for, where, write_pattern)
 from lab_tools import (delete_instance, host_path, inventory_hosts, lab, run_playbook, start_playbook, state_store,
                        virsh)
 
@@ -96,5 +96,29 @@ def test_a_killed_resize_is_settled_by_the_next_operation_with_the_guest_running
         assert confirmed.returncode == 0, confirmed.stdout
         assert_settled(name, dest, "running", 300)
         assert [r["status"] for r in journal(source) if r["guest"] == name] == ["error", "confirmed"]
+    finally:
+        delete_instance(name)
+
+
+def test_a_destination_pool_that_fills_up_during_the_copy_names_the_pool_and_the_space():
+    source, dest = sorted(inventory_hosts())[:2]
+    name = "rf-full"
+    fast = dict(FLAVOR, name="rf.fast", extra_specs={"vmfleet:disk_tier": "ssd"})
+    delete_instance(name)
+    try:
+        place([{"name": name, "flavor": fast, "host": source, "state": "present"}])
+        write_pattern(source, name, 160, fast_overlay(source, name))
+        assert virsh(source, "start", name).returncode == 0
+        with small_fast_pool(dest, 128):  # the base image and 160 MiB of overlay do not fit
+            run = run_playbook("resize_instance.yml", {"instance_name": name, "target_host": dest,
+                                                       "instance_flavor": dict(BIGGER, name="rf.fast.big",
+                                                                               extra_specs=fast["extra_specs"])})
+            print(run.stdout)
+            assert run.returncode == 2, run.stdout
+            assert "failed while copying the disks to %s: pool 'fast' on %s has" % (dest, dest) in run.stdout
+            assert "the copy needs 16" in run.stdout, run.stdout
+            assert "%s is defined on its source %s and running again" % (name, source) in run.stdout, run.stdout
+            assert not volumes_of(dest, name)
+        assert_settled(name, source, "running", 160, fast_overlay(source, name))
     finally:
         delete_instance(name)

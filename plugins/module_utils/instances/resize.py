@@ -38,6 +38,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import gue
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import instance_metadata
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage import pool_space
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volume_copy
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage.instance_disks import (
@@ -147,8 +148,11 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
             actions.append("started on %s" % dest.name)
     except Exception as exc:  # pylint: disable=broad-except
         where = undo.run()
+        reason = getattr(exc, "message", None) or str(exc)
+        full = pool_space.shortfall(dst_conn, [d["pool"] for d in disks], dest.name, _bytes_to_copy(located, src_conn))
         message = "%s of %s from %s to %s failed while %s: %s. %s" % (
-            kind, instance.name, source.name, dest.name, step, getattr(exc, "message", None) or exc, where["msg"])
+            kind, instance.name, source.name, dest.name, step, "%s (%s)" % (full, reason) if full else reason,
+            where["msg"])
         # the upgrade preflight reports failed moves that left something behind
         migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
                                  cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
@@ -159,6 +163,18 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
                              data_bytes=moved["bytes"], finished_at=None)
     return {"changed": True, "host": dest.name, "source": source.name, "destination": dest.name,
             "placement": claim.placement, "migration": record, "actions": actions, "domain_xml": claim.domain_xml}
+
+
+def _bytes_to_copy(located, src_conn):
+    """What the copy writes on the destination: the data the guest's disks hold on the source."""
+    total = 0
+    for disk in located.guest["disks"]:
+        if disk["device"] == "disk" and disk.get("source"):
+            try:
+                total += storage_volumes.describe(src_conn.storageVolLookupByPath(disk["source"]))["allocation_bytes"]
+            except libvirt_client.libvirt.libvirtError:
+                continue  # not in a pool: not copied by volume either
+    return total
 
 
 def _copy_disks(fleet, located, instance, source, dest, disks, undo):

@@ -45,6 +45,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.migration import p
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import storage as migration_storage
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage import pool_space
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
 
 POLL_SECONDS = 0.5
@@ -150,6 +151,9 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
         gone = _daemons_gone({source.name: src_conn, dest.name: dst_conn}, source.name)
         where = recover(fleet, record, was_paused=was_paused and not run.paused_by_us)
         reason = "; ".join(gone) + " (libvirt: %s)" % _reason(exc) if gone else _reason(exc)
+        full = None if gone or not disk_bytes else pool_space.shortfall(
+            dst_conn, [v["pool"] for v in record["prepared_volumes"]], dest.name, disk_bytes)
+        reason = "%s (libvirt: %s)" % (full, reason) if full else reason
         message = "live migration of %s from %s to %s failed%s: %s. %s" % (
             located.name, source.name, dest.name, " (%s)" % run.aborted if run.aborted else "", reason, where["msg"])
         migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
