@@ -117,3 +117,29 @@ def test_a_destination_pool_that_fills_up_during_a_block_migration_names_the_poo
         assert "%s is running on its source %s, and nothing is left on %s" % (name, source, dest) in run.stdout
         assert not volumes_of(dest, name)
     assert_settled(name, source, "running", 160, fast_overlay(source, name))
+
+
+def test_a_cancelled_migration_is_aborted_and_the_guest_runs_on_its_source(guest):
+    name = "mf-cancel"
+    source = running_guest(guest, name, 160)  # 40 s at 4 MiB/s: the cancel's own play gathers facts first
+    dest = hosts()[1]
+    run = start_playbook("live_migrate_instance.yml", {"instance_name": name, "target_host": dest,
+                                                       "migrate_bandwidth": 4})
+    try:
+        wait_for(lambda: migrating_record(name) or run.poll() is not None, 120, "the migration's start")
+        time.sleep(2)  # into the disk mirror
+        cancel = run_playbook("live_migrate_instance.yml", {"instance_name": name, "migrate_state": "cancelled"})
+        output = run.communicate(timeout=300)[0]
+    finally:
+        if run.poll() is None:
+            run.kill()
+    print(cancel.stdout, output)
+    assert cancel.returncode == 0, cancel.stdout
+    assert "RUNS ON %s; aborted the migration job of %s on %s" % (source, name, source) in cancel.stdout
+    assert run.returncode == 2, output
+    assert "failed (cancelled: its job was aborted" in output, output
+    assert "%s is running on its source %s, and nothing is left on %s" % (name, source, dest) in output, output
+    assert_settled(name, source, "running", 160)
+    # nothing in flight: cancelling again changes nothing
+    again = run_playbook("live_migrate_instance.yml", {"instance_name": name, "migrate_state": "cancelled"})
+    assert again.returncode == 0 and "no live migration of %s in flight" % name in again.stdout, again.stdout

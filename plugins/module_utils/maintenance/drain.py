@@ -23,6 +23,11 @@ What operators report about drains elsewhere, and what this does instead:
   settles the moves a killed run left ``migrating`` in the journal
   (migration/settle.py, the path every operation takes), then plans the guests still on the host, so
   nothing moves twice.
+- Cancelled (host_maintenance ``state: drain_cancelled`` records the request
+  in the store, KubeVirt's evacuation cancel): the drain looks every few
+  seconds, aborts its live migrations (each guest back on its source), starts
+  no other move, and fails saying where every guest runs; the host stays
+  cordoned.
 - The store going away mid-drain: no new move starts; the moves under way end
   (each leaves its guest running on its source or its destination) and the
   drain fails saying where every guest runs. The next run settles and goes on.
@@ -107,6 +112,12 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
         report.remaining = remaining
         report.finish(result, started)
         ended = _end_run(store, run.id, report)
+        if executor.cancelled:
+            raise VmfleetError("drain of %s %s: the migrations under way were aborted and no other move started; "
+                               "every guest runs where the report says (%s still on %s). The host stays cordoned: "
+                               "drain it again, or uncordon it" % (
+                                   host_name, executor.stopped, ", ".join(remaining) or "none", host_name),
+                               host=host_name, report=report.to_dict())
         if executor.stopped:
             raise VmfleetError("drain of %s stopped: %s; every guest runs where the report says (%s still on %s); "
                                "run the drain again when the store is back: it settles and goes on" % (
@@ -122,6 +133,18 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
         if not ended:
             _end_run(store, run.id, report, error)
         raise
+
+
+def cancel(store, host_name, by=None, check_mode=False):
+    """Ask the drain running on ``host_name`` (in any controller) to stop; the result dict."""
+    running = store.draining_hosts().get(host_name)
+    if running is None:
+        return {"changed": False, "drain_run": None, "actions": ["no drain runs on %s" % host_name]}
+    if not check_mode:
+        store.request_drain_cancel(host_name, by)
+    return {"changed": True, "drain_run": running["run_id"], "actions": [
+        "asked drain run %s (%s) to stop: it aborts its migrations within %d s and fails saying where every "
+        "guest runs" % (running["run_id"], running["owner"], POLL_SECONDS)]}
 
 
 def _refuse_unless_all_fit(host_name, report, allow_partial, started):
@@ -178,11 +201,13 @@ class _Executor(object):
         self.fleet, self.store, self.source, self.run_id = fleet, fleet.store, host_name, run_id
         self.settings, self.scheduler_config, self.limits = settings, scheduler_config, limits
         self.max_attempts, self.shutdown_timeout, self.seed = max_attempts, shutdown_timeout, seed
-        self.stopped = None  # why no further move was started (the store went away), or None
+        self.stopped = None  # why no further move was started (the store went away, a cancel), or None
+        self.cancelled = False
+        self.running = {}  # future -> (item, move slot id)
 
     def run(self, items):
         queue = list(items)
-        running = {}  # future -> (item, move slot id)
+        running = self.running
         # one source host per drain: its outbound limit and the overall one bound the workers together
         workers = min(self.limits["max_parallel_outbound"], self.limits["max_parallel"])
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -238,8 +263,21 @@ class _Executor(object):
     def _renew(self):
         try:
             self.store.renew_drain(self.run_id)
+            cancel = None if self.cancelled else self.store.drain_cancel_requested(self.run_id)
         except (StoreError, VmfleetError) as exc:
             self.stopped = self.stopped or exc.message
+            return
+        if cancel:
+            self.cancelled = True
+            self.stopped = "cancelled by %s at %s" % (cancel.get("by") or "unknown", cancel.get("at"))
+            self._abort_running()
+
+    def _abort_running(self):
+        """Abort the live migrations under way (each then puts its guest back on the source, as after any
+        failure); a cold migration runs to its end (its copy cannot be aborted half-way and left usable)."""
+        for item, _slot in list(self.running.values()):
+            if item.kind == states.LIVE:
+                live_migration.abort_job(self.fleet, item.name, self.source)
 
     def _give_back(self, slot):
         try:
@@ -269,6 +307,9 @@ class _Executor(object):
         item.attempts.append({"host": item.destination, "result": message})
         details = getattr(error, "details", {}) or {}
         item.outcome.update(error=message, running_on=details.get("host"))
+        if self.cancelled:
+            item.result = states.GUEST_NOT_MOVED if details.get("host") == self.source else states.GUEST_FAILED
+            return False
         if details.get("host") not in (None, self.source):
             item.result = states.GUEST_FAILED  # it is not on the source any more: never move it again blindly
             return False

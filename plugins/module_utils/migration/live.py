@@ -50,6 +50,9 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.storage import vol
 
 POLL_SECONDS = 0.5
 JOURNAL_EVERY_SECONDS = 2.0
+# how long a cancel waits for the run that started the migration to record its end before it settles it itself
+CANCEL_WAIT_SECONDS = 60
+CANCELLED = "cancelled: its job was aborted (live_migrate state=cancelled, a drain cancelled, or virsh domjobabort)"
 
 
 class MigrationFailed(VmfleetError):
@@ -154,8 +157,9 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
         full = None if gone or not disk_bytes else pool_space.shortfall(
             dst_conn, [v["pool"] for v in record["prepared_volumes"]], dest.name, disk_bytes)
         reason = "%s (libvirt: %s)" % (full, reason) if full else reason
+        aborted = run.aborted or (CANCELLED if _aborted_job(exc) else None)
         message = "live migration of %s from %s to %s failed%s: %s. %s" % (
-            located.name, source.name, dest.name, " (%s)" % run.aborted if run.aborted else "", reason, where["msg"])
+            located.name, source.name, dest.name, " (%s)" % aborted if aborted else "", reason, where["msg"])
         migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
                                  cleaned_up=not where["leftovers"], leftovers=where["leftovers"],
                                  source_unconfirmed=where["running"] is None)
@@ -164,6 +168,12 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
     result = finish(fleet, record, run, actions)
     result["placement"] = claim.placement
     return result
+
+
+def _aborted_job(exc):
+    """True when libvirt ended the migration because its job was aborted (virDomainAbortJob)."""
+    libvirt = libvirt_client.libvirt
+    return isinstance(exc, libvirt.libvirtError) and exc.get_error_code() == libvirt.VIR_ERR_OPERATION_ABORTED
 
 
 def _daemons_gone(conns, source_name):
@@ -588,3 +598,51 @@ def clean_leftovers(fleet, record):
     left = recover(fleet, record, was_paused=record.get("power_state") == "paused")["leftovers"]
     migration_journal.update(fleet.store, record, cleaned_up=not left, leftovers=left)
     return not left
+
+
+# --- cancel ---------------------------------------------------------------------------------------
+
+def abort_job(fleet, name, source_name):
+    """Abort the running job of guest ``name`` on its source (libvirt's virDomainAbortJob); True when one was
+    aborted. The run that started the migration sees it fail and puts the guest back on its source."""
+    libvirt = libvirt_client.libvirt
+    try:
+        domain = libvirt_guest.find(fleet.conn(source_name), name)
+        if domain is None:
+            return False
+        domain.abortJob()
+    except (VmfleetError, libvirt.libvirtError):
+        return False  # no job any more (it ended between the look and the abort), or the host is gone
+    return True
+
+
+def cancel(fleet, name, wait_timeout=CANCEL_WAIT_SECONDS, check_mode=False):
+    """Cancel the live migration of guest ``name`` in flight (KubeVirt's migration cancel): abort its job on
+    the source, wait for the run that started it to record the end, and settle it here when that run is gone.
+    Returns the result dict; where the guest runs is ``host``."""
+    records = [r for r in migration_journal.read(fleet.store) if r.get("guest") == name
+               and r.get("kind") == states.LIVE and r.get("status") == states.MIGRATING]
+    if not records:
+        return {"changed": False, "host": None, "actions": ["no live migration of %s in flight" % name]}
+    record = records[-1]
+    source = record["source"]
+    if check_mode:
+        return {"changed": True, "host": source, "source": source, "destination": record["destination"],
+                "migration": record, "actions": ["abort the migration of %s from %s to %s" % (
+                    name, source, record["destination"])]}
+    actions = ["aborted the migration job of %s on %s" % (name, source) if abort_job(fleet, name, source)
+               else "no migration job of %s was running on %s" % (name, source)]
+    deadline = time.monotonic() + wait_timeout
+    while time.monotonic() < deadline:
+        current = migration_journal.load(fleet.store, record["id"]) or record
+        if current.get("status") != states.MIGRATING:
+            break
+        time.sleep(1)
+    else:  # its run is gone (killed): settle it here, as the next operation would
+        actions.append(settle(fleet, record, wait_timeout=wait_timeout))
+        current = migration_journal.load(fleet.store, record["id"]) or record
+    moved = current.get("status") == states.COMPLETED
+    host = current["destination"] if moved else source
+    actions.append("%s runs on %s%s" % (name, host, " (the migration had completed)" if moved else ""))
+    return {"changed": True, "host": host, "source": source, "destination": current["destination"],
+            "migration": current, "actions": actions}
