@@ -5,13 +5,16 @@ every guest runs on exactly one host with its disk content and power state as
 before, nothing of the move is left (claim, volume, journal record in flight), and
 the error names the host at fault and where the guest runs."""
 
+import json
+import os
+import subprocess
 import time
 
 import pytest
 
 from lab_guests import (assert_settled, claims_for, continue_daemon, fast_overlay, hosts, migrating_record, place,
                         small_fast_pool, stop_daemon, volumes_of, wait_for, where, write_pattern)
-from lab_tools import delete_instance, lab, run_playbook, start_playbook, virsh
+from lab_tools import BIN, ansible_env, delete_instance, lab, run_playbook, start_playbook, state_store, virsh
 
 SHARED = {"name": "mf.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 # the keepalive bound (libvirt/connection.py) plus the source daemon's own and the monitor's look, with room for
@@ -37,16 +40,26 @@ def running_guest(names, name, mib):
     return source
 
 
+def migration_under_way(name, dest, into_seconds, **extra):
+    """A live_migrate playbook of ``name`` to ``dest`` at 4 MiB/s, ``into_seconds`` into its disk mirror."""
+    run = start_playbook("live_migrate_instance.yml", dict(
+        {"instance_name": name, "target_host": dest, "migrate_bandwidth": 4}, **extra))
+    try:
+        wait_for(lambda: migrating_record(name) or run.poll() is not None, 120, "the migration's start")
+    except AssertionError:
+        run.kill()
+        raise
+    time.sleep(into_seconds)
+    return run
+
+
 def test_a_destination_that_stops_answering_times_out_and_the_guest_stays_on_its_source(guest):
     name = "mf-hang"
     source = running_guest(guest, name, 64)
     dest = hosts()[1]
     # 4 MiB/s: the 64 MiB disk takes ~16 s to mirror, time to stop the destination's daemon mid-copy
-    run = start_playbook("live_migrate_instance.yml", {"instance_name": name, "target_host": dest,
-                                                       "migrate_bandwidth": 4, "migrate_completion_timeout": 60})
+    run = migration_under_way(name, dest, 3, migrate_completion_timeout=60)
     try:
-        wait_for(lambda: migrating_record(name) or run.poll() is not None, 120, "the migration's start")
-        time.sleep(3)  # into the disk mirror
         stop_daemon(dest)
         stopped = time.monotonic()
         output = run.communicate(timeout=300)[0]
@@ -71,11 +84,8 @@ def test_the_source_daemon_dying_names_it_and_the_next_operation_settles_the_mov
     name = "mf-src"
     source = running_guest(guest, name, 64)
     dest = hosts()[1]
-    run = start_playbook("live_migrate_instance.yml", {"instance_name": name, "target_host": dest,
-                                                       "migrate_bandwidth": 4})
+    run = migration_under_way(name, dest, 3)
     try:
-        wait_for(lambda: migrating_record(name) or run.poll() is not None, 120, "the migration's start")
-        time.sleep(3)  # into the disk mirror
         crashed = lab("crash", source)
         assert crashed.returncode == 0, crashed.stdout
         output = run.communicate(timeout=300)[0]
@@ -123,11 +133,8 @@ def test_a_cancelled_migration_is_aborted_and_the_guest_runs_on_its_source(guest
     name = "mf-cancel"
     source = running_guest(guest, name, 160)  # 40 s at 4 MiB/s: the cancel's own play gathers facts first
     dest = hosts()[1]
-    run = start_playbook("live_migrate_instance.yml", {"instance_name": name, "target_host": dest,
-                                                       "migrate_bandwidth": 4})
+    run = migration_under_way(name, dest, 2)
     try:
-        wait_for(lambda: migrating_record(name) or run.poll() is not None, 120, "the migration's start")
-        time.sleep(2)  # into the disk mirror
         cancel = run_playbook("live_migrate_instance.yml", {"instance_name": name, "migrate_state": "cancelled"})
         output = run.communicate(timeout=300)[0]
     finally:
@@ -143,3 +150,36 @@ def test_a_cancelled_migration_is_aborted_and_the_guest_runs_on_its_source(guest
     # nothing in flight: cancelling again changes nothing
     again = run_playbook("live_migrate_instance.yml", {"instance_name": name, "migrate_state": "cancelled"})
     assert again.returncode == 0 and "no live migration of %s in flight" % name in again.stdout, again.stdout
+
+
+def test_a_cancelled_drain_aborts_its_migration_and_starts_no_other(guest, tmp_path):
+    source = hosts()[0]
+    names = ["mf-d1", "mf-d2"]
+    for name in names:
+        running_guest(guest, name, 96)  # 24 s each at 4 MiB/s, one at a time
+    drain = start_playbook("drain.yml", {"drain_host": source, "report_file": str(tmp_path / "report.json"),
+                                         "drain_bandwidth": 4, "drain_parallel": 1})
+    try:
+        wait_for(lambda: any(migrating_record(n) for n in names) or drain.poll() is not None, 120,
+                 "the drain's first migration")
+        time.sleep(2)
+        cancel = subprocess.run(
+            [os.path.join(BIN, "ansible"), "localhost", "-m", "vmfleet.compute.host_maintenance", "-a",
+             json.dumps({"state": "drain_cancelled", "name": source, "by": "the test"})],
+            env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+            check=False)
+        output = drain.communicate(timeout=300)[0]
+    finally:
+        if drain.poll() is None:
+            drain.kill()
+        with state_store() as store:
+            store.remove_cordon(source)
+    print(cancel.stdout, output)
+    assert cancel.returncode == 0 and "asked drain run" in cancel.stdout, cancel.stdout
+    assert drain.returncode == 2, output
+    assert "drain of %s cancelled by the test at" % source in output, output
+    assert "the migrations under way were aborted and no other move started" in output, output
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert [g["result"] for g in report["guests"]] == ["not moved", "not moved"], report["guests"]
+    for name in names:
+        assert_settled(name, source, "running", 96)

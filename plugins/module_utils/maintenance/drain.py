@@ -232,6 +232,8 @@ class _Executor(object):
                         queue.append(item)
         for item in queue:  # never started: they run on the source, as the report says
             item.outcome.setdefault("error", "not started: %s" % self.stopped)
+            if self.cancelled:
+                item.result = states.GUEST_NOT_MOVED
 
     def _start(self, pool, queue, running, workers):
         """Start the queued moves the fleet-wide limits allow now."""
