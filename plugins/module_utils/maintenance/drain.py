@@ -39,9 +39,6 @@ drain run.
 
 from __future__ import annotations
 
-import os
-import re
-import socket
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -56,6 +53,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.migration import l
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import run_owner
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
 
 # facts the fleet itself read this recently are planned with as they are (no second read of every host)
@@ -157,27 +155,9 @@ def _refuse_unless_all_fit(host_name, report, allow_partial, started):
                            host=host_name, report=report.to_dict())
 
 
-_OWNER = re.compile(r" on (?P<machine>\S+) \(pid (?P<pid>\d+)\)$")
-
-
-def _owner(by):
-    """Who runs this drain, for another run that finds the host's drain lock held."""
-    return "%s on %s (pid %d)" % (by or "unknown", socket.gethostname(), os.getpid())
-
-
-def _holder_gone(owner):
-    """True when the drain holding the lock ran on this machine in a process that no longer exists (a killed
-    playbook's module, a store that went away): the next run need not wait for its lease to run out."""
-    found = _OWNER.search(owner or "")
-    if not found or found.group("machine") != socket.gethostname():
-        return False  # another machine's: only its lease tells
-    try:
-        os.kill(int(found.group("pid")), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False  # it exists (another user's)
-    return False
+# who runs this drain, for another run that finds the host's drain lock held; and whether that holder is a
+# process of this machine that no longer exists (a killed playbook's module), so its lease need not run out
+_owner, _holder_gone = run_owner.describe, run_owner.gone
 
 
 def _end_run(store, run_id, report, error=None):

@@ -450,7 +450,7 @@ def settle(fleet, record, wait_timeout=600):
 def confirm_source(fleet, record):
     """A failed migration whose source daemon had gone away: once it answers, the guest must be on it with
     its power state from before (libvirt cancels the migration when its daemon restarts, and may leave the
-    guest paused); None while the source still cannot be asked."""
+    guest paused). VmfleetError while the source still cannot be asked."""
     conn, down = _answering(fleet, record["source"])
     domain = None
     if conn is not None:

@@ -28,6 +28,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances import r
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import run_owner
 
 
 def settle_host(fleet, host_name, settings=None):
@@ -41,7 +42,14 @@ def settle_guest(fleet, name, settings=None, check_mode=False):
     plan changes nothing); the lines saying what was found."""
     if check_mode:
         return []
-    return _settle(fleet, [r for r in migration_journal.read(fleet.store) if r.get("guest") == name], settings)
+    records = [r for r in migration_journal.read(fleet.store) if r.get("guest") == name]
+    for record in records:
+        if record.get("status") == states.MIGRATING and run_owner.running_here(record.get("owner")):
+            raise VmfleetError("%s is being moved from %s to %s by a run still under way (%s, journal %s): wait for "
+                               "it to end, or cancel it (live_migrate state=cancelled)" % (
+                                   name, record.get("source"), record.get("destination"), record["owner"],
+                                   record["id"][:8]), instance=name, host=record.get("source"), migration=record)
+    return _settle(fleet, records, settings)
 
 
 def with_settled(result, settled):

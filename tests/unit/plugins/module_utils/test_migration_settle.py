@@ -6,12 +6,16 @@ failed live migration that left something on a destination that did not answer t
 
 from __future__ import annotations
 
+import socket
+import subprocess
+
 import pytest
 
 libvirt = pytest.importorskip("libvirt")
 
 # pylint: disable=wrong-import-position
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as libvirt_guest
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal
@@ -67,8 +71,8 @@ def test_a_guest_shut_off_before_the_move_stays_shut_off(tmp_path):
 def test_a_killed_resize_that_had_defined_its_copy_waits_for_confirm_and_runs_there(tmp_path):
     hosts = fleet(tmp_path, {"hv1": [guest("vm1", state="shutoff")], "hv2": []})
     record = interrupted(hosts, states.RESIZE)
-    copy = guest("vm1", state="shutoff", extra_metadata={"resize": dict(pending_resize("hv1", "hv2"),
-                                                                       migration_id=record["id"])})
+    pending = dict(pending_resize("hv1", "hv2"), migration_id=record["id"])
+    copy = guest("vm1", state="shutoff", extra_metadata={"resize": pending})
     hosts.conn("hv2").defineXML(copy)
     lines = settle.settle_guest(hosts, "vm1")
     assert state(hosts, "hv2") == "running" and state(hosts, "hv1") == "shutoff"
@@ -104,3 +108,20 @@ def test_a_failed_live_migration_leaves_a_guest_that_runs_on_the_destination_alo
     journal.update(hosts.store, record, status=states.ERROR, cleaned_up=False)
     assert settle.settle_guest(hosts, "vm1") == []
     assert volumes(hosts, "hv2") == ["vm1.disk.qcow2"] and state(hosts, "hv2") == "running"
+
+
+def test_a_move_whose_run_is_still_under_way_is_refused_not_settled(tmp_path):
+    hosts = fleet(tmp_path, {"hv1": [guest("vm1", state="shutoff")], "hv2": []})
+    record = interrupted(hosts, states.RESIZE)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        journal.update(hosts.store, record, owner="ops on %s (pid %d)" % (socket.gethostname(), sleeper.pid))
+        with pytest.raises(VmfleetError) as refused:
+            settle.settle_guest(hosts, "vm1")
+        assert "vm1 is being moved from hv1 to hv2 by a run still under way" in refused.value.message
+        assert journal.load(hosts.store, record["id"])["status"] == states.MIGRATING
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert settle.settle_guest(hosts, "vm1")  # its process gone: settled
+    assert journal.load(hosts.store, record["id"])["status"] == states.ERROR
