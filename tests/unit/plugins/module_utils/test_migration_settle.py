@@ -125,3 +125,16 @@ def test_a_move_whose_run_is_still_under_way_is_refused_not_settled(tmp_path):
         sleeper.wait()
     assert settle.settle_guest(hosts, "vm1")  # its process gone: settled
     assert journal.load(hosts.store, record["id"])["status"] == states.ERROR
+
+
+@pytest.mark.parametrize("before, found, after", [("running", "paused", "running"), ("paused", "paused", "paused"),
+                                                  ("running", "shutoff", "running"), ("shutoff", "shutoff", "shutoff")])
+def test_a_source_whose_daemon_went_away_gives_the_guest_its_power_state_back(tmp_path, before, found, after):
+    # libvirt cancels the migration when the source's daemon restarts and may leave the guest paused
+    hosts = fleet(tmp_path, {"hv1": [guest("vm1", state=found)], "hv2": []})
+    record = interrupted(hosts, states.LIVE, power_state=before)
+    journal.update(hosts.store, record, status=states.ERROR, cleaned_up=True, source_unconfirmed=True)
+    lines = settle.settle_guest(hosts, "vm1")
+    assert state(hosts, "hv1") == after and len(lines) == 1
+    assert journal.load(hosts.store, record["id"])["source_unconfirmed"] is False
+    assert settle.settle_guest(hosts, "vm1") == []
