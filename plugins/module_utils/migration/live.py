@@ -579,23 +579,30 @@ def _remove_copy(domain, name, host_name):
 
 
 def clean_leftovers(fleet, record):
-    """Remove what a failed live migration left on a destination that did not answer then (a copy of the guest
-    that does not run there, its prepared volumes, its claim), once that host answers and the source holds
-    the guest. True when the record is clean."""
+    """Remove what a failed live migration left on a destination that did not answer then (its prepared
+    volumes, its claim, and a copy of the guest that does not run there while the source holds it), once that
+    host answers. True when the record is clean."""
     dest = record.get("destination")
     if dest not in fleet.hosts or dest in fleet.unreachable or not record.get("uuid"):
         return False
     dst_conn, down = _answering(fleet, dest)
-    src_conn, source_down = _answering(fleet, record["source"])
-    if down or source_down:
+    if down:
         return False
     copy, down = _find(dst_conn, record["uuid"])
-    source_copy, source_down = _find(src_conn, record["uuid"])
-    if down or source_down or source_copy is None or (copy is not None and _is_running(copy)):
+    if down or (copy is not None and _is_running(copy)):
         return False  # the guest runs there (it may have moved later): neither it nor its disks are leftovers
-    # the copy a daemon that stopped answering kept (an incoming migration it had not torn down yet) goes
-    # as after any failed migration, and the guest runs on its source as it did before
-    left = recover(fleet, record, was_paused=record.get("power_state") == "paused")["leftovers"]
+    if copy is not None:
+        # the copy a daemon that stopped answering kept (an incoming migration it had not torn down yet) goes
+        # as after any failed migration, while the source holds the guest
+        src_conn, source_down = _answering(fleet, record["source"])
+        source_copy = _find(src_conn, record["uuid"])[0] if src_conn is not None else None
+        if source_down or source_copy is None:
+            return False
+        left = recover(fleet, record, was_paused=record.get("power_state") == "paused")["leftovers"]
+    else:
+        left = migration_storage.delete_volumes(dst_conn, record.get("prepared_volumes") or (), dest)
+        if record.get("claim_id"):
+            claims.drop(fleet.host(dest).as_claim_target(), record["claim_id"])
     migration_journal.update(fleet.store, record, cleaned_up=not left, leftovers=left)
     return not left
 

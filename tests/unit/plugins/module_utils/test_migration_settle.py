@@ -26,7 +26,7 @@ from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt
 def interrupted(hosts, kind, power_state="running", **fields):
     """A journal record of ``kind`` left ``migrating`` by a run that died while it moved vm1 from hv1 to hv2,
     with its claim on hv2."""
-    domain = libvirt_guest.find(hosts.conn("hv1"), "vm1") or libvirt_guest.find(hosts.conn("hv2"), "vm1")
+    domain = [d for d in (libvirt_guest.find(hosts.conn(h), "vm1") for h in hosts.names()) if d is not None][0]
     with hosts.store.host_section("hv2") as section:
         section.add({"id": "claim-1", "instance": "vm1", "domain_xml": domain.XMLDesc(0)})
     record = journal.new_record("vm1", "hv1", "hv2", kind, uuid=domain.UUIDString(), power_state=power_state,
@@ -138,3 +138,13 @@ def test_a_source_whose_daemon_went_away_gives_the_guest_its_power_state_back(tm
     assert state(hosts, "hv1") == after and len(lines) == 1
     assert journal.load(hosts.store, record["id"])["source_unconfirmed"] is False
     assert settle.settle_guest(hosts, "vm1") == []
+
+
+def test_what_a_failed_live_migration_left_goes_also_when_the_guest_moved_on_to_a_third_host(tmp_path):
+    # the drain retried elsewhere: the silent destination's volume is still a leftover
+    hosts = fleet(tmp_path, {"hv1": [], "hv2": ([], [pool(volumes=[("vm1.disk.qcow2", 1)])]), "hv3": [guest("vm1")]})
+    record = interrupted(hosts, states.LIVE)
+    journal.update(hosts.store, record, status=states.ERROR, cleaned_up=False)
+    assert settle.settle_host(hosts, "hv1") == ["vm1: removed what the failed migration %s left on hv2"
+                                                % record["id"][:8]]
+    assert volumes(hosts, "hv2") == [] and hosts.store.claims("hv2") == [] and state(hosts, "hv3") == "running"
