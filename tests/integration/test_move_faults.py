@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from lab_guests import (assert_settled, claims_for, continue_daemon, fast_overlay, hosts, migrating_record, place,
-                        small_fast_pool, stop_daemon, volumes_of, wait_for, where, write_pattern)
+from lab_guests import (assert_settled, claims_for, continue_daemon, fast_overlay, hosts, kill_tree, migrating_record,
+                        place, small_fast_pool, stop_daemon, volumes_of, wait_for, where, write_pattern)
 from lab_tools import BIN, ansible_env, delete_instance, lab, run_playbook, start_playbook, state_store, virsh
 
 SHARED = {"name": "mf.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
@@ -183,3 +183,21 @@ def test_a_cancelled_drain_aborts_its_migration_and_starts_no_other(guest, tmp_p
     assert [g["result"] for g in report["guests"]] == ["not moved", "not moved"], report["guests"]
     for name in names:
         assert_settled(name, source, "running", 96)
+
+
+def test_a_migration_whose_playbook_was_killed_is_cancelled_and_settled_at_once(guest):
+    name = "mf-orphan"
+    source = running_guest(guest, name, 160)
+    dest = hosts()[1]
+    run = migration_under_way(name, dest, 2)
+    kill_tree(run.pid)  # the module dies; libvirt's migration goes on
+    run.communicate()
+    assert migrating_record(name), "the migration ended with its run"
+    started = time.monotonic()
+    cancel = run_playbook("live_migrate_instance.yml", {"instance_name": name, "migrate_state": "cancelled"})
+    print(cancel.stdout)
+    assert cancel.returncode == 0, cancel.stdout
+    assert "RUNS ON %s; aborted the migration job of %s on %s; %s: interrupted" % (source, name, source, name) \
+        in cancel.stdout, cancel.stdout
+    assert time.monotonic() - started < 50, "the cancel waited for a run that was gone"
+    assert_settled(name, source, "running", 160)

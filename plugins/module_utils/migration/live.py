@@ -44,6 +44,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.guest impo
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import storage as migration_storage
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import run_owner
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import pool_space
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
@@ -640,14 +641,16 @@ def cancel(fleet, name, wait_timeout=CANCEL_WAIT_SECONDS, check_mode=False):
     actions = ["aborted the migration job of %s on %s" % (name, source) if abort_job(fleet, name, source)
                else "no migration job of %s was running on %s" % (name, source)]
     deadline = time.monotonic() + wait_timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not run_owner.gone(record.get("owner")):
         current = migration_journal.load(fleet.store, record["id"]) or record
         if current.get("status") != states.MIGRATING:
             break
         time.sleep(1)
-    else:  # its run is gone (killed): settle it here, as the next operation would
-        actions.append(settle(fleet, record, wait_timeout=wait_timeout))
+    else:  # its run is gone (killed, or silent for wait_timeout): settle it here, as the next operation would
         current = migration_journal.load(fleet.store, record["id"]) or record
+        if current.get("status") == states.MIGRATING:
+            actions.append(settle(fleet, current, wait_timeout=wait_timeout))
+            current = migration_journal.load(fleet.store, record["id"]) or current
     moved = current.get("status") == states.COMPLETED
     host = current["destination"] if moved else source
     actions.append("%s runs on %s%s" % (name, host, " (the migration had completed)" if moved else ""))
