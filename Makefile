@@ -15,8 +15,9 @@ INVENTORY  ?= $(VMFLEET_LAB_ROOT)/inventory.yml
 BIN        := $(VENV)/bin
 COLLECTIONS := $(CURDIR)/.build/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/vmfleet/compute
-# outside the checkout: inside it, ansible-test would ask git, which ignores .build
-SANITY_ROOT := $(or $(TMPDIR),/tmp)/vmfleet-compute-sanity/ansible_collections/vmfleet/compute
+# outside the checkout: inside it, ansible-test would ask git, which ignores .build;
+# one folder per checkout, so that two checkouts' sanity runs never share files
+SANITY_ROOT := $(or $(TMPDIR),/tmp)/vmfleet-compute-sanity-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)/ansible_collections/vmfleet/compute
 GET_PIP_CACHE := $(HOME)/.ansible/test/cache
 
 # Ansible finds this checkout as the collection vmfleet.compute.

@@ -155,7 +155,7 @@ def nova_request(request):
     flavor = request["flavor"]
     group = request["hints"].get("group")
     return {"name": request["name"], "vcpus": flavor["vcpus"], "memory_mb": flavor["memory_mb"],
-            "disk_gb": flavor["disk_gb"], "extra_specs": flavor["extra_specs"],
+            "disk_gb": flavor["root_gb"], "extra_specs": flavor["extra_specs"],
             "group": group["name"] if group else None}
 
 

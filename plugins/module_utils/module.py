@@ -16,6 +16,9 @@ library below it raises exceptions and returns dicts.
 
 from __future__ import annotations
 
+import getpass
+import os
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
@@ -25,6 +28,15 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import con
 DIFF = "diff"
 FAILED = "failed"
 WARNINGS = "warnings"
+
+
+def current_user():
+    """Who runs the module, for the records that say who did something (a cordon, a drain's lock); None
+    when the process has no user name (containers without a passwd entry: the record says "unknown")."""
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except Exception:  # pylint: disable=broad-except
+        return None
 
 
 def diff(before, after, header):

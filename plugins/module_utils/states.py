@@ -66,3 +66,23 @@ DRAIN_PLANNED, DRAIN_PARTIAL, DRAIN_FAILED = "planned", "partial", "failed"
 DRAIN_RESULTS = (DRAIN_PLANNED, DRAINED, DRAIN_PARTIAL, DRAIN_FAILED)
 # one guest of a drain
 GUEST_MIGRATED, GUEST_FAILED, GUEST_NOT_MOVED, GUEST_PLANNED = "migrated", "failed", "not moved", "planned"
+
+# --- a fleet rebalance (planning/rebalance.py, maintenance/rebalance.py) -------------------------------
+BALANCE, CONSOLIDATE = "balance", "consolidate"
+REBALANCE_GOALS = (BALANCE, CONSOLIDATE)
+REBALANCED = "rebalanced"
+REBALANCE_RESULTS = (DRAIN_PLANNED, REBALANCED, DRAIN_PARTIAL, DRAIN_FAILED)
+# the key of the fleet-wide lock a rebalance run holds in the store's drain locks: never a host's name
+REBALANCE_LOCK = "(rebalance)"
+
+# --- an evacuation of a failed host (the evacuate module's ``state``, Nova's evacuate) --------------
+EVACUATED, CLEANED = "evacuated", "cleaned"
+EVACUATE_STATES = (EVACUATED, CLEANED)
+EVACUATION = "evacuation"  # its kind in the migration journal, beside live, cold and resize
+# how a guest of the failed host comes back: its disks seen by the destination, or a new root disk
+EVACUATE_SHARED, EVACUATE_REBUILD = "shared", "rebuild"
+# one guest of an evacuation
+GUEST_EVACUATED, GUEST_REBUILT, GUEST_NOT_EVACUATED = "evacuated", "rebuilt", "not evacuated"
+GUEST_ALREADY_ELSEWHERE = "already elsewhere"
+# the reason of the cordon an evacuation leaves on the failed host, until state=cleaned lifts it
+EVACUATED_CORDON_REASON = "evacuated"

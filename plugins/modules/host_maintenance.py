@@ -246,15 +246,12 @@ store:
   sample: PostgreSQL database vmfleet on db1:5432 as vmfleet
 """
 
-import getpass
-import os
-
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance import drain as host_drain
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
-from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
+from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, current_user, diff
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import import_folders
@@ -271,24 +268,15 @@ def argument_spec():
         by=dict(type="str"),
         hosts=dict(type="list", elements="dict"),
         allow_partial=dict(type="bool", default=False),
-        max_parallel_outbound=dict(type="int", default=host_drain.DEFAULT_LIMITS["max_parallel_outbound"]),
-        max_parallel_inbound=dict(type="int", default=host_drain.DEFAULT_LIMITS["max_parallel_inbound"]),
-        max_parallel=dict(type="int", default=host_drain.DEFAULT_LIMITS["max_parallel"]),
         max_attempts=dict(type="int", default=3),
         shutdown_timeout=dict(type="int", default=60),
         lock_timeout=dict(type="int", default=3600),
     )
+    spec.update(host_drain.LIMITS_ARGSPEC)
     spec.update(SCHEDULING_ARGSPEC)
     spec.update(STATE_URL_ARGSPEC)
     spec.update(migration_policy.ARGSPEC)
     return spec
-
-
-def _user():
-    try:
-        return os.environ.get("USER") or getpass.getuser()
-    except Exception:  # pylint: disable=broad-except
-        return None  # no passwd entry (containers): the record says "unknown"
 
 
 def _import_legacy(store, params):
@@ -302,7 +290,8 @@ def set_cordon(params, check_mode):
     with open_store(params["state_url"]) as store:
         _import_legacy(store, params)
         changed, before, after = host_cordon.set_state(
-            store, params["state"], params["name"], params["reason"], params["by"] or _user(), check_mode=check_mode)
+            store, params["state"], params["name"], params["reason"], params["by"] or current_user(),
+            check_mode=check_mode)
         where = store.url.describe()
     return dict(changed=changed, state=params["state"], cordon=after, store=where,
                 diff=diff(before or {}, after or {}, "cordon of %s (%s)" % (params["name"], where)))
@@ -321,7 +310,7 @@ def drain(params, check_mode):
                 fleet, params["name"], settings=settings, scheduler_config=params["scheduler_config"],
                 limits=limits, max_attempts=params["max_attempts"], allow_partial=params["allow_partial"],
                 shutdown_timeout=params["shutdown_timeout"], seed=params["seed"], reason=params["reason"],
-                by=params["by"] or _user(), lock_timeout=params["lock_timeout"], check_mode=check_mode)
+                by=params["by"] or current_user(), lock_timeout=params["lock_timeout"], check_mode=check_mode)
         cordon = store.cordon(params["name"])
         where = store.url.describe()
     moved = report["summary"]["migrated"]

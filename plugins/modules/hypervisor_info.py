@@ -371,6 +371,17 @@ hypervisor:
           type: str
           choices: [dedicated, shared, mixed]
           sample: dedicated
+        vcpu_cpuset:
+          description: Host CPUs of C(<vcpu cpuset>), where vCPUs without C(<vcpupin>) may run; empty when not given.
+          type: list
+          elements: int
+        floating_cpus:
+          description:
+            - Host CPUs the guest's floating vCPUs, and its emulator threads unless isolated, may run on (libvirt's
+              defaults filled in); empty when everything of the guest runs on CPUs it owns. A pin on these CPUs
+              first takes them out of the guest (README, "Pinned CPUs are never shared").
+          type: list
+          elements: int
         vcpupin:
           description: vCPU pinning.
           type: list
@@ -766,14 +777,18 @@ def argument_spec():
 
 def run(params):
     config = normalize_host_config(params)
+    # a folder that is not one is refused before the store or the host is opened
+    folder = import_folders.checked_folder(params["name"], params["state_dir"], "state_dir") \
+        if params["state_dir"] is not None else None
     with open_store(params["state_url"]) as store, \
             libvirt_client.connection(params["uri"], params["name"]) as conn:
         name = params["name"] or conn.getHostname()
-        if params["state_dir"]:
-            folder = import_folders.checked_folder(name, params["state_dir"], "state_dir")
+        if folder:
             import_folders.import_folder(store, name, folder)
+        # the store keeps the guests read (also in check mode: a copy of what libvirt says, not a change), for
+        # an evacuation of the host if it goes down
         facts = gather_host_facts(conn, name, params["uri"], config, params["gather_guests"],
-                                  maintenance_record.read_state(store, name))
+                                  maintenance_record.read_state(store, name), remember=store)
     known_pools = set(pool["name"] for pool in facts["storage_pools"])
     warnings = ["host %s has no storage pool %r (instance_pools): its disk is not counted in local_gb"
                 % (facts["name"], pool) for pool in config["instance_pools"] if pool not in known_pools]

@@ -37,7 +37,11 @@ extends_documentation_fragment:
   - vmfleet.compute.fleet_hosts
 options:
   name:
-    description: The instance's name (the libvirt domain name). Its UUID is derived from it.
+    description:
+      - The instance's name (the libvirt domain name). Its UUID is derived from it.
+      - "It names files on the hosts (its disks, libvirt's own), so it is 1 to 128 bytes in UTF-8, without C(/), control
+        characters or white space at either end, and does not start with C(.) or C(-); other names are refused before
+        any host is touched. XML specials (C(<), C(&), quotes) are allowed."
     type: str
     required: true
   state:
@@ -109,7 +113,9 @@ options:
     default: []
     suboptions:
       network:
-        description: Name of a libvirt network defined on the hosts.
+        description:
+          - Name of a libvirt network defined on the hosts. The target host must have it (and, for a guest to start,
+            active) before anything is made there.
         type: str
       bridge:
         description: Name of a host bridge.
@@ -126,11 +132,16 @@ options:
     description:
       - One entry of M(vmfleet.compute.schedule)'s C(plan). Without it the module schedules the instance over
         O(hosts).
+      - An existing instance is not moved. When it is on another host than the placement's (or than
+        C(hints.force_host)) the task fails, naming where it is and how to move it, unless O(match_existing=false)
+        (then a forced host only warns).
     type: dict
   hints:
     description:
       - Scheduler hints, as O(vmfleet.compute.schedule#module:requests[].hints) (availability_zone, group,
-        same_host, different_host, retry_exclude). Stored in the instance's metadata; resize keeps them.
+        same_host, different_host, force_host, force, retry_exclude). Stored in the instance's metadata; resize
+        keeps them.
+      - Any other key is refused, with the list of known hints, rather than ignored.
     type: dict
     default: {}
   match_existing:
@@ -285,7 +296,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.ensure i
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.lifecycle import DEFAULT_MAX_ATTEMPTS
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
-    INTERFACE_MODELS, normalize_flavor, normalize_image, normalize_networks)
+    INTERFACE_MODELS, flavor_option, normalize_flavor, normalize_image, normalize_networks)
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
@@ -300,15 +311,7 @@ def argument_spec():
         **SCHEDULING_ARGSPEC,
         name=dict(type="str", required=True),
         state=dict(type="str", choices=list(states.INSTANCE_STATES), default=states.INSTANCE_RUNNING),
-        flavor=dict(type="dict", options=dict(
-            name=dict(type="str", required=True),
-            vcpus=dict(type="int", required=True),
-            memory_mb=dict(type="int", required=True),
-            root_gb=dict(type="int", default=0),
-            ephemeral_gb=dict(type="int", default=0),
-            swap=dict(type="int", default=0),
-            extra_specs=dict(type="dict", default={}),
-        )),
+        flavor=flavor_option(),
         image=dict(type="dict", options=dict(
             name=dict(type="str", required=True),
             source=dict(type="path"),

@@ -187,6 +187,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whol
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import HOSTS_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.names import check_instance_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
@@ -215,6 +216,7 @@ def argument_spec():
 
 
 def run(params, check_mode):
+    check_instance_name(params["name"])
     whole_number("max_attempts", params["max_attempts"], 1)
     settings = migration_policy.from_params(params)
     with open_store(params["state_url"]) as store, Fleet(params["hosts"], store) as fleet:

@@ -151,6 +151,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import HOSTS_ARGSPEC
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.names import check_instance_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import normalize_flavor
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.resize import ensure_resize
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
@@ -177,6 +178,7 @@ def argument_spec():
 
 
 def run(params, check_mode):
+    check_instance_name(params["name"])
     for field, minimum in (("resize_confirm_window", 0), ("max_attempts", 1), ("shutdown_timeout", 0)):
         whole_number(field, params[field], minimum)
     flavor = normalize_flavor(params["flavor"]) if params["flavor"] is not None else None

@@ -66,8 +66,21 @@ options:
             description: Memory in MiB.
             type: int
             required: true
-          disk_gb:
-            description: Disk in GiB.
+          root_gb:
+            description:
+              - Root disk in GiB (Nova's name, as M(vmfleet.compute.instance) takes it). The disk the request
+                takes on a host is O(requests[].flavor.root_gb) + O(requests[].flavor.ephemeral_gb)
+                + O(requests[].flavor.swap).
+              - The alias C(disk_gb) is deprecated and will be removed in 1.0.0.
+            type: int
+            default: 0
+            aliases: [disk_gb]
+          ephemeral_gb:
+            description: Ephemeral disk in GiB (0 for none).
+            type: int
+            default: 0
+          swap:
+            description: Swap disk in MiB (0 for none), counted rounded up to a whole GiB.
             type: int
             default: 0
           extra_specs:
@@ -279,7 +292,7 @@ EXAMPLES = r"""
           name: pinned.large
           vcpus: 8
           memory_mb: 16384
-          disk_gb: 40
+          root_gb: 40
           extra_specs:
             "hw:cpu_policy": dedicated
             "hw:cpu_thread_policy": prefer
@@ -288,12 +301,12 @@ EXAMPLES = r"""
         hints:
           group: {name: db, policy: anti-affinity}
       - name: db2
-        flavor: {name: pinned.large, vcpus: 8, memory_mb: 16384, disk_gb: 40,
+        flavor: {name: pinned.large, vcpus: 8, memory_mb: 16384, root_gb: 40,
                  extra_specs: {"hw:cpu_policy": dedicated, "hw:numa_nodes": 2}}
         hints:
           group: {name: db, policy: anti-affinity}
       - name: web1
-        flavor: {name: small, vcpus: 2, memory_mb: 2048, disk_gb: 10}
+        flavor: {name: small, vcpus: 2, memory_mb: 2048, root_gb: 10}
         image:
           properties: {hw_cpu_cores: 2}
     config:
@@ -395,6 +408,8 @@ rejections:
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import facts_in_force
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.names import check_instance_name
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import flavor_option
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import INT_OPTIONS, MULTIPLIERS
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters import ALIASES, FILTERS
@@ -415,13 +430,7 @@ def argument_spec():
         hosts=dict(type="list", elements="dict", required=True),
         requests=dict(type="list", elements="dict", required=True, options=dict(
             name=dict(type="str", required=True),
-            flavor=dict(type="dict", required=True, options=dict(
-                name=dict(type="str"),
-                vcpus=dict(type="int", required=True),
-                memory_mb=dict(type="int", required=True),
-                disk_gb=dict(type="int", default=0),
-                extra_specs=dict(type="dict", default={}),
-            )),
+            flavor=flavor_option(required=True, name_required=False, disk_gb_alias=True),
             image=dict(type="dict", options=dict(properties=dict(type="dict", default={}))),
             hints=dict(type="dict", options=dict(
                 availability_zone=dict(type="str"),
@@ -459,6 +468,8 @@ def argument_spec():
 
 def run(params):
     """The module's work on validated params: the result dict (``failed`` when a request was not placed)."""
+    for index, request in enumerate(params["requests"]):
+        check_instance_name(request["name"], "requests[%d].name" % index)
     with open_store(params["state_url"]) as store:  # the cordons and drains in force now, not at facts time
         hosts = facts_in_force(parse_hosts(params["hosts"], entries=False), store)
     result = schedule(hosts, params["requests"], params.get("config"), params.get("seed"))

@@ -62,8 +62,8 @@ options:
     type: list
     elements: str
     default: []
-    choices: [versions, version_skew, cpu_compatibility, n_plus_one, guest_states, migrations, cordoned, storage,
-              hugepages, settings, unmanaged_guests, machine_types]
+    choices: [versions, version_skew, cpu_compatibility, n_plus_one, guest_states, migrations, cordoned, evacuated,
+              storage, hugepages, settings, unmanaged_guests, machine_types]
   strict:
     description: Fail the task on a Warning too.
     type: bool

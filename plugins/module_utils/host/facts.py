@@ -21,6 +21,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.nodedev_xml import parse_pci_device
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.storage_xml import parse_pool, volume_backing_path
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import maintenance as maintenance_record
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
 
 # virDomainState values, by number (libvirt-domain.h), so the names need no binding.
 _PAUSED = 3
@@ -29,7 +30,7 @@ _PAUSED_BY_MIGRATION = (2, 12)  # MIGRATION, POSTCOPY
 _MAX_BACKING_DEPTH = 32
 
 
-def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=None, pending=()):
+def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=None, pending=(), remember=None):
     """The ``hypervisor`` dict of docs/host-facts.md for the host behind ``conn``.
 
     ``name``: the host's fleet name (None: libvirt's hostname); ``config``:
@@ -38,7 +39,9 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
     reads it (None: not read); a cordon there, or a drain holding the host,
     disables it. ``pending``: guest dicts (as
     domain_xml.parse_domain returns them) of claims in flight, counted as
-    guests in state ``claimed`` (claims.py). Raises HostUnreachable
+    guests in state ``claimed`` (claims.py). ``remember``: the fleet state
+    store, which then keeps the guests read (remember_guests) so that they can
+    be rebuilt elsewhere if the host goes down (evacuate). Raises HostUnreachable
     when the connection fails midway, InvalidInput when ``config`` names CPUs
     the host lacks.
     """
@@ -52,7 +55,9 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
         cpu_ids = [cpu["id"] for cell in cells for cpu in cell["cpus"]] or list(range(info[2]))
         check_against_host(config, cpu_ids)
         pools = _storage_pools(conn)
-        guests, io_ops = _guests(conn, pools) if gather_guests else ([], 0)
+        guests, io_ops, xml_of = _guests(conn, pools) if gather_guests else ([], 0, {})
+        if remember is not None and gather_guests:
+            _remember(remember, name or hostname, guests, xml_of)
         guests.extend(_pending_guest(guest) for guest in pending)
         io_ops += len(pending)  # Nova counts a build in progress as an I/O operation
         facts = {
@@ -116,6 +121,17 @@ def with_cordon(config, record, draining=None):
         config.update(enabled=False, disabled_reason="being drained (run %s)" % draining.get("run_id"),
                       disabled_by=draining.get("owner"))
     return config
+
+
+def _remember(store, host, guests, xml_of):
+    """Keep what was read of the host's guests in the store (state/store.py remember_guests): their domain
+    XML and disks as filled here (pools, sizes, base images), for an evacuation of the host once it is down."""
+    records = [{"name": guest["name"], "uuid": guest["uuid"], "state": guest["state"],
+                "domain_xml": xml_of[guest["name"]], "disks": guest["disks"]} for guest in guests]
+    try:
+        store.remember_guests(host, records)
+    except StoreError:
+        pass  # the next read keeps them; a store that does not answer must not make the host look unreachable
 
 
 def _version(number):
@@ -223,26 +239,28 @@ def _storage_pools(conn):
 
 
 def _guests(conn, pools):
-    """Guest dicts (without usage), and how many guests are busy (IoOpsFilter)."""
+    """Guest dicts (without usage), how many guests are busy (IoOpsFilter), and each one's domain XML by name."""
     libvirt = libvirt_client.libvirt
     volumes = _VolumeCache(conn)
     pool_of_dir = dict((p["path"].rstrip("/"), p["name"]) for p in pools if p["path"])
-    guests, busy = [], 0
+    guests, busy, xml_of = [], 0, {}
     for domain in conn.listAllDomains(0):
         try:
-            guest, is_busy = _guest(domain, volumes, pool_of_dir)
+            guest, is_busy, xml = _guest(domain, volumes, pool_of_dir)
         except libvirt.libvirtError as exc:
             if _vanished(exc):
                 continue  # undefined (or migrated away) while we listed
             raise
         guests.append(guest)
+        xml_of[guest["name"]] = xml
         busy += 1 if is_busy else 0
-    return sorted(guests, key=lambda g: g["name"]), busy
+    return sorted(guests, key=lambda g: g["name"]), busy, xml_of
 
 
 def _guest(domain, volumes, pool_of_dir):
     state, reason = domain.state()[:2]
-    parsed = parse_domain(domain.XMLDesc(0))
+    xml = domain.XMLDesc(0)
+    parsed = parse_domain(xml)
     state_name = states.guest_state_name(state)
     guest = {"name": parsed["name"], "uuid": parsed["uuid"], "state": state_name}
     guest.update((key, value) for key, value in parsed.items() if key not in guest)
@@ -251,7 +269,7 @@ def _guest(domain, volumes, pool_of_dir):
     busy = _has_job(domain, state_name) or (state == _PAUSED and reason in _PAUSED_BY_MIGRATION)
     task = ((guest["metadata"] or {}).get("state") or {})
     busy = busy or (isinstance(task, dict) and bool(task.get("task")))
-    return guest, busy
+    return guest, busy, xml
 
 
 def _pending_guest(parsed):

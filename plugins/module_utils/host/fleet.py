@@ -144,7 +144,8 @@ class Fleet(object):
         for name in names:
             host = self.host(name)
             try:
-                facts = gather_host_facts(self.conn(name), name, host.uri, host.config, maintenance=in_store[name])
+                facts = gather_host_facts(self.conn(name), name, host.uri, host.config, maintenance=in_store[name],
+                                          remember=self.store)
                 self.unreachable.discard(name)
                 self._read_at[name] = time.monotonic()
                 read = True

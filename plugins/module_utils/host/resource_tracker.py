@@ -31,9 +31,12 @@ def track_resources(cpu_ids, cells, memory_mb, guests, storage_pools, config, io
     output; ``io_ops``: guests in a migration or build now.
 
     Returns ``{"resources": {...}, "cell_usage": {cell_id: usage},
-    "guest_usage": [usage per guest, in order]}``.
+    "guest_usage": [usage per guest, in order]}``, and sets each guest's
+    ``floating_cpus`` (floating_cpus).
     """
     guest_usage = [usage_of_guest(guest, config) for guest in guests]
+    for guest in guests:
+        guest["floating_cpus"] = floating_cpus(guest, cpu_ids, config)
     ownership = [owned_cpus(guest, config) for guest in guests]
     pinned = set()
     for vcpu_cpus, emulator_cpus in ownership:
@@ -130,6 +133,26 @@ def owned_cpus(guest, config):
         and emulator[0] not in vcpu_cpus.values()
         and emulator[0] not in (config["cpu_shared_set"] or []))
     return vcpu_cpus, list(emulator) if isolated else []
+
+
+def floating_cpus(guest, host_cpus, config):
+    """Host CPUs (sorted) the guest's floating vCPUs, and its emulator threads unless they
+    are isolated, may run on; [] when everything of it runs on CPUs it owns.
+
+    A vCPU without ``<vcpupin>`` runs on ``<vcpu cpuset>``, or anywhere without
+    it; emulator threads without ``<emulatorpin>`` likewise (libvirt's
+    defaults). What the guest owns itself is not floating (owned_cpus).
+    """
+    vcpu_cpus, emulator_cpus = owned_cpus(guest, config)
+    anywhere = set(guest.get("vcpu_cpuset") or host_cpus)
+    pins = dict((pin["vcpu"], set(pin["cpus"])) for pin in guest["vcpupin"])
+    may = set()
+    for vcpu in range(guest["vcpus"]):
+        if vcpu not in vcpu_cpus:
+            may |= pins.get(vcpu, anywhere)
+    if not emulator_cpus:
+        may |= set(guest["emulatorpin"]) or anywhere
+    return sorted(may - set(vcpu_cpus.values()) - set(emulator_cpus))
 
 
 def _cell_usage(cells, guests, guest_usage, ownership):

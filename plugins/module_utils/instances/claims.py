@@ -17,6 +17,11 @@ guest is defined, every later claim, from any controller, counts it as a guest.
 The guest's metadata carries the claim id (``placement.claim``): once the
 guest is defined, the claim is spent and dropped. A claim whose operation
 died (a killed playbook) expires after its time to live.
+
+A claim that pins CPUs first takes them out of the host's floating guests,
+live and persistently, in the same exclusive section (scheduler/floating_pool.py
+decides whether it may, libvirt/floating_pins.py does it): a pinned CPU is
+never shared with a floating guest, even for the time of a build.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from __future__ import annotations
 import copy
 import uuid
 
+from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import format_cpuset
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.floating_pins import take_cpus
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import Scheduler
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.store import DEFAULT_CLAIM_TTL as DEFAULT_TTL
@@ -46,15 +53,21 @@ class ClaimFailed(VmfleetError):
 class Claim(object):
     """Resources held on one host for one guest that is about to be defined there."""
 
-    def __init__(self, claim_id, host, placement, domain_xml, facts):
+    def __init__(self, claim_id, host, placement, domain_xml, facts, repinned=None):
         self.id = claim_id
         self.host = host              # host name
         self.placement = placement    # Placement.to_dict() plus "claim": id
         self.domain_xml = domain_xml  # what will be defined
         self.facts = facts            # the host's facts at claim time, earlier claims included
+        self.repinned = repinned or {}  # floating guest -> host CPUs the claim took out of its set
 
     def to_dict(self):
         return {"id": self.id, "host": self.host, "placement": self.placement}
+
+    def actions(self):
+        """What the claim did to other guests, for the operation's report."""
+        return ["took CPUs %s from floating guest %s" % (format_cpuset(cpus), guest)
+                for guest, cpus in sorted(self.repinned.items())]
 
 
 def _claim_of(guest):
@@ -79,12 +92,28 @@ def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL):
         maintenance = {"store": store.url.describe(), "cordon": section.cordon, "journal": None, "draining": None}
         facts = gather_host_facts(conn, host["name"], host.get("uri"), host["config"], maintenance=maintenance,
                                   pending=pending)
-        placement = _place_on(facts, spec, scheduler_config)
+        placement, state = _place_on(facts, spec, scheduler_config)
         claim_id = str(uuid.uuid4())
         placement["claim"] = claim_id
         domain_xml = render(placement, facts)
+        repinned = _take_from_floating(conn, state, spec.name)
         section.add({"id": claim_id, "instance": spec.name, "domain_xml": domain_xml}, ttl=ttl)
-    return Claim(claim_id, host["name"], placement, domain_xml, facts)
+    return Claim(claim_id, host["name"], placement, domain_xml, facts, repinned)
+
+
+def _take_from_floating(conn, state, name):
+    """Take the CPUs the claim pins out of the floating guests that may run on them (floating_pool.py).
+    A failure refuses the claim: the guests already narrowed keep a smaller set, nothing is shared."""
+    libvirt = libvirt_client.libvirt
+    repinned = {}
+    for guest, cpus in sorted(state.shrunk.get(name, {}).items()):
+        try:
+            take_cpus(conn, guest, cpus, state.floating[guest].cpus)
+        except libvirt.libvirtError as exc:
+            raise ClaimFailed(state.name, ["CPUs %s could not be taken from floating guest %s: %s"
+                                           % (format_cpuset(cpus), guest, exc)])
+        repinned[guest] = sorted(cpus)
+    return repinned
 
 
 def drop(host, claim_id):
@@ -118,4 +147,4 @@ def _place_on(facts, spec, scheduler_config):
     outcome = Scheduler([state], scheduler_config).place(spec)
     if outcome.placement is None:
         raise ClaimFailed(facts["name"], [str(verdict) for verdict in outcome.rejections] or [outcome.error])
-    return outcome.placement.to_dict()
+    return outcome.placement.to_dict(), state

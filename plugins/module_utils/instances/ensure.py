@@ -16,6 +16,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances import l
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import resize as instance_resize
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import check_matches, describe
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.names import check_instance_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 
 
@@ -30,6 +31,7 @@ def ensure_instance(fleet, name, *, state, instance=None, missing="flavor", plac
     Returns ``(result, before, after)``: the result dict (changed, instance,
     plan, actions, attempts) and the domain XML before and after, for a diff.
     """
+    check_instance_name(name)
     result = dict(changed=False, instance=None, plan=None, actions=[], attempts=[])
     location = InstanceLocation(fleet, name)
     before = location.xml
@@ -37,12 +39,17 @@ def ensure_instance(fleet, name, *, state, instance=None, missing="flavor", plac
         result["actions"] = lifecycle.remove(fleet, location, check_mode)
         result["changed"] = bool(location)
         return result, before, ""
+    if location:
+        result["warnings"] = check_asked_host(location, placement, instance, match_existing)
     if location and not check_mode:
         result["actions"] = instance_resize.confirm_if_due(fleet, location)
         if result["actions"]:
             result["changed"] = True
             location = InstanceLocation(fleet, name)
     if location:
+        if len(location.copies) > 1 and not location.pending:
+            # a stale copy (a failed host back after an evacuation): starting "the" instance could start it twice
+            location.require_managed(fleet)
         if instance is not None and match_existing:
             check_matches(instance, location)
         action = lifecycle.set_power(location.host, location.domain, state, shutdown_timeout, check_mode)
@@ -60,3 +67,29 @@ def ensure_instance(fleet, name, *, state, instance=None, missing="flavor", plac
         domain = fleet.conn(built["host"]).lookupByName(name)
         result["instance"] = describe(built["host"], domain, parse_domain(domain.XMLDesc(0)))
     return result, before, built["domain_xml"]
+
+
+def check_asked_host(location, placement, instance, match_existing):
+    """An existing instance is not moved by this module: when the caller asked for another host (a placement, or
+    ``hints.force_host``), refuse (``match_existing``: this very instance was asked for), else return the
+    warnings that say where it stays. A placement of a batch plan (``match_existing=false``, the instances
+    role: create what is missing) is no demand, so it alone warns of nothing."""
+    asked = []
+    if placement and isinstance(placement, dict) and placement.get("host"):
+        asked.append(("placement.host", placement["host"]))
+    force_host = instance.request["hints"].get("force_host") if instance is not None else None
+    if force_host:
+        asked.append(("hints.force_host", force_host))
+    warnings = []
+    for field, host in asked:
+        if host == location.host:
+            continue
+        advice = ("instance %s exists on %s already and this module does not move it: move it with "
+                  "vmfleet.compute.live_migrate (destination: %s) or vmfleet.compute.resize (host: %s)"
+                  % (location.name, location.host, host, host))
+        if match_existing:
+            allowed = "%s, where instance %s is, or no placement" % (location.host, location.name)
+            raise InvalidInput(field, host, allowed, reason="%s; nothing was changed" % advice)
+        if field == "hints.force_host":
+            warnings.append("%s=%s not honoured: %s" % (field, host, advice))
+    return warnings

@@ -21,6 +21,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances import c
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import domain_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as guest_power
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.networks import check_bridges, check_networks
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage.instance_disks import (
@@ -83,8 +84,17 @@ def create(fleet, instance, start, placement=None, max_attempts=DEFAULT_MAX_ATTE
                 raise
 
 
+def _check_host_references(conn, instance, host, start):
+    """What the guest names on its host (networks, bridges; the pools, in disk_layout) exists there: checked before the
+    base image is copied or anything is claimed, so a guest that could never start is never made."""
+    check_networks(conn, [i["source"] for i in instance.networks if i["type"] == "network"], host.name,
+                   must_be_active=start)
+    check_bridges(conn, [i["source"] for i in instance.networks if i["type"] == "bridge"], host.name)
+
+
 def _plan_only(fleet, instance, host, planned, start):
     conn = fleet.conn(host.name)
+    _check_host_references(conn, instance, host, start)
     disks = disk_layout(instance, host, conn)
     base = base_image(fleet, instance, host, disks[0]["pool"], check_mode=True)
     xml = domain_xml(instance, host.facts, planned, disks, states.VM_ACTIVE)
@@ -96,6 +106,7 @@ def _plan_only(fleet, instance, host, planned, start):
 
 def _build_on(fleet, instance, host, start, actions):
     conn = fleet.conn(host.name)
+    _check_host_references(conn, instance, host, start)
     disks = disk_layout(instance, host, conn)
     base = base_image(fleet, instance, host, disks[0]["pool"], check_mode=False)
     base_volume = storage_volumes.volume_at(conn, base["path"], "base image %s" % instance.image["name"])
@@ -109,6 +120,7 @@ def _build_on(fleet, instance, host, start, actions):
 
     claim = claims.claim(conn, host.as_claim_target(), instance.spec(), render, instance.scheduler_config)
     actions.append("claimed on %s" % host.name)
+    actions.extend(claim.actions())
     domain = None
     try:
         create_disks(conn, disks, base["path"], host.name)

@@ -12,10 +12,9 @@ from its metadata with those names (docs/host-facts.md).
 
 from __future__ import annotations
 
-import math
-
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.mac_address import deterministic_mac, normalize_mac
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import flavor_disk_gb
 
 FLAVOR_NUMBERS = (("vcpus", 1), ("memory_mb", 1), ("root_gb", 0), ("ephemeral_gb", 0), ("swap", 0))
 INTERFACE_TYPES = ("network", "bridge")
@@ -56,7 +55,25 @@ def _spec_text(value):
 
 def disk_gb(flavor):
     """What the scheduler and the tracker count: root + ephemeral + swap (rounded up to GiB)."""
-    return flavor["root_gb"] + flavor["ephemeral_gb"] + int(math.ceil(flavor["swap"] / 1024.0))
+    return flavor_disk_gb(flavor)
+
+
+def flavor_option(*, required=False, name_required=True, disk_gb_alias=False):
+    """The ``flavor`` option of a module that takes one (instance, schedule): Nova's keys, declared once.
+    ``disk_gb_alias``: schedule's former name of ``root_gb``, still taken with a deprecation warning."""
+    root_gb = dict(type="int", default=0)
+    if disk_gb_alias:
+        root_gb.update(aliases=["disk_gb"], deprecated_aliases=[
+            dict(name="disk_gb", version="1.0.0", collection_name="vmfleet.compute")])
+    return dict(type="dict", required=required, options=dict(
+        name=dict(type="str", required=name_required),
+        vcpus=dict(type="int", required=True),
+        memory_mb=dict(type="int", required=True),
+        root_gb=root_gb,
+        ephemeral_gb=dict(type="int", default=0),
+        swap=dict(type="int", default=0),
+        extra_specs=dict(type="dict", default={}),
+    ))
 
 
 def normalize_image(image):

@@ -128,7 +128,7 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
     claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config)
     record["claim_id"] = claim.id
     migration_journal.write(fleet.store, record)
-    actions = ["claimed on %s" % dest.name]
+    actions = ["claimed on %s" % dest.name] + claim.actions()
     undo = _Undo(fleet, located, dest, same_host, source_xml, was_running, claim)
     step = "shutting the guest down on %s" % source.name
     try:

@@ -59,6 +59,7 @@ def parse_domain(text):
         "memory_mb": _mib(current_memory_kib),
         "max_memory_mb": _mib(max_memory_kib),
         "cpu_policy": _cpu_policy(metadata, vcpupin, vcpus),
+        "vcpu_cpuset": parse_cpuset(vcpu.get("cpuset"), "vcpu cpuset") if vcpu is not None else [],
         "vcpupin": vcpupin,
         "emulatorpin": parse_cpuset(emulatorpin.get("cpuset"), "emulatorpin cpuset") if emulatorpin is not None else [],
         "numatune": numatune,

@@ -62,6 +62,8 @@ FRESH_SECONDS = 5
 POLL_SECONDS = 5
 # KubeVirt: parallelOutboundMigrationsPerNode 2, parallelMigrationsPerCluster 5
 DEFAULT_LIMITS = {"max_parallel_outbound": 2, "max_parallel_inbound": 2, "max_parallel": 5}
+# the limits as module options (host_maintenance's drain, rebalance)
+LIMITS_ARGSPEC = dict((key, dict(type="int", default=value)) for key, value in DEFAULT_LIMITS.items())
 
 
 def normalize_limits(limits):
@@ -100,8 +102,9 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
         items = plan_drain(fleet, host_name, scheduler_config, seed)
         report = DrainReport(host_name, items, settled, cordoned)
         _refuse_unless_all_fit(host_name, report, allow_partial, started)
-        executor = _Executor(fleet, host_name, run.id, settings=settings, scheduler_config=scheduler_config,
-                             limits=limits, max_attempts=max_attempts, shutdown_timeout=shutdown_timeout, seed=seed)
+        executor = MoveExecutor(fleet, host_name, run.id, settings=settings, scheduler_config=scheduler_config,
+                                limits=limits, max_attempts=max_attempts, shutdown_timeout=shutdown_timeout,
+                                seed=seed)
         executor.run([item for item in items if not item.refusal])
         remaining = [name for name, _domain, _state in guests_on(fleet, host_name)]
         failed = [item for item in items if item.result == states.GUEST_FAILED]
@@ -172,9 +175,10 @@ def _end_run(store, run_id, report, error=None):
     return True
 
 
-class _Executor(object):
+class MoveExecutor(object):
     """Runs the moves within the fleet-wide limits (a slot in the state store for each move); retries a
-    failed move on another destination; renews the drain's lease while it waits."""
+    failed move on another destination; renews the run's lease while it waits. The moves leave
+    ``host_name`` (a drain), or each its item's ``source`` (a rebalance: ``host_name`` None)."""
 
     def __init__(self, fleet, host_name, run_id, *, settings, scheduler_config, limits, max_attempts,
                  shutdown_timeout, seed):
@@ -188,8 +192,9 @@ class _Executor(object):
     def run(self, items):
         queue = list(items)
         running = self.running
-        # one source host per drain: its outbound limit and the overall one bound the workers together
-        workers = min(self.limits["max_parallel_outbound"], self.limits["max_parallel"])
+        # the outbound limit of each source host and the overall one bound the workers together
+        sources = len(set(self._source(item) for item in items)) or 1
+        workers = min(self.limits["max_parallel_outbound"] * sources, self.limits["max_parallel"])
         with ThreadPoolExecutor(max_workers=workers) as pool:
             while (queue and not self.stopped) or running:
                 if not self.stopped:
@@ -221,7 +226,7 @@ class _Executor(object):
             if len(running) >= workers:
                 return
             try:
-                slot = self.store.start_move(item.name, self.source, item.destination, self.limits,
+                slot = self.store.start_move(item.name, self._source(item), item.destination, self.limits,
                                              run_id=self.run_id)
             except StoreError as exc:
                 self.stopped = exc.message
@@ -259,7 +264,7 @@ class _Executor(object):
         failure); a cold migration runs to its end (its copy cannot be aborted half-way and left usable)."""
         for item, _slot in list(self.running.values()):
             if item.kind == states.LIVE:
-                live_migration.abort_job(self.fleet, item.name, self.source)
+                live_migration.abort_job(self.fleet, item.name, self._source(item))
 
     def _give_back(self, slot):
         try:
@@ -267,8 +272,11 @@ class _Executor(object):
         except StoreError:
             pass  # the store is gone: the slot ends with the run's lease
 
+    def _source(self, item):
+        return item.source or self.source
+
     def _move(self, item):
-        location = InstanceLocation(self.fleet, item.name, [self.source])
+        location = InstanceLocation(self.fleet, item.name, [self._source(item)])
         if item.kind == states.LIVE:
             moved = live_migration.live_migrate(
                 self.fleet, location, destination=item.destination, settings=self.settings,
@@ -279,7 +287,8 @@ class _Executor(object):
         moved = instance_resize.resize(self.fleet, location, destination=item.destination,
                                        scheduler_config=self.scheduler_config, max_attempts=1,
                                        shutdown_timeout=self.shutdown_timeout, seed=self.seed)
-        instance_resize.confirm(self.fleet, InstanceLocation(self.fleet, item.name, [self.source, moved["host"]]))
+        instance_resize.confirm(self.fleet, InstanceLocation(self.fleet, item.name,
+                                                             [self._source(item), moved["host"]]))
         return {"duration_s": round(time.monotonic() - started, 2), "downtime_ms": None,
                 "data_bytes": moved["migration"].get("data_bytes"), "running_on": moved["host"]}
 
@@ -290,9 +299,9 @@ class _Executor(object):
         details = getattr(error, "details", {}) or {}
         item.outcome.update(error=message, running_on=details.get("host"))
         if self.cancelled:
-            item.result = states.GUEST_NOT_MOVED if details.get("host") == self.source else states.GUEST_FAILED
+            item.result = states.GUEST_NOT_MOVED if details.get("host") == self._source(item) else states.GUEST_FAILED
             return False
-        if details.get("host") not in (None, self.source):
+        if details.get("host") not in (None, self._source(item)):
             item.result = states.GUEST_FAILED  # it is not on the source any more: never move it again blindly
             return False
         if len(item.attempts) >= self.max_attempts:
@@ -301,7 +310,7 @@ class _Executor(object):
         tried = [attempt["host"] for attempt in item.attempts]
         self.fleet.refresh()
         try:
-            location = InstanceLocation(self.fleet, item.name, [self.source])
+            location = InstanceLocation(self.fleet, item.name, [self._source(item)])
             placement = move_destination.plan_destination(
                 self.fleet, location, item.instance, False, None, tried, self.seed, same_host_option=None)
         except VmfleetError as exc:

@@ -30,16 +30,17 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.planning.evacuatio
 class DrainItem(object):
     """One guest of the drained host: how it moves, where to, and what happened so far."""
 
-    def __init__(self, name, kind, instance=None, destination=None, placement=None, refusal=None):
+    def __init__(self, name, kind, instance=None, destination=None, placement=None, refusal=None, source=None):
         self.name, self.kind, self.instance = name, kind, instance
         self.destination, self.placement, self.refusal = destination, placement, refusal
+        self.source = source      # where it moves from, when the run moves guests of several hosts (a rebalance)
         self.attempts = []        # [{host, result}]
         self.result = None        # migrated | failed | not moved
         self.outcome = {}         # duration_s, downtime_ms, data_bytes, error, running_on
 
     def to_dict(self, source):
         return dict({
-            "guest": self.name, "from": source, "to": self.destination, "kind": self.kind,
+            "guest": self.name, "from": self.source or source, "to": self.destination, "kind": self.kind,
             "result": self.result or (states.GUEST_NOT_MOVED if self.refusal else states.GUEST_PLANNED),
             "attempts": list(self.attempts), "reason": self.refusal, "placement": self.placement,
             "duration_s": None, "downtime_ms": None, "data_bytes": None,

@@ -17,8 +17,9 @@ COLUMNS = ("GUEST", "FROM", "TO", "KIND", "RESULT", "TIME s", "DOWNTIME ms", "DA
 class DrainReport(object):
     """What a drain did (or, in check mode, plans), per guest and in sum."""
 
-    def __init__(self, host_name, items, settled, cordoned):
+    def __init__(self, host_name, items, settled, cordoned, title=None):
         self.host, self.items, self.settled, self.cordoned = host_name, items, settled, cordoned
+        self.title = title  # the table's first words; default "drain of <host>"
         self.remaining, self.result, self.duration = None, None, None
 
     def finish(self, result, started):
@@ -48,11 +49,11 @@ class DrainReport(object):
                 "data_bytes": sum(g["data_bytes"] or 0 for g in moved),
                 "max_downtime_ms": max(downtimes) if downtimes else None,
             },
-            "table": render_table(self.host, self.result, guests),
+            "table": render_table(self.host, self.result, guests, title=self.title),
         }
 
 
-def render_table(host, result, guests):
+def render_table(host, result, guests, title=None):
     """The report as lines of text: one row per guest, then why the failed ones failed."""
     rows = [COLUMNS]
     for guest in guests:
@@ -61,7 +62,7 @@ def render_table(host, result, guests):
                      _figure(guest["data_bytes"] / 1048576.0 if guest["data_bytes"] is not None else None),
                      str(len(guest["attempts"]))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    lines = ["drain of %s: %s" % (host, result)]
+    lines = ["%s: %s" % (title or "drain of %s" % host, result)]
     lines.extend("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
     for guest in guests:
         why = guest.get("error") or guest.get("reason")

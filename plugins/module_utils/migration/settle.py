@@ -77,6 +77,8 @@ def _settle(fleet, records, settings):
 
 
 def _settle_one(fleet, record, settings):
+    if record.get("kind") not in states.MIGRATION_KINDS:
+        return None  # an evacuation's record: its source is down; the evacuate module settles it
     live = record.get("kind") == states.LIVE
     status = record.get("status")
     if status == states.ERROR:

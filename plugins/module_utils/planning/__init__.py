@@ -6,4 +6,5 @@
 - ``guest_request``: the request that would place a guest of the facts again
 - ``evacuation``: where every guest of a host would go if the host were emptied (the drain's
   plan, N+1 of the preflight, and later admission control all ask it)
+- ``rebalance``: the moves that lower the spread of use across hosts, or empty hosts (consolidate)
 """

@@ -111,7 +111,7 @@ def plan_evacuation(hosts, source, *, scheduler_config=None, seed=None):
     other_names = sorted(facts["name"] for facts in others)
     moves, specs = [], []
     for guest in own:
-        move = _movable(guest, source, elsewhere.get(guest["name"], ()), other_names)
+        move = movable(guest, source, elsewhere.get(guest["name"], ()), other_names)
         moves.append(move)
         if move.refusal:
             continue
@@ -158,7 +158,7 @@ def _copies_elsewhere(others, names):
     return found
 
 
-def _movable(guest, source, copies, other_names):
+def movable(guest, source, copies, other_names):
     """A GuestMove without request, refused when the guest cannot move at all (module docstring)."""
     name = guest["name"]
     kind = states.LIVE if guest.get("state") in states.LIVE_GUEST_STATES else states.COLD

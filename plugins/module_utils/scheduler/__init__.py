@@ -10,6 +10,7 @@ One concept per module:
 - ``host_state``: ``HostState`` from host facts; ``consume`` / ``release``
 - ``numa_fit``: guest NUMA cells onto host cells, with CPU pinning
 - ``server_group``: a server group's members, read from the fleet's guests, claims and the batch
+- ``floating_pool``: whether a pin may be given on a host, and the CPUs its floating guests give up
 - ``filters`` / ``weighers``: Nova's filters and weighers, by Nova's names
 - ``config``: the scheduler configuration
 - ``scheduler``: the pipeline, ``schedule(hosts, requests, config)``

@@ -14,6 +14,7 @@ computation.
 from __future__ import annotations
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import floating_pool
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.server_group import members_by_group
 
 
@@ -122,6 +123,8 @@ class HostState(object):
         self.instances = set()
         self.group_members = {}     # server group name -> names of its guests here (server_group.py)
         self.disk_tiers = {}
+        self.floating = {}          # guest name -> floating_pool.FloatingGuest: where its floating vCPUs may run
+        self.shrunk = {}            # request name -> {floating guest: CPUs its pin took out of that guest's set}
 
     @classmethod
     def from_facts(cls, facts):
@@ -188,6 +191,7 @@ class HostState(object):
 
         self.instances = set(g.get("name") for g in facts.get("guests") or () if g.get("name"))
         self.group_members = members_by_group(facts.get("guests"))
+        self.floating = floating_pool.floating_guests(facts.get("guests"))
         used_devices = set()
         for guest in facts.get("guests") or ():
             for device in guest.get("host_devices") or ():
@@ -251,23 +255,40 @@ class HostState(object):
                 message = "host %s: request %s: CPUs %s of cell %d are already pinned (the placement was " \
                           "made on an older view of the host)" % (self.name, name, sorted(clash), cell.id)
                 raise VmfleetError(message, host=self.name, request=name)
+        taken = self.cpus_taken(placement)
+        for cell_place in placement.cells or ():
+            cell = self.cell_by_id[cell_place.host_cell]
+            cell.pin(taken[cell.id])
+            cell.memory_used_mb += cell_place.memory_mb
+            if cell_place.page_size_kb in cell.pages:
+                cell.pages[cell_place.page_size_kb][1] += cell_place.memory_mb * 1024 // cell_place.page_size_kb
+            cell.shared_vcpus_used += len(cell_place.shared_vcpus)
+        # the floating guests give up what the pin takes (floating_pool.py); the request floats where it was put
+        shrunk = self.shrunk[name] = floating_pool.shrinks(self, taken)
+        for guest, cpus in shrunk.items():
+            self.floating[guest] = floating_pool.FloatingGuest(self.floating[guest].cpus - cpus,
+                                                               self.floating[guest].repinnable)
+        floats_on = set(placement.cpuset)
+        for cell_place in placement.cells or ():
+            floats_on.update(cell_place.cpuset if cell_place.shared_vcpus else ())
+        if floats_on:
+            self.floating[name] = floating_pool.FloatingGuest(floats_on, True)
+        pinned_count = sum(len(c) for c in taken.values())
+        self.claims[name] = (placement, taken)
+        self._apply(spec, placement, pinned_count, 1)
+        return placement
+
+    def cpus_taken(self, placement):
+        """``{cell id: host CPUs}`` that consuming ``placement`` pins (under ``isolate`` the
+        siblings of its CPUs too), without those pinned already."""
         taken = {}
         for cell_place in placement.cells or ():
             cell = self.cell_by_id[cell_place.host_cell]
             cpus = set(cell_place.pinning.values()) | set(cell_place.reserved)
             if cell_place.isolate:
                 cpus = cell.siblings_of(cpus) & cell.pcpuset
-            cpus -= cell.pinned
-            cell.pin(cpus)
-            taken[cell.id] = cpus
-            cell.memory_used_mb += cell_place.memory_mb
-            if cell_place.page_size_kb in cell.pages:
-                cell.pages[cell_place.page_size_kb][1] += cell_place.memory_mb * 1024 // cell_place.page_size_kb
-            cell.shared_vcpus_used += len(cell_place.shared_vcpus)
-        pinned_count = sum(len(c) for c in taken.values())
-        self.claims[name] = (placement, taken)
-        self._apply(spec, placement, pinned_count, 1)
-        return placement
+            taken[cell.id] = frozenset(cpus - cell.pinned)
+        return taken
 
     def release(self, placement):
         """Give back what ``consume(placement)`` reserved; False when nothing was reserved."""
@@ -276,6 +297,11 @@ class HostState(object):
         if claim is None:
             return False
         placement, taken = claim
+        self.floating.pop(name, None)
+        for guest, cpus in self.shrunk.pop(name, {}).items():
+            if guest in self.floating:
+                self.floating[guest] = floating_pool.FloatingGuest(self.floating[guest].cpus | cpus,
+                                                                   self.floating[guest].repinnable)
         for cell_place in placement.cells or ():
             cell = self.cell_by_id[cell_place.host_cell]
             cell.unpin(taken.get(cell.id, ()))

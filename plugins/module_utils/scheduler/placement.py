@@ -58,7 +58,7 @@ class Placement(object):
         self.pci_claims = tuple(pci_claims)  # ((vendor_id, product_id), (address, numa_node))
         self.weight = weight
         self.forced = forced
-        self.would_fail = list(would_fail)   # verdicts of the filters skipped by force
+        self.would_fail = list(would_fail)   # verdicts of the filters (and the claim) skipped by force
 
     @property
     def name(self):

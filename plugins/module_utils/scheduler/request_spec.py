@@ -421,40 +421,93 @@ def _pci_requests(spec, specs, props, aliases):
     return requests
 
 
+# Nova's flavor disks: what a guest takes on the host's storage is their sum (swap in MB)
+NOVA_DISK_KEYS = ("root_gb", "ephemeral_gb", "swap")
+
+
+def flavor_disk_gb(flavor, field="flavor"):
+    """The local disk a flavor takes, in GiB: Nova's ``root_gb + ephemeral_gb + swap`` (swap in MB,
+    rounded up to a GiB); a flavor without any of them may give the total as ``disk_gb`` (the
+    scheduler's own request shape, and schedule's deprecated name)."""
+    if not any(flavor.get(key) is not None for key in NOVA_DISK_KEYS):
+        return _positive_int(flavor.get("disk_gb") or 0, "%s.disk_gb" % field, minimum=0)
+    root, ephemeral, swap = (_positive_int(flavor.get(key) or 0, "%s.%s" % (field, key), minimum=0)
+                             for key in NOVA_DISK_KEYS)
+    return root + ephemeral + (swap + 1023) // 1024
+
+
 def _flavor_numbers(flavor, name):
-    for key, minimum in (("vcpus", 1), ("memory_mb", 1), ("disk_gb", 0)):
+    for key, minimum in (("vcpus", 1), ("memory_mb", 1)):
         if key not in flavor or flavor[key] is None:
-            if key == "disk_gb":
-                continue
             raise InvalidInput("flavor.%s" % key, None, "a whole number of %d or more" % minimum,
                                reason="request %s has no flavor %s" % (name, key))
     return (_positive_int(flavor["vcpus"], "flavor.vcpus"),
             _positive_int(flavor["memory_mb"], "flavor.memory_mb"),
-            _positive_int(flavor.get("disk_gb") or 0, "flavor.disk_gb", minimum=0))
+            flavor_disk_gb(flavor))
+
+
+# The scheduler hints this scheduler acts on (Nova's group, same_host, different_host and force_hosts, with the
+# availability zone and RetryFilter's list of hosts tried); any other key is refused rather than ignored, so a
+# typo (``different_hosts``) cannot quietly place a guest where it was asked not to go.
+KNOWN_HINTS = ("availability_zone", "group", "same_host", "different_host", "force_host", "force", "retry_exclude")
+GROUP_KEYS = ("name", "policy", "members")
+_NAME_LIST_HINTS = ("same_host", "different_host", "retry_exclude")
 
 
 def _hints(spec, hints):
-    spec.availability_zone = hints.get("availability_zone") or None
+    if not isinstance(hints, dict):
+        raise InvalidInput("hints", hints, "a dict with keys among %s" % ", ".join(KNOWN_HINTS))
+    unknown = sorted(str(key) for key in hints if key not in KNOWN_HINTS)
+    if unknown:
+        raise InvalidInput("hints.%s" % unknown[0], hints[unknown[0]], ", ".join(KNOWN_HINTS),
+                           reason="unknown scheduler hint %r (known hints: %s)" % (unknown[0], ", ".join(KNOWN_HINTS)))
+    spec.availability_zone = _hint_text(hints, "availability_zone")
     group = hints.get("group")
     if group:
+        if not isinstance(group, dict):
+            raise InvalidInput("hints.group", group, "a dict with %s" % ", ".join(GROUP_KEYS))
+        extra = sorted(str(key) for key in group if key not in GROUP_KEYS)
+        if extra:
+            raise InvalidInput("hints.group.%s" % extra[0], group[extra[0]], ", ".join(GROUP_KEYS),
+                               reason="unknown key %r of a server group" % extra[0])
         policy = _choice(group.get("policy"), "hints.group.policy", GROUP_POLICIES)
         if not policy:
             raise InvalidInput("hints.group.policy", None, ", ".join(GROUP_POLICIES))
-        spec.group = {"name": group.get("name") or "group", "policy": policy,
-                      "members": list(group.get("members") or ())}
-    spec.same_host = tuple(hints.get("same_host") or ())
-    spec.different_host = tuple(hints.get("different_host") or ())
-    spec.force_host = hints.get("force_host") or None
-    spec.force = bool(hints.get("force"))
+        spec.group = {"name": _hint_text(group, "name", "hints.group.name") or "group", "policy": policy,
+                      "members": list(_name_list(group.get("members"), "hints.group.members"))}
+    spec.same_host, spec.different_host, spec.retry_exclude = (
+        _name_list(hints.get(key), "hints." + key) for key in _NAME_LIST_HINTS)
+    spec.force_host = _hint_text(hints, "force_host")
+    force = hints.get("force")
+    if force not in (None, True, False):
+        raise InvalidInput("hints.force", force, "true or false")
+    spec.force = bool(force)
     if spec.force and not spec.force_host:
         raise InvalidInput("hints.force", True, "true only together with hints.force_host")
-    spec.retry_exclude = tuple(hints.get("retry_exclude") or ())
+
+
+def _hint_text(hints, key, field=None):
+    value = hints.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(field or "hints." + key, value, "a name (text)")
+    return value
+
+
+def _name_list(value, field):
+    """A hint naming guests or hosts: a list of names. A single text is refused, not read as a list of letters."""
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) and item for item in value):
+        raise InvalidInput(field, value, "a list of names, such as ['db1']")
+    return tuple(value)
 
 
 def build_request_spec(request, pci_aliases=None):
     """Validate one request dict and return its ``RequestSpec``.
 
-    ``request``: ``{name, flavor: {name, vcpus, memory_mb, disk_gb, extra_specs},
+    ``request``: ``{name, flavor: {name, vcpus, memory_mb, root_gb, ephemeral_gb, swap, extra_specs},
     image: {properties}, hints: {...}}``. ``pci_aliases``: ``{alias: {vendor_id,
     product_id, numa_policy}}`` from the scheduler configuration.
     """

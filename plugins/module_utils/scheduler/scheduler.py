@@ -23,7 +23,7 @@ import random
 from contextlib import contextmanager
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
-from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import numa_fit
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import floating_pool, numa_fit
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SchedulerConfig, build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.filters import Bounds, Verdict
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.host_state import HostState
@@ -201,6 +201,12 @@ class Scheduler(object):
                                   cpuset=sorted(host.shared_cpus) if fit.cells is None else (),
                                   pci_claims=fit.pci_claims, weight=weight, forced=forced,
                                   would_fail=would_fail)
+            why = floating_pool.pin_refusal(host, placement, host.cpus_taken(placement))
+            if why:
+                if not (forced and spec.force):
+                    refused.append((CLAIM, [(host, why)]))
+                    continue
+                placement.would_fail.append(Verdict(host.name, CLAIM, False, why))
             host.consume(placement)
             self.bounds.widen(host)
             self.groups.placed(spec, host.name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
-from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 
 
 def new_record(host, reason, by, now=None):
@@ -32,7 +32,8 @@ def set_state(store, state, host, reason=None, by=None, check_mode=False):
     """Bring the host to ``state``; returns ``(changed, before, after)`` records (None: not cordoned).
 
     Idempotent: an existing cordon is kept as it is (its reason, author and time
-    are those of the cordon that is in force).
+    are those of the cordon that is in force). The cordon of an evacuation is
+    lifted only by cleaning the host (evacuate state=cleaned), not here.
     """
     if state not in states.CORDON_STATES:
         raise InvalidInput("state", state, ", ".join(states.CORDON_STATES))
@@ -47,6 +48,11 @@ def set_state(store, state, host, reason=None, by=None, check_mode=False):
         return changed, None if changed else in_force, in_force
     if before is None:
         return False, None, None
+    if (before.get("reason") or "").startswith(states.EVACUATED_CORDON_REASON):
+        # its stale copies would be placed beside, and started as, the guests that run elsewhere now
+        raise VmfleetError("host %s was evacuated (cordoned: %s): run vmfleet.compute.evacuate state=cleaned, which "
+                           "removes its stale copies and uncordons it; nothing was changed" % (host, before["reason"]),
+                           host=host, cordon=before)
     if not check_mode:
         store.remove_cordon(host)
     return True, before, None

@@ -12,8 +12,9 @@ written: this collection would not know what the newer tables mean.
 One DDL text serves both dialects; ``{epoch}`` (seconds since 1970, compared for
 leases and expiries) becomes the type each one has for it. Records keep their
 full JSON in ``record``/``report``/``progress`` beside the columns that are
-queried, so a field the lead adds to a record needs no new step. Nothing here
-describes a guest: libvirt stays the only truth for those.
+queried, so a field the lead adds to a record needs no new step. Libvirt stays
+the truth for guests; ``remembered_guests`` is only the last copy of what a
+host's libvirt said, read when that libvirt cannot be asked (an evacuation).
 """
 
 from __future__ import annotations
@@ -52,7 +53,13 @@ _VERSION_1 = (
     "counts TEXT NOT NULL, PRIMARY KEY (host, folder))",
 )
 
-STEPS = (_VERSION_1,)
+# the guests each host had when its facts were last read, so the guests of a host that is down can be
+# rebuilt elsewhere (evacuate): record, a JSON list of {name, uuid, state, domain_xml, disks}
+_VERSION_2 = (
+    "CREATE TABLE remembered_guests (host TEXT PRIMARY KEY, seen_at TEXT NOT NULL, guests TEXT NOT NULL)",
+)
+
+STEPS = (_VERSION_1, _VERSION_2)
 VERSION = len(STEPS)
 
 META_TABLE = "CREATE TABLE IF NOT EXISTS schema_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"

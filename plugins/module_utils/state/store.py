@@ -19,11 +19,14 @@ It holds what the state folders of earlier versions held, as
 - ``drain-report.json`` -> the report of :meth:`finish_drain`, :meth:`last_drain`
   (host_maintenance);
 - new: :meth:`start_move` / :meth:`finish_move`, the drain limits counted over
-  every drain of the fleet (host_drain).
+  every drain of the fleet (host_drain);
+- new: :meth:`remember_guests` / :meth:`remembered_guests`, the guests a host had
+  when its facts were last read (host facts; evacuate reads them when the host is down).
 
-Libvirt stays the only truth for guests and their metadata: no row here
-describes a guest, only operations on guests (a claim's domain XML is what
-is about to be defined, as the claims record held it).
+Libvirt stays the only truth for guests and their metadata: the rows here are
+operations on guests (a claim's domain XML is what is about to be defined, as
+the claims record held it), and the last copy of what each host's libvirt
+listed, read only when that host cannot be asked.
 
 Locks are database locks held for one transaction: a host's claim section is
 a row lock on the host (PostgreSQL) or the database's write lock (SQLite,
@@ -416,6 +419,28 @@ class FleetStateStore(object):
                            "ORDER BY started_at, id", (self.clock(),))
             keys = ("id", "run_id", "guest", "source", "destination", "started_at")
             return [dict(zip(keys, row)) for row in cursor.fetchall()]
+
+    # -- the guests a host had when last read (host facts -> evacuate) ----------------------------------
+
+    def remember_guests(self, host, guests):
+        """Keep ``guests`` (a list of JSON-able dicts: what host/facts.py read of each guest) as the guests
+        ``host`` has now, replacing what was kept before, so they can be rebuilt elsewhere when the host goes
+        down and cannot be asked (evacuate)."""
+        if not isinstance(guests, list):
+            raise InvalidInput("guests", guests, "a list of guest records")
+        with self._run(WRITE) as cursor:
+            cursor.execute(
+                "INSERT INTO remembered_guests (host, seen_at, guests) VALUES (?, ?, ?) ON CONFLICT (host) "
+                "DO UPDATE SET seen_at = excluded.seen_at, guests = excluded.guests",
+                (host, _time_text(self.clock()), _dump(guests)))
+
+    def remembered_guests(self, host):
+        """``{host, seen_at, guests}``: the guests ``host`` had when its facts were last read, and when that
+        was; None when they were never read."""
+        with self._run(READ) as cursor:
+            cursor.execute("SELECT seen_at, guests FROM remembered_guests WHERE host = ?", (host,))
+            row = cursor.fetchone()
+        return {"host": host, "seen_at": row[0], "guests": _load(row[1])} if row else None
 
     # -- imports of state folders (import_folders.py) --------------------------------------------------
 

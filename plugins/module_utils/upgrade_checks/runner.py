@@ -10,7 +10,8 @@ import traceback
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import parse_hosts
-from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import cpu, drain, guests, resources, versions
+from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import (
+    cpu, drain, evacuated, guests, resources, versions)
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
     ERROR, FAILURE, RC, RESULTS, SUCCESS, WARNING, build_options, row)
 
@@ -23,6 +24,7 @@ CHECKS = {
     "guest_states": guests.check_guest_states,
     "migrations": guests.check_migrations,
     "cordoned": guests.check_cordoned,
+    "evacuated": evacuated.check_evacuated,
     "storage": resources.check_storage,
     "hugepages": resources.check_hugepages,
     "settings": resources.check_settings,

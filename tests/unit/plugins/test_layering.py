@@ -32,6 +32,8 @@ RANKS = {
     "instances": 4, "upgrade_checks": 4,
     "migration": 5,
     "maintenance": 6,
+    # the evacuation of a failed host: plans with the scheduler, rebuilds with instances, probes with migration
+    "evacuation": 6,
     # the module base: only modules use it
     "module": 9,
 }

@@ -99,6 +99,12 @@ def pool(name="default", folder="/pool", volumes=()):
     return ET.tostring(root, encoding="unicode")
 
 
+def network(name="default", bridge="virbr0"):
+    """A network element of a node file (the test driver starts it active): what guests' interfaces name."""
+    return ("<network><name>%s</name><bridge name='%s'/><forward mode='nat'/>"
+            "<ip address='192.168.122.1' netmask='255.255.255.0'/></network>" % (name, bridge))
+
+
 def node_uri(folder, host_name, guests=(), pools=None):
     """Write the node file of ``host_name`` into ``folder``; its ``test:///`` URI."""
     path = os.path.join(str(folder), "%s.xml" % host_name)

@@ -16,8 +16,12 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model im
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import normalize_image
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
+from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import format_cpuset
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
-    fleet, flavor, guest)
+    fleet, flavor, guest, store)
+from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.scheduler.host_factory import make_host
+from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.xml_factory import domain_xml as guest_xml
 
 
 def instance(name, vcpus=2, **extra_specs):
@@ -120,3 +124,55 @@ def test_a_moving_member_may_claim_where_only_it_runs(tmp_path):
     # a resize to the same host: the guest itself is no member on its own host
     hosts = fleet(tmp_path, {"hv1": [guest("demo-db1", hints={"group": dict(DEMO_DB)})]})
     assert claim_on(hosts, member("demo-db1")).host == "hv1"
+
+
+def allowed(cpumaps):
+    return [set(cpu for cpu, ok in enumerate(cpumap) if ok) for cpumap in cpumaps]
+
+
+def numa_fleet(tmp_path, guests):
+    """A fleet of one host on test:///default, the test driver's host with NUMA cells (node files have none),
+    its guests (the driver's own, or an earlier test's: the process keeps them) replaced by ``guests``
+    (domain XML, started)."""
+    facts = make_host("hv1")
+    facts["uri"] = "test:///default"
+    facts["config"]["instance_pools"] = ["default-pool"]
+    hosts = Fleet([facts], store(tmp_path))
+    conn = hosts.conn("hv1")
+    for old in conn.listAllDomains(0):
+        if old.isActive():
+            old.destroy()
+        old.undefine()
+    for text in guests:
+        conn.defineXML(text).create()
+    return hosts
+
+
+def test_a_pinning_claim_first_takes_its_cpus_from_the_floating_guests(tmp_path):
+    # issue 14, defect 2: floating guests already on the host kept the CPUs a pin was given
+    # cell 1 (CPUs 8-15) is taken by a dedicated guest: the pin goes to cell 0, where web floats
+    db0 = guest_xml("db0", vcpus=8, vcpupin=dict((vcpu, str(8 + vcpu)) for vcpu in range(8)), emulatorpin="8-15",
+                    domain_type="test", uuid="00000000-0000-0000-0000-0000000000d0")
+    web = guest_xml("web", vcpupin={0: "0-7", 1: "0-7"}, emulatorpin="0-7", domain_type="test")
+    hosts = numa_fleet(tmp_path, [db0, web])
+    made = claim_on(hosts, instance("db1", vcpus=2, **{"hw:cpu_policy": "dedicated"}))
+    pinned = set(pin["cpu"] for cell in made.placement["numa"] for pin in cell["pinning"])
+    assert len(pinned) == 2 and made.repinned == {"web": sorted(pinned)}
+    assert made.actions() == ["took CPUs %s from floating guest web" % format_cpuset(pinned)]
+    web = hosts.conn("hv1").lookupByName("web")
+    current = libvirt.VIR_DOMAIN_AFFECT_CURRENT
+    for cpus in allowed(web.vcpuPinInfo(current)) + allowed([web.emulatorPinInfo(current)]):
+        assert cpus and not cpus & pinned
+    inactive = parse_domain(web.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    for cpus in [inactive["vcpu_cpuset"], inactive["emulatorpin"]] + [p["cpus"] for p in inactive["vcpupin"]]:
+        assert cpus and not set(cpus) & pinned
+
+
+def test_a_floating_claim_in_flight_refuses_a_pin_on_its_cpus(tmp_path):
+    # the floating guest's XML is in the store, not in libvirt: it cannot be narrowed, so the pin waits
+    hosts = numa_fleet(tmp_path, [])
+    claim_on(hosts, instance("web1", vcpus=2))
+    with pytest.raises(claims.ClaimFailed) as refused:
+        claim_on(hosts, instance("db1", vcpus=2, **{"hw:cpu_policy": "dedicated"}))
+    assert "floating guest web1, claimed and not defined yet" in refused.value.message
+    assert len(hosts.store.claims("hv1")) == 1

@@ -175,3 +175,18 @@ def test_inactive_instance_pool_has_no_capacity():
     pools = [dict(POOLS[0], active=False)]
     counted = track_resources(CPU_IDS, HOST["cells"], MEMORY_MB, [], pools, normalize_host_config({}))
     assert counted["resources"]["local_gb"] == 0
+
+
+def test_floating_cpus_say_where_each_guest_may_float():
+    floating = guest(vcpus=2, vcpupin={0: "1", 1: "2-3"}, emulatorpin="1-3")  # no flavor: vCPU 0 owns CPU 1
+    anywhere = guest(vcpus=1)
+    dedicated = guest(vcpus=2, vcpupin={0: "4", 1: "5"}, emulatorpin="4-5")
+    isolated = guest(vcpus=1, vcpupin={0: "6"}, emulatorpin="7")
+    mixed = guest(vcpus=2, vcpupin={0: "4"}, emulatorpin="4,8-9")
+    mixed["cpu_policy"] = "mixed"
+    mixed["vcpupin"].append({"vcpu": 1, "cpus": [8, 9]})
+    shared_one = guest(vcpus=1, vcpupin={0: "1"}, emulatorpin="1")
+    shared_one["cpu_policy"] = "shared"   # pinned 1:1 but floating by its flavor: the CPU stays in the pool
+    guests = [floating, anywhere, dedicated, isolated, mixed, shared_one]
+    track(guests)
+    assert [g["floating_cpus"] for g in guests] == [[2, 3], sorted(CPU_IDS), [], [], [8, 9], [1]]

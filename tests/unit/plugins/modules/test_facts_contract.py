@@ -32,7 +32,8 @@ def generated_facts():
     pinned = guest("db1", cpu_policy="dedicated", vcpupin=[{"vcpu": 0, "cpus": [2]}, {"vcpu": 1, "cpus": [3]}],
                    numa_cells=[{"id": 0, "cpus": [0, 1], "memory_mb": 2048, "host_cell": 0}], page_size_kb=2048,
                    base=("cirros.qcow2", 0.1))
-    pinned.update(emulatorpin=[4], host_devices=[{"type": "pci", "address": "0000:3b:00.0"}])
+    pinned.update(emulatorpin=[4], vcpu_cpuset=[2, 3, 4], floating_cpus=[4],
+                  host_devices=[{"type": "pci", "address": "0000:3b:00.0"}])
     record = journal.new_record("db1", "hv1", "hv2", "resize", old_flavor="m1.small", new_flavor="m1.large")
     facts = host("hv1", guests=[pinned], hugepages={2048: 1024}, pinned={0: [2, 3]}, memory_used={0: 2048},
                  pages_used={0: {"2048": 1024}}, pci_devices=[pci_device("0000:3b:00.0")],

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 # pylint: disable=wrong-import-position
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.vmfleet.compute.plugins.modules import schedule
@@ -107,3 +108,25 @@ def test_old_nova_filter_names_are_accepted(capsys, alias, real):
                  config={"enabled_filters": [alias]})
     assert result["failed"] is True
     assert result["rejections"]["big"][0]["filter"] == real
+
+
+def test_the_flavor_takes_novas_disk_keys_and_counts_them_all(capsys):
+    # one flavor shape with instance: root_gb + ephemeral_gb + swap (MB, rounded up) is what the host must hold
+    request = dict(make_request("vm1", 1, 512), flavor={"name": "f", "vcpus": 1, "memory_mb": 512, "root_gb": 80,
+                                                        "ephemeral_gb": 15, "swap": 1025})
+    result = run(capsys, hosts=[make_host("hv1", local_gb=100, local_gb_used=4)], requests=[request])
+    assert result["failed"] is True
+    assert "DiskFilter: 96 GB usable disk left (100 GB x 1 - 4 GB used), request needs 97 GB" in result["msg"]
+
+
+def test_disk_gb_is_a_deprecated_alias_of_root_gb(capsys):
+    request = dict(make_request("vm1", 1, 512), flavor={"name": "f", "vcpus": 1, "memory_mb": 512, "disk_gb": 97})
+    result = run(capsys, hosts=[make_host("hv1", local_gb=100, local_gb_used=4)], requests=[request])
+    assert "request needs 97 GB" in result["msg"]
+    # the warning, as the argument spec gives it to the module (whether it is printed or returned depends
+    # on whether Ansible's controller code was loaded in this process)
+    checked = ArgumentSpecValidator(schedule.argument_spec()).validate({"hosts": [{}], "requests": [request]})
+    assert checked._deprecations == [{  # pylint: disable=protected-access
+        "msg": "Alias 'requests[0].flavor.disk_gb' is deprecated. See the module docs for more information",
+        "version": "1.0.0", "date": None, "collection_name": "vmfleet.compute"}]
+    assert checked.validated_parameters["requests"][0]["flavor"]["root_gb"] == 97

@@ -42,7 +42,7 @@ def test_warning_passes_unless_strict(capsys):
 def test_failure_fails_and_still_returns_the_rows(capsys):
     result = run(capsys, upgrade_check, hosts=fleet(), target_qemu_version="99.1")
     assert result["failed"] is True and result["rc"] == 2
-    assert len(result["checks"]) == 34 and "Failure" in result["table"]
+    assert len(result["checks"]) == 37 and "Failure" in result["table"]
 
 
 def test_bad_option_names_the_field(capsys):

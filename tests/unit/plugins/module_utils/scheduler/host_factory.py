@@ -113,7 +113,7 @@ def make_request(name="vm1", vcpus=2, memory_mb=2048, disk_gb=10, extra_specs=No
                  flavor_name=None):
     return {"name": name,
             "flavor": {"name": flavor_name or "f%d-%d" % (vcpus, memory_mb), "vcpus": vcpus,
-                       "memory_mb": memory_mb, "disk_gb": disk_gb, "extra_specs": dict(extra_specs or {})},
+                       "memory_mb": memory_mb, "root_gb": disk_gb, "extra_specs": dict(extra_specs or {})},
             "image": {"properties": dict(image or {})},
             "hints": dict(hints or {})}
 

@@ -190,6 +190,8 @@ def test_invalid_requests_name_field_value_and_allowed(case):
     ({"vcpus": 0, "memory_mb": 1}, "flavor.vcpus"),
     ({"vcpus": 1, "memory_mb": "x"}, "flavor.memory_mb"),
     ({"vcpus": 1, "memory_mb": 1, "disk_gb": -1}, "flavor.disk_gb"),
+    ({"vcpus": 1, "memory_mb": 1, "root_gb": -1}, "flavor.root_gb"),
+    ({"vcpus": 1, "memory_mb": 1, "root_gb": 1, "swap": "x"}, "flavor.swap"),
     ({"memory_mb": 1}, "flavor.vcpus"),
 ])
 def test_flavor_numbers(flavor, field):
@@ -346,3 +348,16 @@ def test_page_sizes_nova_refuses():
     for text in ("2 MB", "2mb", "2M", "1gb", "2kB"):
         with pytest.raises(InvalidInput):
             parse_page_size(text, "hw:mem_page_size")
+
+
+@pytest.mark.parametrize("flavor, disk_gb", [
+    ({"root_gb": 10}, 10),
+    ({"root_gb": 10, "ephemeral_gb": 5, "swap": 1}, 16),     # swap in MB, rounded up to a GiB
+    ({"root_gb": 0, "swap": 2048}, 2),
+    ({"disk_gb": 7}, 7),                                    # the scheduler's own total, without Nova's keys
+    ({"disk_gb": 7, "root_gb": 3}, 3),                      # Nova's keys win (schedule's alias sets both)
+    ({}, 0),
+])
+def test_the_disk_a_flavor_takes_is_novas_sum(flavor, disk_gb):
+    spec = build_request_spec({"name": "vm", "flavor": dict(flavor, vcpus=1, memory_mb=1)})
+    assert spec.disk_gb == disk_gb

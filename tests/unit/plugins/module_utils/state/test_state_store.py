@@ -227,3 +227,16 @@ def test_a_change_the_database_refuses_is_a_store_error(store):
         with store.host_section("hv2") as section:
             section.add({"id": "c1"})  # claim ids are unique in the fleet
     assert store.claims("hv2") == []
+
+
+def test_the_guests_of_a_host_are_remembered_and_replaced_by_the_next_read(store):
+    assert store.remembered_guests("hv1") is None
+    store.remember_guests("hv1", [{"name": "vm1", "domain_xml": "<domain/>"}, {"name": "vm2"}])
+    store.remember_guests("hv2", [])
+    first = store.remembered_guests("hv1")
+    assert [g["name"] for g in first["guests"]] == ["vm1", "vm2"] and first["seen_at"].endswith("Z")
+    store.remember_guests("hv1", [{"name": "vm2"}])
+    assert store.remembered_guests("hv1")["guests"] == [{"name": "vm2"}]
+    assert store.remembered_guests("hv2")["guests"] == []
+    with pytest.raises(InvalidInput):
+        store.remember_guests("hv1", {"name": "vm1"})

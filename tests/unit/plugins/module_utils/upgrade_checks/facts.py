@@ -25,7 +25,8 @@ def guest(name, vcpus=2, memory_mb=2048, disk_gb=10, state="running", managed=Tr
     return {
         "name": name, "uuid": "uuid-" + name, "state": state, "vcpus": vcpus, "max_vcpus": vcpus,
         "memory_mb": memory_mb, "max_memory_mb": memory_mb, "cpu_policy": cpu_policy, "vcpupin": list(vcpupin),
-        "emulatorpin": [], "numatune": None, "guest_numa_cells": list(numa_cells), "cpu_topology": None,
+        "emulatorpin": [], "vcpu_cpuset": [], "floating_cpus": [], "numatune": None,
+        "guest_numa_cells": list(numa_cells), "cpu_topology": None,
         "page_size_kb": page_size_kb,
         "disks": [{"target": "vda", "device": "disk", "bus": "virtio", "type": "file", "format": "qcow2",
                    "source": "/var/lib/libvirt/images/%s.qcow2" % name, "pool": "default",

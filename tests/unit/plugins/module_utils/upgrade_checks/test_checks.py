@@ -33,7 +33,7 @@ def test_healthy_fleet_is_all_success_rc_0():
     assert rc == 0, runner.render_table(rows)
     assert set(r["result"] for r in rows) == {"Success"}
     assert [r["check"] for r in rows if r["host"] is None] == ["version_skew"]
-    assert len(rows) == 11 * 3 + 1
+    assert len(rows) == 12 * 3 + 1
 
 
 def test_versions_below_target_fail_and_name_the_component():

@@ -30,7 +30,7 @@ def test_a_crashing_check_is_an_error_and_the_others_still_run(monkeypatch):
     assert len(error) == 1 and error[0]["result"] == "Error" and error[0]["host"] is None
     assert "KeyError" in error[0]["details"] and "test_runner.py" in error[0]["details"]
     assert rows_of(rows, "settings")[0]["result"] == "Success"
-    assert len(rows) == 10 * 3 + 2
+    assert len(rows) == 11 * 3 + 2
 
 
 def test_malformed_facts_crash_one_check_only():
