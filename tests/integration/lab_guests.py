@@ -131,9 +131,9 @@ def continue_daemon(host):
     os.kill(daemon_pid(host), signal.SIGCONT)
 
 
-def kill_tree(pid):
-    """SIGKILL ``pid`` and every process under it: Ansible's worker calls setsid, so killing the playbook's
-    process group leaves the module running; its parent links still lead to it."""
+def descendants(pid):
+    """The ids of every process below ``pid`` (ansible's workers start sessions of their own, so a kill of the
+    playbook's process group misses the module; their parent links still lead to it)."""
     children = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -143,11 +143,17 @@ def kill_tree(pid):
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry))
-    tree, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        tree.append(current)
-        queue.extend(children.get(current, ()))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(pid):
+    """SIGKILL ``pid`` and every process under it (the module with it)."""
+    tree = [pid] + descendants(pid)
     for member in tree:
         try:
             os.kill(member, signal.SIGKILL)
