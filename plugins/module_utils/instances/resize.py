@@ -319,9 +319,10 @@ def _delete_prepared(fleet, record, copy):
     """Delete the volumes the move may have made on its destination; what could not be deleted. On another
     host they are the guest's own names, so only while no copy of the guest is defined there."""
     dest = record["destination"]
-    if copy is not None and not record.get("same_host"):
-        return ["%s is defined on %s: its volumes there were kept" % (record["guest"], dest)]
     conn, left = fleet.conn(dest), []
+    # by name too: a guest of that name built again since (another uuid) owns volumes of these names
+    if not record.get("same_host") and (copy is not None or guest_power.find(conn, record["guest"]) is not None):
+        return ["%s is defined on %s: its volumes there were kept" % (record["guest"], dest)]
     for item in record.get("prepared_volumes") or ():
         try:
             storage_volumes.delete(storage_volumes.active_pool(conn, item["pool"], dest), item["volume"])

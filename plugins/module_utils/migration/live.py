@@ -601,6 +601,8 @@ def clean_leftovers(fleet, record):
             return False
         left = recover(fleet, record, was_paused=record.get("power_state") == "paused")["leftovers"]
     else:
+        if libvirt_guest.find(dst_conn, record["guest"]) is not None:
+            return False  # a guest of that name built there since (another uuid) owns volumes of these names
         left = migration_storage.delete_volumes(dst_conn, record.get("prepared_volumes") or (), dest)
         if record.get("claim_id"):
             claims.drop(fleet.host(dest).as_claim_target(), record["claim_id"])

@@ -148,3 +148,14 @@ def test_what_a_failed_live_migration_left_goes_also_when_the_guest_moved_on_to_
     assert settle.settle_host(hosts, "hv1") == ["vm1: removed what the failed migration %s left on hv2"
                                                 % record["id"][:8]]
     assert volumes(hosts, "hv2") == [] and hosts.store.claims("hv2") == [] and state(hosts, "hv3") == "running"
+
+
+def test_a_guest_of_the_same_name_built_again_on_the_destination_keeps_its_volumes(tmp_path):
+    hosts = fleet(tmp_path, {"hv1": [guest("vm1", state="shutoff")],
+                             "hv2": ([], [pool(volumes=[("vm1.disk.qcow2", 1)])])})
+    record = interrupted(hosts, states.RESIZE)
+    hosts.conn("hv1").lookupByName("vm1").undefine()  # deleted, and built again on hv2 (a new uuid)
+    hosts.conn("hv2").defineXML(guest("vm1", state="running", uuid="0c6a8e53-1d1b-4b88-9f3e-3e0c1b9f0a11"))
+    settle.settle_guest(hosts, "vm1")
+    assert volumes(hosts, "hv2") == ["vm1.disk.qcow2"]
+    assert journal.load(hosts.store, record["id"])["status"] == states.ERROR
