@@ -320,7 +320,7 @@ def drain(params, check_mode):
 
 def cancel_drain(params, check_mode):
     with open_store(params["state_url"]) as store:
-        result = host_drain.cancel(store, params["name"], params["by"] or _user(), check_mode=check_mode)
+        result = host_drain.cancel(store, params["name"], params["by"] or current_user(), check_mode=check_mode)
         result.update(state=params["state"], cordon=store.cordon(params["name"]), store=store.url.describe())
     return result
 
