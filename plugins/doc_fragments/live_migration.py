@@ -50,6 +50,11 @@ options:
     description:
       - Seconds without progress (the data still to copy not going down) after which the migration is aborted;
         V(0) never. Nova removed its own in Stein; the default is KubeVirt's C(progressTimeout).
+      - "A peer that stops answering is not waited for: every connection the collection opens has libvirt
+        keepalive (a probe every 5 s, closed after 3 unanswered: 20 s of silence), and the source daemon's own
+        connection to the destination has its keepalive (C(keepalive_interval)/C(keepalive_count) in
+        C(qemu.conf), 5 and 5 by default: 30 s). The migration then fails naming the host whose daemon stopped
+        answering, with the guest running on its source."
     type: int
     default: 150
   bandwidth:

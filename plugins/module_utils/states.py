@@ -42,7 +42,12 @@ RESIZE_STATES = (RESIZED, CONFIRMED, REVERTED)
 # --- a host (the host_maintenance module's ``state``) ----------------------------------------------
 CORDONED, UNCORDONED, DRAINED = "cordoned", "uncordoned", "drained"
 CORDON_STATES = (CORDONED, UNCORDONED)
-HOST_MAINTENANCE_STATES = CORDON_STATES + (DRAINED,)
+DRAIN_CANCELLED = "drain_cancelled"  # asks the drain running on the host to stop (its migrations aborted)
+HOST_MAINTENANCE_STATES = CORDON_STATES + (DRAINED, DRAIN_CANCELLED)
+
+# --- a live migration (the live_migrate module's ``state``) ------------------------------------------
+MIGRATED, MIGRATION_CANCELLED = "migrated", "cancelled"
+LIVE_MIGRATE_STATES = (MIGRATED, MIGRATION_CANCELLED)
 
 # --- moves: their kind and their status in the migration journal, as Nova's migration records ------
 LIVE, COLD, RESIZE = "live", "cold", "resize"

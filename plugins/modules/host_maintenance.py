@@ -46,8 +46,13 @@ options:
     description:
       - V(cordoned) disables the host for new placements; V(uncordoned) enables it again; V(drained) cordons it
         and moves every guest to the other hosts of O(hosts).
+      - "V(drain_cancelled) stops the drain running on the host, from any controller (KubeVirt's evacuation
+        cancel): the request is recorded in the store; the drain looks every 5 s, aborts its live migrations
+        (each guest back on its source), starts no other move and fails saying where every guest runs. A cold
+        migration under way runs to its end. The host stays cordoned. No drain running: no change. Killing
+        C(ansible-playbook) does not stop a drain (Ansible's worker runs the module in a session of its own)."
     type: str
-    choices: [cordoned, uncordoned, drained]
+    choices: [cordoned, uncordoned, drained, drain_cancelled]
     default: cordoned
   state_dir:
     description:
@@ -155,6 +160,11 @@ EXAMPLES = r"""
     hosts: "{{ groups['hypervisors'] | map('vmfleet.compute.inventory_host', hostvars) | list }}"
   delegate_to: localhost
 
+- name: Stop the drain of hv1 (run from another play or terminal; the drain's own playbook may be killed)
+  vmfleet.compute.host_maintenance:
+    state: drain_cancelled
+    name: hv1
+
 - name: Uncordon it afterwards
   vmfleet.compute.host_maintenance:
     state: uncordoned
@@ -220,6 +230,15 @@ report:
       description: Guests libvirt still lists on the host at the end.
       type: list
       elements: str
+drain_run:
+  description: With O(state=drain_cancelled), the id of the drain run asked to stop; null when none ran.
+  returned: state=drain_cancelled
+  type: str
+actions:
+  description: With O(state=drain_cancelled), what was done.
+  returned: state=drain_cancelled
+  type: list
+  elements: str
 store:
   description: The fleet state store the record is in, in words (never its URL, which may hold a password).
   returned: always
@@ -299,8 +318,17 @@ def drain(params, check_mode):
                 state=states.DRAINED, cordon=cordon, store=where, report=report)
 
 
+def cancel_drain(params, check_mode):
+    with open_store(params["state_url"]) as store:
+        result = host_drain.cancel(store, params["name"], params["by"] or current_user(), check_mode=check_mode)
+        result.update(state=params["state"], cordon=store.cordon(params["name"]), store=store.url.describe())
+    return result
+
+
 def main():
     module = VmfleetModule(argument_spec(), needs_libvirt=False)
+    if module.params["state"] == states.DRAIN_CANCELLED:
+        module.run(cancel_drain, module.params, module.check_mode)
     if module.params["state"] == states.DRAINED:
         module.require_libvirt()
         module.run(drain, module.params, module.check_mode)

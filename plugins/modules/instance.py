@@ -297,6 +297,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.lifecycl
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import (
     INTERFACE_MODELS, flavor_option, normalize_flavor, normalize_image, normalize_networks)
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule, diff
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
@@ -345,13 +346,14 @@ def run(params, check_mode):
     whole_number("shutdown_timeout", params["shutdown_timeout"], 0)
     instance = None if params["state"] == states.INSTANCE_ABSENT else _instance(params)
     with open_store(params["state_url"]) as store, Fleet(params["hosts"], store) as fleet:
+        settled = migration_settle.settle_guest(fleet, params["name"], check_mode=check_mode)
         result, before, after = ensure_instance(
             fleet, params["name"], state=params["state"], instance=instance,
             missing="flavor" if params["flavor"] is None else "image", placement=params["placement"],
             match_existing=params["match_existing"], max_attempts=params["max_attempts"], seed=params["seed"],
             shutdown_timeout=params["shutdown_timeout"], check_mode=check_mode)
     result["diff"] = diff(before, after, "%s (domain XML)" % params["name"])
-    return result
+    return migration_settle.with_settled(result, settled)
 
 
 def main():

@@ -28,6 +28,12 @@ description:
   - "After success the guest runs on the destination, it is gone from the source with its local disks, and the
     journal record has the duration, downtime and data moved. After a failure the guest runs on its source,
     nothing is left defined, claimed or created on the destination, and the error says what happened."
+  - "Faults: every connection the collection opens has libvirt keepalive, so a daemon that stops answering ends
+    the task within 20 s of silence plus the source daemon's own keepalive (about 30 s), naming the host whose
+    daemon stopped answering or went away. What could not be removed then (on a destination that did not
+    answer) and a move whose run was killed are settled by the next operation on the guest (this module,
+    M(vmfleet.compute.resize), M(vmfleet.compute.instance)) or a drain of its source, before it starts; the
+    result's C(actions) say what was found."
 author:
   - vmfleet.compute contributors (@vmfleet)
 extends_documentation_fragment:
@@ -40,6 +46,19 @@ options:
     description: The instance.
     type: str
     required: true
+  state:
+    description:
+      - V(migrated) live-migrates the instance.
+      - "V(cancelled) cancels its live migration in flight, started by any controller (KubeVirt's migration
+        cancel): the migration's job is aborted on the source (libvirt's C(virDomainAbortJob)), the run that
+        started it puts the guest back on its source and records it, and this task waits for that record (up to
+        60 s; when that run is gone, a killed playbook, it settles the migration itself). The result's C(host)
+        says where the guest runs. Nothing in flight: no change."
+      - Killing C(ansible-playbook) does not stop a running migration (Ansible's worker runs the module in a
+        session of its own); this does.
+    type: str
+    choices: [migrated, cancelled]
+    default: migrated
   destination:
     description: The destination host; the scheduler's filters still check it, and no other host is tried.
     type: str
@@ -90,6 +109,12 @@ EXAMPLES = r"""
   poll: 0
   register: web1_job
 
+- name: Cancel web1's migration (from another play, or after its playbook was killed)
+  vmfleet.compute.live_migrate:
+    name: web1
+    hosts: "{{ fleet_facts }}"
+    state: cancelled
+
 - name: Watch its progress
   vmfleet.compute.migration_info:
     hosts: "{{ fleet_facts }}"
@@ -115,7 +140,7 @@ destination:
   sample: hv3
 placement:
   description: Its placement on the destination (pinned CPUs, NUMA cells), with the claim id.
-  returned: always
+  returned: when O(state=migrated)
   type: dict
 migration:
   description: The journal record of the migration (id, status, times, data_bytes, downtime_ms).
@@ -147,7 +172,7 @@ forced:
   type: bool
 attempts:
   description: Destinations tried, with why each refused.
-  returned: always
+  returned: when O(state=migrated)
   type: list
   elements: dict
 actions:
@@ -157,6 +182,7 @@ actions:
   elements: str
 """
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.fleet import Fleet
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option import HOSTS_ARGSPEC
@@ -164,6 +190,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.names import check_instance_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
@@ -176,6 +203,7 @@ _BLOCK = {"auto": "auto", "true": True, "false": False}
 def argument_spec():
     spec = dict(
         name=dict(type="str", required=True),
+        state=dict(type="str", choices=list(states.LIVE_MIGRATE_STATES), default=states.MIGRATED),
         destination=dict(type="str"),
         block_migration=dict(type="str", choices=list(_BLOCK), default="auto"),
         max_attempts=dict(type="int", default=3),
@@ -192,12 +220,15 @@ def run(params, check_mode):
     whole_number("max_attempts", params["max_attempts"], 1)
     settings = migration_policy.from_params(params)
     with open_store(params["state_url"]) as store, Fleet(params["hosts"], store) as fleet:
+        if params["state"] == states.MIGRATION_CANCELLED:
+            return live_migration.cancel(fleet, params["name"], check_mode=check_mode)
+        settled = migration_settle.settle_guest(fleet, params["name"], settings, check_mode)
         location = InstanceLocation(fleet, params["name"])
         result = live_migration.live_migrate(
             fleet, location, destination=params["destination"], settings=settings,
             scheduler_config=params["scheduler_config"], max_attempts=params["max_attempts"],
             block_migration=_BLOCK[params["block_migration"]], seed=params["seed"], check_mode=check_mode)
-    return result
+    return migration_settle.with_settled(result, settled)
 
 
 def main():

@@ -154,6 +154,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.host.hosts_option 
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.names import check_instance_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import normalize_flavor
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.resize import ensure_resize
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.module import VmfleetModule
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SCHEDULING_ARGSPEC
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
@@ -182,12 +183,13 @@ def run(params, check_mode):
         whole_number(field, params[field], minimum)
     flavor = normalize_flavor(params["flavor"]) if params["flavor"] is not None else None
     with open_store(params["state_url"]) as store, Fleet(params["hosts"], store) as fleet:
-        return ensure_resize(
+        settled = migration_settle.settle_guest(fleet, params["name"], check_mode=check_mode)
+        return migration_settle.with_settled(ensure_resize(
             fleet, params["name"], state=params["state"], flavor=flavor,
             allow_same_host=params["allow_resize_to_same_host"], destination=params["host"],
             scheduler_config=params["scheduler_config"], max_attempts=params["max_attempts"],
             shutdown_timeout=params["shutdown_timeout"], confirm_window=params["resize_confirm_window"],
-            seed=params["seed"], check_mode=check_mode)
+            seed=params["seed"], check_mode=check_mode), settled)
 
 
 def main():

@@ -12,27 +12,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lab_tools import (BIN, ansible_env, delete_instance, host_path, inventory_hosts, lab, playbook_argv,
-                       run_playbook, state_store, virsh)
+from lab_guests import has_pattern, hosts, journal, place, where, write_pattern
+from lab_tools import BIN, ansible_env, delete_instance, host_path, lab, playbook_argv, run_playbook, state_store, virsh
 
 SHARED = {"name": "dr.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 PINNED = {"name": "dr.pinned", "vcpus": 1, "memory_mb": 128, "root_gb": 1,
           "extra_specs": {"hw:cpu_policy": "dedicated", "hw:numa_nodes": "1"}}
-PATTERN = 0x5a
-
-
-def hosts():
-    return sorted(inventory_hosts())
-
-
-def where(name):
-    """{host: state} of every lab host that has the guest defined."""
-    found = {}
-    for host in hosts():
-        state = virsh(host, "domstate", name)
-        if state.returncode == 0:
-            found[host] = state.stdout.strip()
-    return found
 
 
 def guests(host):
@@ -56,33 +41,6 @@ def assert_no_cpu_pinned_twice():
         assert len(cpus) == len(set(cpus)), "%s pins a CPU twice: %s" % (host, pinned_cpus(host))
 
 
-def overlay(host, name):
-    return host_path(host, "/var/lib/libvirt/images/%s.disk.qcow2" % name)
-
-
-def qemu_io(path, command, shared=False):
-    spec = "json:" + json.dumps({"driver": "qcow2", "file": {"driver": "file", "filename": path}, "backing": None})
-    # -U -r: read the image of a running guest without taking its lock
-    return subprocess.run(["qemu-io"] + (["-U", "-r"] if shared else []) + ["-c", command, spec], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, check=False)
-
-
-def write_pattern(host, name, mib):
-    """Put ``mib`` MiB of guest data into the (shut off) guest's overlay."""
-    written = qemu_io(overlay(host, name), "write -P 0x%x 0 %dM" % (PATTERN, mib))
-    assert written.returncode == 0 and "wrote" in written.stdout, written.stdout
-
-
-def has_pattern(host, name, mib):
-    read = qemu_io(overlay(host, name), "read -P 0x%x 0 %dM" % (PATTERN, mib), shared=True)
-    return read.returncode == 0 and "read %d/" % (mib * 1048576) in read.stdout
-
-
-def place(instances):
-    built = run_playbook("place_instances.yml", {"instances": instances})
-    assert built.returncode == 0, built.stdout
-
-
 def cordoned(host):
     with state_store() as store:
         return store.cordon(host) is not None
@@ -92,12 +50,6 @@ def uncordon_all():
     with state_store() as store:
         for host in hosts():
             store.remove_cordon(host)
-
-
-def journal(host):
-    """The moves out of or into ``host`` in the lab's fleet state store."""
-    with state_store() as store:
-        return store.migrations(host)
 
 
 REPORT = "/tmp/vmfleet-drain-test-report.json"

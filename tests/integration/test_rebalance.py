@@ -11,6 +11,7 @@ import time
 import pytest
 
 from lab_tools import BIN, INVENTORY, ROOT, ansible_env, delete_instance, inventory_hosts, run_playbook, virsh
+from lab_guests import descendants
 from test_drain import assert_no_cpu_pinned_twice, has_pattern, journal, pinned_cpus, write_pattern
 
 SHARED = {"name": "rb.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
@@ -132,26 +133,6 @@ def test_wrong_input_is_refused_before_anything_moves(fleet):
     run, report = rebalance(max_moves=0)
     assert "invalid max_moves=0" in run.stdout, run.stdout
     assert layout()[first] == ["rb-w1"]
-
-
-def descendants(pid):
-    """The ids of every process below ``pid`` (ansible's workers start sessions of their own, so a kill of the
-    playbook's process group misses the module)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def test_a_killed_rebalance_goes_on_when_run_again_and_moves_no_guest_twice(fleet):

@@ -1,10 +1,14 @@
 # -*- coding: utf-8 -*-
 """A resize whose destination daemon dies part-way (while the disk is copied)
-leaves the guest defined and running on its source, and the result says so."""
+leaves the guest defined and running on its source, and the result says so; a
+resize whose run is killed part-way is settled by the next operation on the
+guest: running on its source as before, nothing left behind."""
 
 import os
 import time
 
+from lab_guests import (assert_settled, claims_for, fast_overlay, in_flight, journal, kill_tree, place,
+                        small_fast_pool, volumes_of, wait_for, where, write_pattern)
 from lab_tools import (delete_instance, host_path, inventory_hosts, lab, run_playbook, start_playbook, state_store,
                        virsh)
 
@@ -56,3 +60,67 @@ def test_destination_daemon_dies_during_the_disk_copy():
             for record in store.migrations(source):
                 if record.get("guest") == name:
                     store.record_migration(dict(record, cleaned_up=True))
+
+
+def test_a_killed_resize_is_settled_by_the_next_operation_with_the_guest_running_as_before():
+    source, dest = sorted(inventory_hosts())[:2]
+    name = "rf-kill"
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    delete_instance(name)
+    try:
+        place([{"name": name, "flavor": FLAVOR, "host": source, "state": "present"}])
+        write_pattern(source, name, 500)  # the copy takes seconds: time to kill the run mid-copy
+        assert virsh(source, "start", name).returncode == 0
+        run = start_playbook("resize_instance.yml", {"instance_name": name, "instance_flavor": BIGGER,
+                                                     "target_host": dest})
+        # killed as soon as the copy has begun: 500 MiB take seconds to copy, even on an idle machine
+        wait_for(lambda: volumes_of(dest, name) or run.poll() is not None, 120, "the copy to %s" % dest)
+        kill_tree(run.pid)
+        run.communicate()
+        # what the killed run left: the guest shut off on its source, a partial copy, a claim, a record in flight
+        assert where(name) == {source: "shut off"}, where(name)
+        assert in_flight(name) and claims_for(name) and volumes_of(dest, name)
+        # any operation on the guest settles it first: here the instance module, which changes nothing else
+        present = run_playbook("place_instance.yml", {"instance_name": name, "instance_flavor": FLAVOR,
+                                                      "instance_state": "present"})
+        assert present.returncode == 0, present.stdout
+        assert_settled(name, source, "running", 500)
+        record = [r for r in journal(source) if r["guest"] == name][-1]
+        assert record["status"] == "error" and record["cleaned_up"], record
+        assert "%s is running on its source %s, as before, and nothing is left on %s" % (
+            name, source, dest) in record["error"], record
+        # and the resize, run again, finishes as if nothing had happened
+        again = run_playbook("resize_instance.yml", {"instance_name": name, "instance_flavor": BIGGER,
+                                                     "target_host": dest})
+        assert again.returncode == 0, again.stdout
+        confirmed = run_playbook("resize_instance.yml", {"instance_name": name, "resize_state": "confirmed"})
+        assert confirmed.returncode == 0, confirmed.stdout
+        assert_settled(name, dest, "running", 500)
+        assert [r["status"] for r in journal(source) if r["guest"] == name and r["started_at"] >= since] == [
+            "error", "confirmed"]
+    finally:
+        delete_instance(name)
+
+
+def test_a_destination_pool_that_fills_up_during_the_copy_names_the_pool_and_the_space():
+    source, dest = sorted(inventory_hosts())[:2]
+    name = "rf-full"
+    fast = dict(FLAVOR, name="rf.fast", extra_specs={"vmfleet:disk_tier": "ssd"})
+    delete_instance(name)
+    try:
+        place([{"name": name, "flavor": fast, "host": source, "state": "present"}])
+        write_pattern(source, name, 160, fast_overlay(source, name))
+        assert virsh(source, "start", name).returncode == 0
+        with small_fast_pool(dest, 128):  # the base image and 160 MiB of overlay do not fit
+            run = run_playbook("resize_instance.yml", {"instance_name": name, "target_host": dest,
+                                                       "instance_flavor": dict(BIGGER, name="rf.fast.big",
+                                                                               extra_specs=fast["extra_specs"])})
+            print(run.stdout)
+            assert run.returncode == 2, run.stdout
+            assert "failed while copying the disks to %s: pool 'fast' on %s has" % (dest, dest) in run.stdout
+            assert "the copy needs 16" in run.stdout, run.stdout
+            assert "%s is defined on its source %s and running again" % (name, source) in run.stdout, run.stdout
+            assert not volumes_of(dest, name)
+        assert_settled(name, source, "running", 160, fast_overlay(source, name))
+    finally:
+        delete_instance(name)

@@ -114,6 +114,9 @@ class Fleet(object):
     def conn(self, name):
         """The open connection to host ``name`` (HostUnreachable when it cannot be opened)."""
         with self._lock:
+            known = self._connections.get(name)
+            if known is not None and libvirt_client.lost(known) and not libvirt_client.hung(known):
+                del self._connections[name]  # its daemon went away (restarted?): open a new one
             if name not in self._connections:
                 host = self.host(name)
                 self._connections[name] = libvirt_client.open_connection(host.uri, host.name)

@@ -38,6 +38,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import gue
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import instance_metadata
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage import pool_space
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volume_copy
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage.instance_disks import (
@@ -104,11 +105,15 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
     # the inactive (persistent) definition is what a revert restores
     source_xml = located.domain.XMLDesc(libvirt_client.libvirt.VIR_DOMAIN_XML_INACTIVE)
     was_running = bool(located.domain.isActive())
+    # what a run that finds this record interrupted needs to put things back (settle()): the power state,
+    # the claim, the volumes this move may create on the destination
     record = migration_journal.new_record(instance.name, source.name, dest.name, kind,
                                           old_flavor=located.metadata["flavor"]["name"],
-                                          new_flavor=instance.flavor["name"])
+                                          new_flavor=instance.flavor["name"], uuid=located.guest["uuid"],
+                                          power_state=guest_power.state_name(located.domain), same_host=same_host)
     prefix = "%s.resize-%s" % (instance.name, record["id"][:8]) if same_host else None
     disks = disk_layout(instance, dest, dst_conn, prefix)
+    record["prepared_volumes"] = [{"pool": d["pool"], "volume": d["volume"]} for d in disks]
     confirm_after = None
     if confirm_window:
         confirm_after = (datetime.datetime.now(datetime.timezone.utc)
@@ -121,6 +126,7 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
         return domain_xml(instance, facts, placement, disks, states.VM_RESIZED, extra_metadata={"resize": pending})
 
     claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config)
+    record["claim_id"] = claim.id
     migration_journal.write(fleet.store, record)
     actions = ["claimed on %s" % dest.name] + claim.actions()
     undo = _Undo(fleet, located, dest, same_host, source_xml, was_running, claim)
@@ -142,8 +148,11 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
             actions.append("started on %s" % dest.name)
     except Exception as exc:  # pylint: disable=broad-except
         where = undo.run()
+        reason = getattr(exc, "message", None) or str(exc)
+        full = pool_space.shortfall(dst_conn, [d["pool"] for d in disks], dest.name, _bytes_to_copy(located, src_conn))
         message = "%s of %s from %s to %s failed while %s: %s. %s" % (
-            kind, instance.name, source.name, dest.name, step, getattr(exc, "message", None) or exc, where["msg"])
+            kind, instance.name, source.name, dest.name, step, "%s (%s)" % (full, reason) if full else reason,
+            where["msg"])
         # the upgrade preflight reports failed moves that left something behind
         migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
                                  cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
@@ -154,6 +163,18 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
                              data_bytes=moved["bytes"], finished_at=None)
     return {"changed": True, "host": dest.name, "source": source.name, "destination": dest.name,
             "placement": claim.placement, "migration": record, "actions": actions, "domain_xml": claim.domain_xml}
+
+
+def _bytes_to_copy(located, src_conn):
+    """What the copy writes on the destination: the data the guest's disks hold on the source."""
+    total = 0
+    for disk in located.guest["disks"]:
+        if disk["device"] == "disk" and disk.get("source"):
+            try:
+                total += storage_volumes.describe(src_conn.storageVolLookupByPath(disk["source"]))["allocation_bytes"]
+            except libvirt_client.libvirt.libvirtError:
+                continue  # not in a pool: not copied by volume either
+    return total
 
 
 def _copy_disks(fleet, located, instance, source, dest, disks, undo):
@@ -234,6 +255,85 @@ def _remove_domain(conn, name):
     domain = guest_power.find(conn, name)
     if domain is not None:
         guest_power.undefine(domain)
+
+
+# --- a move whose run died -------------------------------------------------------------------
+
+def settle(fleet, record):
+    """Settle a resize or cold migration left ``migrating`` by a run that died (``record``: its journal
+    record): when its copy was defined on the destination the move waits for confirm or revert as usual (and
+    runs there when the guest ran); otherwise what it made on the destination goes, its claim is dropped and
+    the guest runs again on its source when it ran before. Returns a line saying what was found."""
+    name, source, dest = record["guest"], record["source"], record["destination"]
+    dst_conn = fleet.conn(dest)
+    copy = guest_power.find(dst_conn, uuid=record["uuid"])
+    ran = record.get("power_state") in states.LIVE_GUEST_STATES
+    if copy is not None and (_pending_of(copy) or {}).get("migration_id") == record["id"]:
+        if ran:
+            guest_power.start(copy, dest)
+        _drop_claim(fleet, record)
+        migration_journal.update(fleet.store, record, status=states.FINISHED, finished_at=None)
+        return "%s: the interrupted %s to %s had defined its copy there; it waits for confirm or revert" % (
+            name, record["kind"], dest)
+    leftovers = _delete_prepared(fleet, record, copy)
+    _drop_claim(fleet, record)
+    domain = guest_power.find(fleet.conn(source), uuid=record["uuid"])
+    if domain is None:
+        where = "%s is not defined on its source %s: look for it with virsh list --all" % (name, source)
+    else:
+        if ran:
+            guest_power.start(domain, source)
+        where = "%s is %s on its source %s%s" % (
+            name, guest_power.state_name(domain), source, ", as before" if ran == guest_power.is_active(domain)
+            else "")
+    message = "interrupted (the run that started it ended without recording the outcome). %s%s" % (
+        where, "; left behind: " + "; ".join(leftovers) if leftovers else ", and nothing is left on %s" % dest)
+    migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
+                             cleaned_up=not leftovers, leftovers=leftovers)
+    return "%s: %s" % (name, message)
+
+
+def clean_leftovers(fleet, record):
+    """Remove what a failed resize or cold migration left on a destination that could not be cleaned then
+    (its volumes, its claim), once the guest is not there. True when the record is clean."""
+    libvirt = libvirt_client.libvirt
+    if not record.get("uuid") or record.get("destination") in fleet.unreachable:
+        return False  # a record of an earlier version: it does not say what it made
+    try:
+        copy = guest_power.find(fleet.conn(record["destination"]), uuid=record["uuid"])
+        if copy is not None and not record.get("same_host"):
+            return False  # the guest is there (it may have moved later): its disks are not leftovers
+        left = _delete_prepared(fleet, record, copy)
+    except (VmfleetError, libvirt.libvirtError):
+        return False
+    _drop_claim(fleet, record)
+    migration_journal.update(fleet.store, record, cleaned_up=not left, leftovers=left)
+    return not left
+
+
+def _pending_of(domain):
+    return (parse_domain(domain.XMLDesc(0)).get("metadata") or {}).get("resize")
+
+
+def _delete_prepared(fleet, record, copy):
+    """Delete the volumes the move may have made on its destination; what could not be deleted. On another
+    host they are the guest's own names, so only while no copy of the guest is defined there."""
+    dest = record["destination"]
+    conn, left = fleet.conn(dest), []
+    # by name too: a guest of that name built again since (another uuid) owns volumes of these names
+    if not record.get("same_host") and (copy is not None or guest_power.find(conn, record["guest"]) is not None):
+        return ["%s is defined on %s: its volumes there were kept" % (record["guest"], dest)]
+    for item in record.get("prepared_volumes") or ():
+        try:
+            storage_volumes.delete(storage_volumes.active_pool(conn, item["pool"], dest), item["volume"])
+        except VmfleetError as exc:
+            left.append("volume %s in pool %s on %s (%s)" % (item["volume"], item["pool"], dest, exc.message))
+    return left
+
+
+def _drop_claim(fleet, record):
+    if record.get("claim_id"):
+        claims.drop(fleet.host(record["destination"]).as_claim_target(), record["claim_id"])
 
 
 # --- confirm / revert -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ The ``libvirt`` binding is imported under a guard: modules check
 from __future__ import annotations
 
 import contextlib
+import threading
 import traceback
 
 from ansible.module_utils.basic import env_fallback
@@ -33,6 +34,13 @@ else:
     libvirt.registerErrorHandler(_quiet, None)
 
 DEFAULT_URI = "qemu:///system"
+
+# libvirt keepalive on every connection the collection opens: a peer that stops answering (a daemon stopped,
+# a host frozen, a cable pulled) closes the connection after KEEPALIVE_INTERVAL * (KEEPALIVE_COUNT + 1) seconds
+# (libvirt's rule), and every call waiting on it then fails, instead of waiting for ever.
+KEEPALIVE_INTERVAL = 5
+KEEPALIVE_COUNT = 3
+KEEPALIVE_BOUND_SECONDS = KEEPALIVE_INTERVAL * (KEEPALIVE_COUNT + 1)
 
 # Module options of the ``vmfleet.compute.libvirt_connection`` doc fragment.
 CONNECTION_ARGSPEC = dict(
@@ -69,13 +77,77 @@ def open_connection(uri, host_name=None):
     if libvirt is None:
         raise HostUnreachable(host_name or uri, uri, "the libvirt Python binding is not installed",
                               "Install libvirt-python on the machine that runs the module")
+    _EventLoop.start()
     try:
         conn = libvirt.open(uri)
     except libvirt.libvirtError as exc:
         raise unreachable(host_name or uri, uri, exc)
     if conn is None:  # old bindings returned None instead of raising
         raise HostUnreachable(host_name or uri, uri, "libvirt returned no connection", _DEFAULT_HINT)
+    _keep_alive(conn)
     return conn
+
+
+def _keep_alive(conn):
+    """Ask the peer for keepalive answers, and remember why the connection closed; drivers without a peer
+    (test:///) have none to ask, and need none."""
+    try:
+        conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
+        conn.registerCloseCallback(_remember_close, None)
+    except libvirt.libvirtError:
+        pass
+
+
+def _remember_close(conn, reason, _opaque):
+    conn.vmfleet_close_reason = reason
+
+
+def hung(conn):
+    """True when ``conn`` closed because its daemon stopped answering: opening a new connection would hang
+    the same way (the handshake has no keepalive yet), so callers report the host instead."""
+    return getattr(conn, "vmfleet_close_reason", None) == libvirt.VIR_CONNECT_CLOSE_REASON_KEEPALIVE
+
+
+def lost(conn):
+    """Why the daemon behind ``conn`` is gone, in words that fit "the libvirt daemon on HOST ...", or None
+    while the connection is alive (or closed by us)."""
+    reason = getattr(conn, "vmfleet_close_reason", None)
+    if reason is None:
+        try:
+            if conn.isAlive():
+                return None
+        except libvirt.libvirtError:
+            pass
+        reason = libvirt.VIR_CONNECT_CLOSE_REASON_ERROR
+    if reason == libvirt.VIR_CONNECT_CLOSE_REASON_KEEPALIVE:
+        return "stopped answering (no keepalive answer within %d s)" % KEEPALIVE_BOUND_SECONDS
+    if reason == libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT:
+        return None
+    return "went away (the connection broke: the daemon stopped, was killed or restarted, or its host went down)"
+
+
+class _EventLoop(object):
+    """libvirt's default event loop, run in a daemon thread: a client sends keepalive probes and notices
+    unanswered ones only while an event loop runs. Registered once per process, before the first connection
+    (libvirt requires it before any connection is opened)."""
+
+    _lock = threading.Lock()
+    _thread = None
+
+    @classmethod
+    def start(cls):
+        with cls._lock:
+            if cls._thread is not None:
+                return
+            libvirt.virEventRegisterDefaultImpl()
+            cls._thread = threading.Thread(target=cls._run, name="libvirt-event-loop")
+            cls._thread.daemon = True
+            cls._thread.start()
+
+    @staticmethod
+    def _run():
+        while True:
+            libvirt.virEventRunDefaultImpl()
 
 
 def unreachable(host_name, uri, exc):

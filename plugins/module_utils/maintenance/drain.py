@@ -20,9 +20,14 @@ What operators report about drains elsewhere, and what this does instead:
   host being drained is never a destination.
 - Interrupted drains: the drain holds the host's drain lock in the state
   store (a lease it renews); a new run waits for a drain still running,
-  settles the migrations a killed run left ``migrating`` in the journal
-  (live_migration.settle), then plans the guests still on the host, so
+  settles the moves a killed run left ``migrating`` in the journal
+  (migration/settle.py, the path every operation takes), then plans the guests still on the host, so
   nothing moves twice.
+- Cancelled (host_maintenance ``state: drain_cancelled`` records the request
+  in the store, KubeVirt's evacuation cancel): the drain looks every few
+  seconds, aborts its live migrations (each guest back on its source), starts
+  no other move, and fails saying where every guest runs; the host stays
+  cordoned.
 - The store going away mid-drain: no new move starts; the moves under way end
   (each leaves its guest running on its source or its destination) and the
   drain fails saying where every guest runs. The next run settles and goes on.
@@ -34,9 +39,6 @@ drain run.
 
 from __future__ import annotations
 
-import os
-import re
-import socket
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -49,9 +51,10 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_report import DrainReport
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import without_admission
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import run_owner
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
 
 # facts the fleet itself read this recently are planned with as they are (no second read of every host)
@@ -93,7 +96,7 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
     try:
         cordoned = host_cordon.set_state(store, states.CORDONED, host_name, reason or "draining for maintenance",
                                          by)[0]
-        settled = _settle_interrupted(fleet, host_name, settings)
+        settled = migration_settle.settle_host(fleet, host_name, settings)
         # plan from what is there now: the facts given may be from the start of the play (a fleet built from
         # the hosts' entries has just read them, and reads them again only when settling changed something)
         fleet.refresh(None if settled else fleet.stale(FRESH_SECONDS))
@@ -113,6 +116,12 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
         report.remaining = remaining
         report.finish(result, started)
         ended = _end_run(store, run.id, report)
+        if executor.cancelled:
+            raise VmfleetError("drain of %s %s: the migrations under way were aborted and no other move started; "
+                               "every guest runs where the report says (%s still on %s). The host stays cordoned: "
+                               "drain it again, or uncordon it" % (
+                                   host_name, executor.stopped, ", ".join(remaining) or "none", host_name),
+                               host=host_name, report=report.to_dict())
         if executor.stopped:
             raise VmfleetError("drain of %s stopped: %s; every guest runs where the report says (%s still on %s); "
                                "run the drain again when the store is back: it settles and goes on" % (
@@ -130,6 +139,18 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
         raise
 
 
+def cancel(store, host_name, by=None, check_mode=False):
+    """Ask the drain running on ``host_name`` (in any controller) to stop; the result dict."""
+    running = store.draining_hosts().get(host_name)
+    if running is None:
+        return {"changed": False, "drain_run": None, "actions": ["no drain runs on %s" % host_name]}
+    if not check_mode:
+        store.request_drain_cancel(host_name, by)
+    return {"changed": True, "drain_run": running["run_id"], "actions": [
+        "asked drain run %s (%s) to stop: it aborts its migrations within %d s and fails saying where every "
+        "guest runs" % (running["run_id"], running["owner"], POLL_SECONDS)]}
+
+
 def _refuse_unless_all_fit(host_name, report, allow_partial, started):
     refused = [item for item in report.items if item.refusal]
     if refused and not allow_partial:
@@ -140,27 +161,9 @@ def _refuse_unless_all_fit(host_name, report, allow_partial, started):
                            host=host_name, report=report.to_dict())
 
 
-_OWNER = re.compile(r" on (?P<machine>\S+) \(pid (?P<pid>\d+)\)$")
-
-
-def _owner(by):
-    """Who runs this drain, for another run that finds the host's drain lock held."""
-    return "%s on %s (pid %d)" % (by or "unknown", socket.gethostname(), os.getpid())
-
-
-def _holder_gone(owner):
-    """True when the drain holding the lock ran on this machine in a process that no longer exists (a killed
-    playbook's module, a store that went away): the next run need not wait for its lease to run out."""
-    found = _OWNER.search(owner or "")
-    if not found or found.group("machine") != socket.gethostname():
-        return False  # another machine's: only its lease tells
-    try:
-        os.kill(int(found.group("pid")), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False  # it exists (another user's)
-    return False
+# who runs this drain, for another run that finds the host's drain lock held; and whether that holder is a
+# process of this machine that no longer exists (a killed playbook's module), so its lease need not run out
+_owner, _holder_gone = run_owner.describe, run_owner.gone
 
 
 def _end_run(store, run_id, report, error=None):
@@ -175,33 +178,6 @@ def _end_run(store, run_id, report, error=None):
     return True
 
 
-def _settle_interrupted(fleet, host_name, settings):
-    """Settle the live migrations out of this host that an earlier run left ``migrating``, and remove what
-    failed ones left on destinations that were unreachable then."""
-    lines = []
-    for record in migration_journal.read(fleet.store, host_name):
-        if record.get("source") != host_name:
-            continue
-        if record.get("status") == states.ERROR and record.get("kind") == states.LIVE \
-                and record.get("cleaned_up") is False:
-            if live_migration.clean_leftovers(fleet, record):
-                lines.append("%s: removed what the failed migration %s left on %s" % (
-                    record.get("guest"), record["id"][:8], record.get("destination")))
-            continue
-        if record.get("status") != states.MIGRATING:
-            continue
-        if record.get("kind") == states.LIVE and record.get("uuid") and record.get("destination") in fleet.hosts:
-            wait_for = max(60, migration_policy.completion_timeout(settings, migration_policy.MIN_DATA_GB))
-            lines.append(live_migration.settle(fleet, record, wait_timeout=wait_for))
-        else:
-            error = "interrupted %s migration: the guest stays where libvirt has it; look on %s for volumes it " \
-                    "may have left" % (record.get("kind"), record.get("destination"))
-            migration_journal.update(fleet.store, record, status=states.ERROR, error=error)
-            lines.append("%s: interrupted %s migration to %s marked as error" % (
-                record.get("guest"), record.get("kind"), record.get("destination")))
-    return lines
-
-
 class MoveExecutor(object):
     """Runs the moves within the fleet-wide limits (a slot in the state store for each move); retries a
     failed move on another destination; renews the run's lease while it waits. The moves leave
@@ -212,11 +188,13 @@ class MoveExecutor(object):
         self.fleet, self.store, self.source, self.run_id = fleet, fleet.store, host_name, run_id
         self.settings, self.scheduler_config, self.limits = settings, scheduler_config, limits
         self.max_attempts, self.shutdown_timeout, self.seed = max_attempts, shutdown_timeout, seed
-        self.stopped = None  # why no further move was started (the store went away), or None
+        self.stopped = None  # why no further move was started (the store went away, a cancel), or None
+        self.cancelled = False
+        self.running = {}  # future -> (item, move slot id)
 
     def run(self, items):
         queue = list(items)
-        running = {}  # future -> (item, move slot id)
+        running = self.running
         # the outbound limit of each source host and the overall one bound the workers together
         sources = len(set(self._source(item) for item in items)) or 1
         workers = min(self.limits["max_parallel_outbound"] * sources, self.limits["max_parallel"])
@@ -242,6 +220,8 @@ class MoveExecutor(object):
                         queue.append(item)
         for item in queue:  # never started: they run on the source, as the report says
             item.outcome.setdefault("error", "not started: %s" % self.stopped)
+            if self.cancelled:
+                item.result = states.GUEST_NOT_MOVED
 
     def _start(self, pool, queue, running, workers):
         """Start the queued moves the fleet-wide limits allow now."""
@@ -273,8 +253,21 @@ class MoveExecutor(object):
     def _renew(self):
         try:
             self.store.renew_drain(self.run_id)
+            cancel = None if self.cancelled else self.store.drain_cancel_requested(self.run_id)
         except (StoreError, VmfleetError) as exc:
             self.stopped = self.stopped or exc.message
+            return
+        if cancel:
+            self.cancelled = True
+            self.stopped = "cancelled by %s at %s" % (cancel.get("by") or "unknown", cancel.get("at"))
+            self._abort_running()
+
+    def _abort_running(self):
+        """Abort the live migrations under way (each then puts its guest back on the source, as after any
+        failure); a cold migration runs to its end (its copy cannot be aborted half-way and left usable)."""
+        for item, _slot in list(self.running.values()):
+            if item.kind == states.LIVE:
+                live_migration.abort_job(self.fleet, item.name, self._source(item))
 
     def _give_back(self, slot):
         try:
@@ -308,6 +301,9 @@ class MoveExecutor(object):
         item.attempts.append({"host": item.destination, "result": message})
         details = getattr(error, "details", {}) or {}
         item.outcome.update(error=message, running_on=details.get("host"))
+        if self.cancelled:
+            item.result = states.GUEST_NOT_MOVED if details.get("host") == self._source(item) else states.GUEST_FAILED
+            return False
         if details.get("host") not in (None, self._source(item)):
             item.result = states.GUEST_FAILED  # it is not on the source any more: never move it again blindly
             return False

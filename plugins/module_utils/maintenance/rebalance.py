@@ -34,6 +34,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance import
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_plan import DrainItem
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance.drain_report import DrainReport
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle as migration_settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning import rebalance as planner
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import admission_control
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import build_config
@@ -65,7 +66,7 @@ def rebalance(fleet, *, goal=states.BALANCE, max_moves=planner.DEFAULT_MAX_MOVES
     try:
         settled = []
         for name in fleet.reachable():
-            settled.extend(host_drain._settle_interrupted(fleet, name, settings))
+            settled.extend(migration_settle.settle_host(fleet, name, settings))
         fleet.refresh()  # plan from what runs where now, settled moves included
         plan = planner.plan_rebalance(fleet.facts_list(), **_admitted(options, fleet, config))
         items = _items(fleet, plan, scheduler_config)

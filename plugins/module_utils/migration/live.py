@@ -44,11 +44,16 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.guest impo
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import storage as migration_storage
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import run_owner
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
+from ansible_collections.vmfleet.compute.plugins.module_utils.storage import pool_space
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
 
 POLL_SECONDS = 0.5
 JOURNAL_EVERY_SECONDS = 2.0
+# how long a cancel waits for the run that started the migration to record its end before it settles it itself
+CANCEL_WAIT_SECONDS = 60
+CANCELLED = "cancelled: its job was aborted (live_migrate state=cancelled, a drain cancelled, or virsh domjobabort)"
 
 
 class MigrationFailed(VmfleetError):
@@ -130,8 +135,9 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
         raise _Refused(failure.message)
     # an incremental block migration sends what the source's overlays hold
     disk_bytes = sum(d["allocation_bytes"] for d in storage["disks"]) if storage["mode"] == migration_storage.BLOCK else 0
+    was_paused = state_name(located.domain) == "paused"
     record = migration_journal.new_record(located.name, source.name, dest.name, "live", claim_id=claim.id,
-                                          uuid=located.guest["uuid"],
+                                          uuid=located.guest["uuid"], power_state=state_name(located.domain),
                                           source_disks=[d["source_path"] for d in storage["disks"]],
                                           disk_bytes=disk_bytes, storage=storage["mode"], prepared_volumes=[],
                                           progress=None)
@@ -145,17 +151,61 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
         run.migrate(_params(claim.domain_xml, dest, settings, storage),
                     _flags(settings, storage), migration_policy.Monitor(settings, data))
     except Exception as exc:  # pylint: disable=broad-except
-        where = recover(fleet, record, was_paused=state_name(located.domain) == "paused" and not run.paused_by_us)
-        reason = _reason(exc)
+        # which daemon went away, read before recover() opens new connections
+        gone = _daemons_gone({source.name: src_conn, dest.name: dst_conn}, source.name)
+        where = recover(fleet, record, was_paused=was_paused and not run.paused_by_us)
+        reason = "; ".join(gone) + " (libvirt: %s)" % _reason(exc) if gone else _reason(exc)
+        full = None if gone or not disk_bytes else pool_space.shortfall(
+            dst_conn, [v["pool"] for v in record["prepared_volumes"]], dest.name, disk_bytes)
+        reason = "%s (libvirt: %s)" % (full, reason) if full else reason
+        aborted = run.aborted or (CANCELLED if _aborted_job(exc) else None)
         message = "live migration of %s from %s to %s failed%s: %s. %s" % (
-            located.name, source.name, dest.name, " (%s)" % run.aborted if run.aborted else "", reason, where["msg"])
+            located.name, source.name, dest.name, " (%s)" % aborted if aborted else "", reason, where["msg"])
         migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
-                                 cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
+                                 cleaned_up=not where["leftovers"], leftovers=where["leftovers"],
+                                 source_unconfirmed=where["running"] is None)
         raise MigrationFailed(message, instance=located.name, host=where["host"], running=where["running"],
                               leftovers=where["leftovers"], migration=record, progress=run.last)
     result = finish(fleet, record, run, actions)
     result["placement"] = claim.placement
     return result
+
+
+def _aborted_job(exc):
+    """True when libvirt ended the migration because its job was aborted (virDomainAbortJob)."""
+    libvirt = libvirt_client.libvirt
+    return isinstance(exc, libvirt.libvirtError) and exc.get_error_code() == libvirt.VIR_ERR_OPERATION_ABORTED
+
+
+def _daemons_gone(conns, source_name):
+    """"the libvirt daemon on HOST (the source) went away ..." for each connection whose daemon is gone."""
+    gone = []
+    for name, conn in conns.items():
+        why = libvirt_client.lost(conn)
+        if why:
+            gone.append("the libvirt daemon on %s (the %s) %s" % (
+                name, "source" if name == source_name else "destination", why))
+    return gone
+
+
+def _answering(fleet, name):
+    """``(connection, None)``, or ``(None, why)`` when the daemon on host ``name`` cannot be asked now."""
+    try:
+        conn = fleet.conn(name)
+    except VmfleetError as exc:
+        return None, "the libvirt daemon on %s cannot be reached (%s)" % (name, exc.details.get("reason") or exc.message)
+    why = libvirt_client.lost(conn)
+    if why:
+        return None, "the libvirt daemon on %s %s" % (name, why)
+    return conn, None
+
+
+def _find(conn, guest_uuid):
+    """The guest on ``conn``; (None, why) when the daemon stops answering while asked."""
+    try:
+        return libvirt_guest.find(conn, uuid=guest_uuid), None
+    except libvirt_client.libvirt.libvirtError as exc:
+        return None, libvirt_client.lost(conn) or _reason(exc)
 
 
 def _source_cpu(conn):
@@ -390,11 +440,39 @@ def settle(fleet, record, wait_timeout=600):
     if libvirt_guest.find(source, uuid=record["uuid"]) is None and moved is not None and moved.isActive():
         finish(fleet, record)
         return "%s: the interrupted migration to %s had completed; recorded" % (record["guest"], record["destination"])
-    where = recover(fleet, record)
+    where = recover(fleet, record, was_paused=record.get("power_state") == "paused")
     message = "interrupted (the run that started it ended without recording the outcome). %s" % where["msg"]
     migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
-                             cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
+                             cleaned_up=not where["leftovers"], leftovers=where["leftovers"],
+                             source_unconfirmed=where["running"] is None)
     return "%s: %s" % (record["guest"], message)
+
+
+def confirm_source(fleet, record):
+    """A failed migration whose source daemon had gone away: once it answers, the guest must be on it with
+    its power state from before (libvirt cancels the migration when its daemon restarts, and may leave the
+    guest paused). VmfleetError while the source still cannot be asked."""
+    conn, down = _answering(fleet, record["source"])
+    domain = None
+    if conn is not None:
+        domain, down = _find(conn, record["uuid"])
+    if down:
+        raise VmfleetError(down, host=record["source"])
+    name, source = record["guest"], record["source"]
+    if domain is None:
+        line = "%s: not on %s any more (%s)" % (name, source, recover(fleet, record)["msg"])
+    else:
+        state = state_name(domain)
+        if state == "paused" and record.get("power_state") != "paused":
+            domain.resume()
+            line = "%s: resumed on %s, as it ran before the migration %s" % (name, source, record["id"][:8])
+        elif state not in states.LIVE_GUEST_STATES and record.get("power_state") in states.LIVE_GUEST_STATES:
+            domain.create()
+            line = "%s: started again on %s, as it ran before the migration %s" % (name, source, record["id"][:8])
+        else:
+            line = "%s: %s on %s, as before the migration %s" % (name, state, source, record["id"][:8])
+    migration_journal.update(fleet.store, record, source_unconfirmed=False)
+    return line
 
 
 def _completed_stats(domain):
@@ -413,49 +491,56 @@ def recover(fleet, record, was_paused=False):
     """After a failed migration (``record``: its journal record): the guest must run on its source and
     nothing stay on the destination.
 
-    Returns ``{host, running, leftovers, msg}``. The destination copy is only
-    removed while the source still holds the guest (a post-copy migration
-    that failed after the switch has the only running copy there).
+    Returns ``{host, running, leftovers, msg}``; ``running`` is None when the
+    source's daemon cannot be asked (its QEMU keeps the guest; libvirt resumes
+    it when the daemon is back, and the next operation on the guest settles
+    the record). The destination copy is only removed while it does not run
+    there (a post-copy migration that failed after the switch, or one that
+    completed as the source's daemon died, has the only running copy there).
+    Only what is really left is reported: a copy libvirt removed itself is not.
     """
     libvirt = libvirt_client.libvirt
     name, guest_uuid = record["guest"], record["uuid"]
     source_name, dest_name = record["source"], record["destination"]
     dest = fleet.host(dest_name)
     leftovers = []
-    unreachable = None
-    source_domain = libvirt_guest.find(fleet.conn(source_name), uuid=guest_uuid)
-    try:
-        dst_conn = fleet.conn(dest_name)
-        dest_domain = libvirt_guest.find(dst_conn, uuid=guest_uuid)
-    except (VmfleetError, libvirt.libvirtError) as exc:
-        dst_conn = dest_domain = None
-        unreachable = _reason(exc)
-    if source_domain is None:
-        if dest_domain is not None and dest_domain.isActive():
-            return {"host": dest_name, "running": True, "leftovers": [],
-                    "msg": "%s runs on %s: the migration completed despite the error" % (name, dest_name)}
+    src_conn, source_down = _answering(fleet, source_name)
+    source_domain = None
+    if src_conn is not None:
+        source_domain, source_down = _find(src_conn, guest_uuid)
+    dst_conn, dest_down = _answering(fleet, dest_name)
+    dest_domain = None
+    if dst_conn is not None:
+        dest_domain, dest_down = _find(dst_conn, guest_uuid)
+        dst_conn = None if dest_down else dst_conn
+    dest_runs = dest_domain is not None and _is_running(dest_domain)
+    if source_domain is None and dest_runs:
+        return {"host": dest_name, "running": True, "leftovers": [],
+                "msg": "%s runs on %s: the migration completed despite the error" % (name, dest_name)}
+    if source_domain is None and not source_down:
         return {"host": None, "running": False, "leftovers": [],
                 "msg": "%s is defined on neither %s nor %s any more: look for it with virsh list --all" % (
                     name, source_name, dest_name)}
     if dst_conn is None:
-        leftovers.append("%s could not be checked (%s): once it is back, look for a guest %s and volumes %s there"
-                         % (dest_name, unreachable, name,
-                            ", ".join(v["volume"] for v in record.get("prepared_volumes") or ()) or "none"))
+        leftovers.append("%s could not be checked (%s): once it answers, any operation on %s removes what is left "
+                         "there (a guest %s, volumes %s)" % (
+                             dest_name, dest_down, name, name,
+                             ", ".join(v["volume"] for v in record.get("prepared_volumes") or ()) or "none"))
     else:
         if dest_domain is not None:
-            try:
-                if dest_domain.isActive():
-                    dest_domain.destroy()
-                if dest_domain.isPersistent():
-                    dest_domain.undefine()
-            except libvirt.libvirtError as exc:
-                leftovers.append("guest %s on %s (%s)" % (name, dest_name, storage_volumes.message(exc)))
+            leftovers.extend(_remove_copy(dest_domain, name, dest_name))
         leftovers.extend(migration_storage.delete_volumes(dst_conn, record.get("prepared_volumes") or (), dest_name))
     if record.get("claim_id"):
         try:
             claims.drop(dest.as_claim_target(), record["claim_id"])
         except VmfleetError as exc:
             leftovers.append(exc.message)
+    left = "; left behind: " + "; ".join(leftovers) if leftovers else ", and nothing is left on %s" % dest_name
+    if source_domain is None:
+        return {"host": source_name, "running": None, "leftovers": leftovers,
+                "msg": "%s stays on its source %s, in its QEMU process, which outlives the daemon (%s)%s. libvirt "
+                       "resumes the guest there once its daemon is back; the next operation on %s then checks "
+                       "it" % (name, source_name, source_down, left, name)}
     state = state_name(source_domain)
     running = True
     try:
@@ -468,26 +553,108 @@ def recover(fleet, record, was_paused=False):
         leftovers.append("%s could not be resumed on %s: %s" % (name, source_name, storage_volumes.message(exc)))
     state = state_name(source_domain)
     return {"host": source_name, "running": running and state in states.LIVE_GUEST_STATES, "leftovers": leftovers,
-            "msg": "%s is %s on its source %s%s" % (
-                name, state, source_name, "; left behind: " + "; ".join(leftovers) if leftovers else
-                ", and nothing is left on %s" % dest_name)}
+            "msg": "%s is %s on its source %s%s" % (name, state, source_name, left)}
+
+
+def _is_running(domain):
+    """True when the copy runs (not a paused incoming migration); a copy libvirt just removed does not."""
+    try:
+        return domain.isActive() and state_name(domain) == "running"
+    except libvirt_client.libvirt.libvirtError:
+        return False
+
+
+def _remove_copy(domain, name, host_name):
+    """Destroy and undefine the destination's copy; what could not be removed (a copy libvirt removed
+    itself meanwhile is not a leftover)."""
+    libvirt = libvirt_client.libvirt
+    try:
+        if domain.isActive():
+            domain.destroy()
+        if domain.isPersistent():
+            domain.undefine()
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            return ["guest %s on %s (%s)" % (name, host_name, storage_volumes.message(exc))]
+    return []
 
 
 def clean_leftovers(fleet, record):
-    """Remove what a failed live migration left on a destination that was unreachable then (its prepared
-    volumes, its claim), once that host answers and the guest is not there. True when the record is clean."""
-    libvirt = libvirt_client.libvirt
+    """Remove what a failed live migration left on a destination that did not answer then (its prepared
+    volumes, its claim, and a copy of the guest that does not run there while the source holds it), once that
+    host answers. True when the record is clean."""
     dest = record.get("destination")
-    if dest not in fleet.hosts or dest in fleet.unreachable:
+    if dest not in fleet.hosts or dest in fleet.unreachable or not record.get("uuid"):
         return False
-    try:
-        conn = fleet.conn(dest)
-        if record.get("uuid") and libvirt_guest.find(conn, uuid=record["uuid"]) is not None:
-            return False  # the guest is there (it may have moved later): its disks are not leftovers
-        left = migration_storage.delete_volumes(conn, record.get("prepared_volumes") or (), dest)
-    except (VmfleetError, libvirt.libvirtError):
+    dst_conn, down = _answering(fleet, dest)
+    if down:
         return False
-    if record.get("claim_id"):
-        claims.drop(fleet.host(dest).as_claim_target(), record["claim_id"])
+    copy, down = _find(dst_conn, record["uuid"])
+    if down or (copy is not None and _is_running(copy)):
+        return False  # the guest runs there (it may have moved later): neither it nor its disks are leftovers
+    if copy is not None:
+        # the copy a daemon that stopped answering kept (an incoming migration it had not torn down yet) goes
+        # as after any failed migration, while the source holds the guest
+        src_conn, source_down = _answering(fleet, record["source"])
+        source_copy = _find(src_conn, record["uuid"])[0] if src_conn is not None else None
+        if source_down or source_copy is None:
+            return False
+        left = recover(fleet, record, was_paused=record.get("power_state") == "paused")["leftovers"]
+    else:
+        if libvirt_guest.find(dst_conn, record["guest"]) is not None:
+            return False  # a guest of that name built there since (another uuid) owns volumes of these names
+        left = migration_storage.delete_volumes(dst_conn, record.get("prepared_volumes") or (), dest)
+        if record.get("claim_id"):
+            claims.drop(fleet.host(dest).as_claim_target(), record["claim_id"])
     migration_journal.update(fleet.store, record, cleaned_up=not left, leftovers=left)
     return not left
+
+
+# --- cancel ---------------------------------------------------------------------------------------
+
+def abort_job(fleet, name, source_name):
+    """Abort the running job of guest ``name`` on its source (libvirt's virDomainAbortJob); True when one was
+    aborted. The run that started the migration sees it fail and puts the guest back on its source."""
+    libvirt = libvirt_client.libvirt
+    try:
+        domain = libvirt_guest.find(fleet.conn(source_name), name)
+        if domain is None:
+            return False
+        domain.abortJob()
+    except (VmfleetError, libvirt.libvirtError):
+        return False  # no job any more (it ended between the look and the abort), or the host is gone
+    return True
+
+
+def cancel(fleet, name, wait_timeout=CANCEL_WAIT_SECONDS, check_mode=False):
+    """Cancel the live migration of guest ``name`` in flight (KubeVirt's migration cancel): abort its job on
+    the source, wait for the run that started it to record the end, and settle it here when that run is gone.
+    Returns the result dict; where the guest runs is ``host``."""
+    records = [r for r in migration_journal.read(fleet.store) if r.get("guest") == name
+               and r.get("kind") == states.LIVE and r.get("status") == states.MIGRATING]
+    if not records:
+        return {"changed": False, "host": None, "actions": ["no live migration of %s in flight" % name]}
+    record = records[-1]
+    source = record["source"]
+    if check_mode:
+        return {"changed": True, "host": source, "source": source, "destination": record["destination"],
+                "migration": record, "actions": ["abort the migration of %s from %s to %s" % (
+                    name, source, record["destination"])]}
+    actions = ["aborted the migration job of %s on %s" % (name, source) if abort_job(fleet, name, source)
+               else "no migration job of %s was running on %s" % (name, source)]
+    deadline = time.monotonic() + wait_timeout
+    while time.monotonic() < deadline and not run_owner.gone(record.get("owner")):
+        current = migration_journal.load(fleet.store, record["id"]) or record
+        if current.get("status") != states.MIGRATING:
+            break
+        time.sleep(1)
+    else:  # its run is gone (killed, or silent for wait_timeout): settle it here, as the next operation would
+        current = migration_journal.load(fleet.store, record["id"]) or record
+        if current.get("status") == states.MIGRATING:
+            actions.append(settle(fleet, current, wait_timeout=wait_timeout))
+            current = migration_journal.load(fleet.store, record["id"]) or current
+    moved = current.get("status") == states.COMPLETED
+    host = current["destination"] if moved else source
+    actions.append("%s runs on %s%s" % (name, host, " (the migration had completed)" if moved else ""))
+    return {"changed": True, "host": host, "source": source, "destination": current["destination"],
+            "migration": current, "actions": actions}

@@ -22,6 +22,7 @@ import datetime
 import uuid
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import run_owner
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -43,9 +44,21 @@ def new_record(guest, source, destination, kind, **fields):
         "data_bytes": None,
         "downtime_ms": None,
         "error": None,
+        # the process that runs the move: a later operation settles the record only once that run is over
+        "owner": run_owner.describe(None),
     }
     record.update(fields)
     return record
+
+
+def age_seconds(record, now=None):
+    """Seconds since the record's move started; None when it does not say (or not readably)."""
+    try:
+        started = datetime.datetime.strptime(record.get("started_at") or "", _TIME_FORMAT)
+    except (TypeError, ValueError):
+        return None
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return (now - started.replace(tzinfo=datetime.timezone.utc)).total_seconds()
 
 
 def write(store, record):

@@ -327,6 +327,28 @@ class FleetStateStore(object):
             cursor.execute("DELETE FROM drain_locks WHERE run_id = ?", (run_id,))
             cursor.execute("DELETE FROM moves WHERE run_id = ?", (run_id,))
 
+    def request_drain_cancel(self, host, by=None):
+        """Ask the drain run that holds ``host``'s drain lock to stop; it looks between moves (drain.py) and
+        aborts its migrations. The request names that run, so a later run never takes it for its own. Returns
+        the run's id, or None when no drain holds the host."""
+        with self._run(WRITE) as cursor:
+            now = self.clock()
+            cursor.execute("SELECT run_id FROM drain_locks WHERE host = ? AND lease_expires > ?", (host, now))
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            request = {"cancel_requested": {"run_id": row[0], "by": by, "at": _time_text(now)}}
+            cursor.execute("UPDATE drain_runs SET progress = ? WHERE id = ?", (_dump(request), row[0]))
+            return row[0]
+
+    def drain_cancel_requested(self, run_id):
+        """``{run_id, by, at}`` of a request to stop drain run ``run_id``, or None."""
+        with self._run(READ) as cursor:
+            cursor.execute("SELECT progress FROM drain_runs WHERE id = ?", (run_id,))
+            row = cursor.fetchone()
+        request = ((_load(row[0]) if row else None) or {}).get("cancel_requested")
+        return request if request and request.get("run_id") == run_id else None
+
     def draining_hosts(self):
         """``{host: {run_id, owner, lease_expires_at}}`` of the hosts a live drain run holds."""
         with self._run(READ) as cursor:

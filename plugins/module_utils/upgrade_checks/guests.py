@@ -8,8 +8,13 @@ collection, machine types the target QEMU does not offer."""
 from __future__ import annotations
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal as migration_journal
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks.common import (
     FAILURE, SUCCESS, WARNING, awaiting_resize_confirm, guests, host_rows, names, state_metadata)
+
+# A journal record still in flight this long after its move started was left by a run that died: the longest
+# live migration the defaults allow (800 s per GiB) of a 16 GiB guest takes under 4 h.
+IN_FLIGHT_TIMEOUT_SECONDS = 6 * 3600
 
 _BLOCKING = {
     "paused": "resume it (virsh resume) or shut it down",
@@ -34,27 +39,36 @@ def check_guest_states(hosts, options):
 
 
 def check_migrations(hosts, options):
-    """Migrations in flight (libvirt jobs, guests with a task) and failed ones left in the journal."""
+    """Migrations in flight (libvirt jobs, guests with a task), moves in flight for longer than any run
+    takes (IN_FLIGHT_TIMEOUT_SECONDS: their run died) and failed ones that left something, in the journal."""
     def per_host(host):
         io_ops = int((host.get("resources") or {}).get("io_ops") or 0)
         tasks = ["%s (%s)" % (g["name"], state_metadata(g)["task"]) for g in guests(host) if state_metadata(g).get("task")]
         maintenance = host.get("maintenance") or {}
         journal = maintenance.get("journal")
-        in_flight, leftovers = [], []
+        in_flight, leftovers, interrupted = [], [], []
         for entry in journal or ():
             status = str(entry.get("status") or "").lower()
             label = "%s %s->%s (%s)" % (entry.get("guest") or entry.get("instance") or entry.get("id") or "?",
                                         entry.get("source") or "?", entry.get("destination") or "?", status or "no status")
             if status in states.IN_FLIGHT_STATUSES:
-                in_flight.append(label)
+                age = migration_journal.age_seconds(entry)
+                if age is not None and age > IN_FLIGHT_TIMEOUT_SECONDS:
+                    interrupted.append("%s since %s" % (label, entry.get("started_at")))
+                else:
+                    in_flight.append(label)
             elif status not in states.SETTLED_STATUSES and not entry.get("cleaned_up"):
                 leftovers.append(label)
         journal_note = ("no journal yet" if journal is None else "journal: %d entries" % len(journal))
         if not maintenance:
             journal_note = "no fleet state store read: journal not checked"
+        if interrupted:
+            return FAILURE, "moves in flight for over %d h (journal): %s; the runs that started them ended without " \
+                "recording the outcome: any operation on the guest (live_migrate, resize, instance) or a drain " \
+                "of its source settles them" % (IN_FLIGHT_TIMEOUT_SECONDS // 3600, names(interrupted))
         if leftovers:
-            return FAILURE, "failed migrations left something behind (journal): %s; clean up the guest's copy on " \
-                "the destination and its claim, then mark the entry cleaned_up" % names(leftovers)
+            return FAILURE, "failed migrations left something behind (journal): %s; run any operation on the guest " \
+                "(or drain its source) once the destination answers: it removes them" % names(leftovers)
         if io_ops or tasks or in_flight:
             parts = []
             if io_ops:

@@ -48,3 +48,19 @@ def test_a_live_process_or_another_machine_holds_the_lock(store):
 @pytest.mark.parametrize("owner", [None, "", "someone", "ops on host (pid x)"])
 def test_an_owner_it_cannot_read_is_never_taken_for_gone(owner):
     assert drain._holder_gone(owner) is False
+
+
+def test_a_cancel_is_for_the_run_that_holds_the_host_and_never_for_a_later_one(store):
+    assert drain.cancel(store, "hv1", "ops") == {"changed": False, "drain_run": None,
+                                                 "actions": ["no drain runs on hv1"]}
+    first = store.begin_drain("hv1", "ops on %s (pid %d)" % (socket.gethostname(), dead_pid()))
+    assert drain.cancel(store, "hv1", "ops", check_mode=True)["changed"] is True
+    assert store.drain_cancel_requested(first.id) is None  # check mode records nothing
+    result = drain.cancel(store, "hv1", "ops")
+    assert result["changed"] is True and result["drain_run"] == first.id
+    request = store.drain_cancel_requested(first.id)
+    assert request["by"] == "ops" and request["run_id"] == first.id
+    assert store.drain_cancel_requested("another run") is None
+    # the first run was killed before it saw the request: the run that takes over is not cancelled
+    second = store.begin_drain("hv1", drain._owner("ops"), timeout=0, holder_gone=drain._holder_gone)
+    assert second.resumed_from == first.id and store.drain_cancel_requested(second.id) is None

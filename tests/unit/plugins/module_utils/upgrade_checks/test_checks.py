@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
+from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import guests as guest_checks
 from ansible_collections.vmfleet.compute.plugins.module_utils.upgrade_checks import runner
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.upgrade_checks.facts import (
     fleet, guest, host, pool)
@@ -232,6 +235,26 @@ def test_migrations_in_flight_warn_and_journal_leftovers_fail():
     assert "1 guests in a libvirt job" in rows[0]["details"]
     assert "vm1 hv2->hv3 (failed)" in rows[1]["details"] and "vm2" not in rows[1]["details"]
     assert "no journal yet" in rows[2]["details"]
+
+
+def test_a_move_in_flight_past_the_timeout_fails_as_interrupted_and_a_recent_one_warns():
+    def started(seconds_ago):
+        when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds_ago)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    limit = guest_checks.IN_FLIGHT_TIMEOUT_SECONDS
+    hosts = fleet()
+    hosts[0]["maintenance"] = {"cordon": None, "journal": [
+        {"id": 1, "guest": "vm1", "source": "hv1", "destination": "hv2", "status": "migrating",
+         "started_at": started(limit + 60)}]}
+    hosts[1]["maintenance"] = {"cordon": None, "journal": [
+        {"id": 2, "guest": "vm2", "source": "hv2", "destination": "hv3", "status": "migrating",
+         "started_at": started(limit - 60)}]}
+    rows, rc = run(hosts, "migrations")
+    assert rc == 2
+    assert results(rows) == {"hv1": "Failure", "hv2": "Warning", "hv3": "Success"}
+    assert "moves in flight for over 6 h (journal): vm1 hv1->hv2 (migrating) since" in rows[0]["details"]
+    assert "settles them" in rows[0]["details"]
+    assert "journal in flight: vm2 hv2->hv3 (migrating)" in rows[1]["details"]
 
 
 def test_cordoned_host_warns_with_reason_and_author():
