@@ -22,6 +22,20 @@ A claim that pins CPUs first takes them out of the host's floating guests,
 live and persistently, in the same exclusive section (scheduler/floating_pool.py
 decides whether it may, libvirt/floating_pins.py does it): a pinned CPU is
 never shared with a floating guest, even for the time of a build.
+
+Under admission control (``host_failures_to_tolerate: 1``) the claim also
+re-checks that every host of the fleet stays drainable with the placement made
+(planning/admission.py, the scheduler's own check): two controllers may both
+have passed admission on the same old facts. The section is then fleet-wide
+(the store's claims lock), so claims on two different hosts decide one after
+the other, and the check counts what the store knows at that moment: the
+claims in flight on every host as guests there (host/claimed_guests.py), over
+the facts the caller has of the other hosts, and libvirt now for this one. A
+refusal names the host that would become undrainable, in admission control's
+words, and leaves nothing behind (it comes before the claim is recorded and
+before any CPU is taken from a floating guest). What it cannot see: a guest
+another controller defined (its claim spent and dropped) after the caller read
+that host's facts; callers read the facts just before they place.
 """
 
 from __future__ import annotations
@@ -31,10 +45,13 @@ import uuid
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import format_cpuset
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.claimed_guests import with_claimed_guests
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.floating_pins import take_cpus
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import OPTION, admission_control
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SchedulerConfig, build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import Scheduler
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.store import DEFAULT_CLAIM_TTL as DEFAULT_TTL
@@ -75,16 +92,21 @@ def _claim_of(guest):
     return placement.get("claim") if isinstance(placement, dict) else None
 
 
-def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL):
+def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, fleet_facts=None):
     """Claim resources for ``spec`` (a RequestSpec) on ``host`` and return a ``Claim``.
 
     ``host``: ``{name, uri, config, store}`` (FleetHost.as_claim_target: config is host_config's normalized
     settings, store the fleet state store). ``render(placement, facts)`` returns the domain XML for the
-    placement dict (which already holds the claim id under ``claim``). Raises ClaimFailed when the host
-    cannot take the request now; nothing is recorded then.
+    placement dict (which already holds the claim id under ``claim``). ``fleet_facts``: the facts the caller
+    has of the fleet's hosts (Fleet.facts_list()): with them, and ``host_failures_to_tolerate`` 1 in
+    ``scheduler_config``, the claim re-checks admission control (module docstring); an evacuation gives none
+    (admission control must not refuse it). Raises ClaimFailed when the host cannot take the request now;
+    nothing is recorded then.
     """
     store = host["store"]
-    with store.host_section(host["name"]) as section:
+    config = scheduler_config if isinstance(scheduler_config, SchedulerConfig) else build_config(scheduler_config)
+    admitting = fleet_facts is not None and bool(config[OPTION])
+    with store.host_section(host["name"], fleet_wide=admitting) as section:
         spent = set(_claim_of(g) for g in _defined_guests(conn, section.claims)) - {None}
         for claim_id in spent:
             section.drop(claim_id)  # its guest is defined: libvirt counts it now
@@ -93,12 +115,36 @@ def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL):
         facts = gather_host_facts(conn, host["name"], host.get("uri"), host["config"], maintenance=maintenance,
                                   pending=pending)
         placement, state = _place_on(facts, spec, scheduler_config)
+        if admitting:
+            _admit(facts, spec, config, fleet_facts, section.elsewhere)
         claim_id = str(uuid.uuid4())
         placement["claim"] = claim_id
         domain_xml = render(placement, facts)
         repinned = _take_from_floating(conn, state, spec.name)
         section.add({"id": claim_id, "instance": spec.name, "domain_xml": domain_xml}, ttl=ttl)
     return Claim(claim_id, host["name"], placement, domain_xml, facts, repinned)
+
+
+def _admit(facts, spec, config, fleet_facts, elsewhere):
+    """Admission control over the fleet as the store knows it now (module docstring): ``facts`` (this host,
+    read now, its claims counted), the caller's ``fleet_facts`` of the others with ``elsewhere`` (their
+    claims in flight) counted. Raises ClaimFailed naming the host that would become undrainable."""
+    hosts = []
+    for other in fleet_facts:
+        if other["name"] == facts["name"]:
+            hosts.append(facts)
+            continue
+        claimed = [parse_domain(record["domain_xml"]) for record in elsewhere.get(other["name"]) or ()
+                   if record.get("domain_xml")]
+        hosts.append(with_claimed_guests(other, claimed))
+    if facts not in hosts:
+        hosts.append(facts)
+    control = admission_control(hosts, config)
+    why = control(spec, facts["name"])
+    if why is not None:
+        failure = ClaimFailed(facts["name"], [why])
+        failure.details["undrainable"] = control.refused_host
+        raise failure
 
 
 def _take_from_floating(conn, state, name):

@@ -118,7 +118,8 @@ def _build_on(fleet, instance, host, start, actions):
     def render(placement, facts):
         return domain_xml(instance, facts, placement, disks, states.VM_ACTIVE)
 
-    claim = claims.claim(conn, host.as_claim_target(), instance.spec(), render, instance.scheduler_config)
+    claim = claims.claim(conn, host.as_claim_target(), instance.spec(), render, instance.scheduler_config,
+                         fleet_facts=fleet.facts_list())
     actions.append("claimed on %s" % host.name)
     actions.extend(claim.actions())
     domain = None
