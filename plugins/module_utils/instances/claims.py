@@ -33,9 +33,12 @@ claims in flight on every host as guests there (host/claimed_guests.py), over
 the facts the caller has of the other hosts, and libvirt now for this one. A
 refusal names the host that would become undrainable, in admission control's
 words, and leaves nothing behind (it comes before the claim is recorded and
-before any CPU is taken from a floating guest). What it cannot see: a guest
-another controller defined (its claim spent and dropped) after the caller read
-that host's facts; callers read the facts just before they place.
+before any CPU is taken from a floating guest). A build's claim whose guest
+is defined is kept, spent, until it expires (``spend``), and counted on its
+host unless the caller's facts list that guest: a build finished before this
+claim began is seen too. What it cannot see: a guest moved or resized onto a
+host (those claims are dropped when their move ends) after the caller read
+that host's facts, or a spent claim older than its time to live.
 """
 
 from __future__ import annotations
@@ -109,7 +112,7 @@ def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, f
     with store.host_section(host["name"], fleet_wide=admitting) as section:
         spent = set(_claim_of(g) for g in _defined_guests(conn, section.claims)) - {None}
         for claim_id in spent:
-            section.drop(claim_id)  # its guest is defined: libvirt counts it now
+            section.spend(claim_id)  # its guest is defined: libvirt counts it now
         pending = [parse_domain(c["domain_xml"]) for c in section.claims if c.get("domain_xml")]
         maintenance = {"store": store.url.describe(), "cordon": section.cordon, "journal": None, "draining": None}
         facts = gather_host_facts(conn, host["name"], host.get("uri"), host["config"], maintenance=maintenance,
@@ -163,8 +166,22 @@ def _take_from_floating(conn, state, name):
 
 
 def drop(host, claim_id):
-    """Forget a claim (its guest is defined, or the operation gave up)."""
+    """Forget a claim (its operation gave up, or it needs no more counting)."""
     host["store"].drop_claim(host["name"], claim_id)
+
+
+def spend(host, claim_id):
+    """The claim's guest is defined: libvirt counts it on the host now; the store keeps the claim, spent, for
+    the admission checks of claims on other hosts until it expires (module docstring)."""
+    host["store"].spend_claim(host["name"], claim_id)
+
+
+def forget_guest(host, guest):
+    """``guest`` (a parsed domain) is deleted from ``host``: drop the spent claim its metadata names, if the store
+    still keeps it, so that no admission check counts a guest that is gone."""
+    claim_id = _claim_of(guest)
+    if claim_id:
+        drop(host, claim_id)
 
 
 def _defined_guests(conn, claims):

@@ -138,7 +138,7 @@ def _build_on(fleet, instance, host, start, actions):
             raise VmfleetError("building %s on %s failed, nothing was left there: %s" % (instance.name, host.name, exc),
                                host=host.name, instance=instance.name)
         raise
-    claims.drop(host.as_claim_target(), claim.id)
+    claims.spend(host.as_claim_target(), claim.id)
     return {"host": host.name, "placement": claim.placement, "domain_xml": claim.domain_xml, "disks": disks,
             "base_image": base, "actions": actions}
 
@@ -176,5 +176,6 @@ def remove(fleet, location, check_mode):
         if not check_mode:
             guest_power.undefine(domain)
             delete_guest_disks(fleet.conn(host_name), guest)
+            claims.forget_guest(fleet.host(host_name).as_claim_target(), guest)
         actions.append("%s %s from %s" % ("delete" if check_mode else "deleted", guest["name"], host_name))
     return actions

@@ -105,3 +105,21 @@ def test_a_claim_whose_guest_the_facts_list_already_is_not_counted_twice(tmp_pat
     hosts.refresh(["hv1"])
     defined = hosts.host("hv1").facts  # read after the guest was defined: it lists vm-a
     assert with_claimed_guests(defined, [claimed]) is defined
+
+
+def test_a_build_finished_before_the_second_claim_began_is_still_counted(tmp_path):
+    # the first controller's guest is defined and its claim spent before the second claims: the second's
+    # facts of hv1 do not list it, the store's spent claim does
+    hosts = one_guest_each(tmp_path)
+    stale = hosts.facts_list()
+    first = claim_on(hosts, "hv1", instance("vm-a"), stale)
+    hosts.conn("hv1").defineXML(first.domain_xml)
+    claims.spend(hosts.host("hv1").as_claim_target(), first.id)
+    assert hosts.store.claims("hv1") == []  # no longer in flight: libvirt counts the guest on hv1
+    with pytest.raises(claims.ClaimFailed) as refused:
+        claim_on(hosts, "hv2", instance("vm-b"), stale)
+    assert "undrainable (host_failures_to_tolerate=1)" in refused.value.message
+    # once the guest is deleted, its spent claim goes with it
+    claims.forget_guest(hosts.host("hv1").as_claim_target(), claims.parse_domain(first.domain_xml))
+    hosts.conn("hv1").lookupByName("vm-a").undefine()
+    claim_on(hosts, "hv2", instance("vm-b"), stale)

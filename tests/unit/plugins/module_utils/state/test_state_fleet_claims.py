@@ -49,3 +49,22 @@ def test_a_fleet_wide_section_lists_the_live_claims_of_the_other_hosts(store):
     now[0] += 50  # c1 expired
     with store.host_section("hv2", fleet_wide=True) as section:
         assert [c["id"] for c in section.claims] == ["c2"] and section.elsewhere == {}
+
+
+def test_a_spent_claim_is_no_longer_in_flight_but_other_hosts_still_see_it_until_it_expires(store):
+    now = [1000.0]
+    store.clock = lambda: now[0]
+    with store.host_section("hv1") as section:
+        section.add({"id": "c1", "instance": "vm1"}, ttl=100)
+        section.add({"id": "c2", "instance": "vm2"}, ttl=100)
+    assert store.spend_claim("hv1", "c1") and not store.spend_claim("hv1", "nope")
+    with store.host_section("hv1") as section:
+        assert [c["id"] for c in section.claims] == ["c2"]
+        assert section.spend("c2") and section.claims == []
+    assert store.claims("hv1") == []
+    with store.host_section("hv2", fleet_wide=True) as section:
+        assert [(c["id"], c.get("spent")) for c in section.elsewhere["hv1"]] == [("c1", True), ("c2", True)]
+    assert store.drop_claim("hv1", "c1")  # the guest deleted: forgotten at once
+    now[0] += 200
+    with store.host_section("hv2", fleet_wide=True) as section:
+        assert section.elsewhere == {}
