@@ -35,10 +35,11 @@ refusal names the host that would become undrainable, in admission control's
 words, and leaves nothing behind (it comes before the claim is recorded and
 before any CPU is taken from a floating guest). A build's claim whose guest
 is defined is kept, spent, until it expires (``spend``), and counted on its
-host unless the caller's facts list that guest: a build finished before this
-claim began is seen too. What it cannot see: a guest moved or resized onto a
-host (those claims are dropped when their move ends) after the caller read
-that host's facts, or a spent claim older than its time to live.
+host unless the caller's facts list that guest or that host's libvirt no
+longer defines it: a build finished before this claim began is seen too.
+What it cannot see: a guest moved or resized onto a host (those claims are
+dropped when their move ends) after the caller read that host's facts, or a
+spent claim older than its time to live.
 """
 
 from __future__ import annotations
@@ -95,20 +96,20 @@ def _claim_of(guest):
     return placement.get("claim") if isinstance(placement, dict) else None
 
 
-def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, fleet_facts=None):
+def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, fleet=None):
     """Claim resources for ``spec`` (a RequestSpec) on ``host`` and return a ``Claim``.
 
     ``host``: ``{name, uri, config, store}`` (FleetHost.as_claim_target: config is host_config's normalized
     settings, store the fleet state store). ``render(placement, facts)`` returns the domain XML for the
-    placement dict (which already holds the claim id under ``claim``). ``fleet_facts``: the facts the caller
-    has of the fleet's hosts (Fleet.facts_list()): with them, and ``host_failures_to_tolerate`` 1 in
-    ``scheduler_config``, the claim re-checks admission control (module docstring); an evacuation gives none
-    (admission control must not refuse it). Raises ClaimFailed when the host cannot take the request now;
+    placement dict (which already holds the claim id under ``claim``). ``fleet``: the caller's Fleet (its
+    facts of the other hosts, and their connections): with it, and ``host_failures_to_tolerate`` 1 in
+    ``scheduler_config``, the claim re-checks admission control (module docstring); an evacuation's claims
+    carry the setting 0 (admission control must not refuse them). Raises ClaimFailed when the host cannot take the request now;
     nothing is recorded then.
     """
     store = host["store"]
     config = scheduler_config if isinstance(scheduler_config, SchedulerConfig) else build_config(scheduler_config)
-    admitting = fleet_facts is not None and bool(config[OPTION])
+    admitting = fleet is not None and bool(config[OPTION])
     with store.host_section(host["name"], fleet_wide=admitting) as section:
         spent = set(_claim_of(g) for g in _defined_guests(conn, section.claims)) - {None}
         for claim_id in spent:
@@ -119,7 +120,7 @@ def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, f
                                   pending=pending)
         placement, state = _place_on(facts, spec, scheduler_config)
         if admitting:
-            _admit(facts, spec, config, fleet_facts, section.elsewhere)
+            _admit(facts, spec, config, fleet, section.elsewhere)
         claim_id = str(uuid.uuid4())
         placement["claim"] = claim_id
         domain_xml = render(placement, facts)
@@ -128,18 +129,16 @@ def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, f
     return Claim(claim_id, host["name"], placement, domain_xml, facts, repinned)
 
 
-def _admit(facts, spec, config, fleet_facts, elsewhere):
+def _admit(facts, spec, config, fleet, elsewhere):
     """Admission control over the fleet as the store knows it now (module docstring): ``facts`` (this host,
-    read now, its claims counted), the caller's ``fleet_facts`` of the others with ``elsewhere`` (their
-    claims in flight) counted. Raises ClaimFailed naming the host that would become undrainable."""
+    read now, its claims counted), the ``fleet``'s facts of the others with ``elsewhere`` (their claims)
+    counted. Raises ClaimFailed naming the host that would become undrainable."""
     hosts = []
-    for other in fleet_facts:
+    for other in fleet.facts_list():
         if other["name"] == facts["name"]:
             hosts.append(facts)
             continue
-        claimed = [parse_domain(record["domain_xml"]) for record in elsewhere.get(other["name"]) or ()
-                   if record.get("domain_xml")]
-        hosts.append(with_claimed_guests(other, claimed))
+        hosts.append(with_claimed_guests(other, _claimed_guests(fleet, other, elsewhere.get(other["name"]) or ())))
     if facts not in hosts:
         hosts.append(facts)
     control = admission_control(hosts, config)
@@ -148,6 +147,34 @@ def _admit(facts, spec, config, fleet_facts, elsewhere):
         failure = ClaimFailed(facts["name"], [why])
         failure.details["undrainable"] = control.refused_host
         raise failure
+
+
+def _claimed_guests(fleet, facts, records):
+    """The guests (parsed domains) of ``records``, claims alive on the host of ``facts``, that its facts do not
+    list: those in flight, and the spent ones whose guest that host's libvirt still defines (a guest deleted
+    since, even by hand, is not counted; when the host cannot be asked, it is, to be safe)."""
+    known = set(guest.get("uuid") for guest in facts.get("guests") or ())
+    guests = []
+    for record in records:
+        try:
+            guest = parse_domain(record["domain_xml"])
+        except (KeyError, VmfleetError):
+            continue  # an unreadable claim holds nothing (as on its own host)
+        if guest["uuid"] in known or (record.get("spent") and not _still_defined(fleet, facts["name"], guest)):
+            continue
+        guests.append(guest)
+    return guests
+
+
+def _still_defined(fleet, host, guest):
+    libvirt = libvirt_client.libvirt
+    try:
+        fleet.conn(host).lookupByUUIDString(guest["uuid"])
+    except libvirt.libvirtError as exc:
+        return exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN
+    except VmfleetError:
+        return True  # the host does not answer: what it holds cannot be known
+    return True
 
 
 def _take_from_floating(conn, state, name):

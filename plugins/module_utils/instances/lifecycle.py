@@ -119,7 +119,7 @@ def _build_on(fleet, instance, host, start, actions):
         return domain_xml(instance, facts, placement, disks, states.VM_ACTIVE)
 
     claim = claims.claim(conn, host.as_claim_target(), instance.spec(), render, instance.scheduler_config,
-                         fleet_facts=fleet.facts_list())
+                         fleet=fleet)
     actions.append("claimed on %s" % host.name)
     actions.extend(claim.actions())
     domain = None

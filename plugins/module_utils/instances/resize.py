@@ -126,7 +126,7 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
         return domain_xml(instance, facts, placement, disks, states.VM_RESIZED, extra_metadata={"resize": pending})
 
     claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config,
-                         fleet_facts=fleet.facts_list())
+                         fleet=fleet)
     record["claim_id"] = claim.id
     migration_journal.write(fleet.store, record)
     actions = ["claimed on %s" % dest.name] + claim.actions()

@@ -131,7 +131,7 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
 
     try:
         claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config,
-                             fleet_facts=fleet.facts_list())
+                             fleet=fleet)
     except claims.ClaimFailed as failure:
         raise _Refused(failure.message)
     # an incremental block migration sends what the source's overlays hold

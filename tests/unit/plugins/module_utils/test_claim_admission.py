@@ -42,23 +42,24 @@ def one_guest_each(tmp_path):
     return hosts
 
 
-def claim_on(hosts, name, wanted, facts):
-    """The claim a controller that read ``facts`` makes on host ``name``."""
+def claim_on(hosts, name, wanted):
+    """The claim a controller makes on host ``name`` with the facts ``hosts`` read last (the fleet is not read
+    again between two claims: they are the same old facts)."""
     def render(placement, host_facts):  # the test driver's own virt type is "test": render as for KVM
         return domain_xml(wanted, dict(host_facts, virt_type="kvm"), placement, [], states.VM_ACTIVE)
 
     return claims.claim(hosts.conn(name), hosts.host(name).as_claim_target(), wanted.spec(), render,
-                        wanted.scheduler_config, fleet_facts=facts)
+                        wanted.scheduler_config, fleet=hosts)
 
 
 def test_the_second_of_two_claims_on_stale_facts_is_refused_when_together_they_break_n_plus_1(tmp_path):
     hosts = one_guest_each(tmp_path)
     stale = hosts.facts_list()  # both controllers read the fleet now
-    for name, host in (("vm-a", "hv1"), ("vm-b", "hv2")):  # each passes the scheduler's admission control alone
+    for name in ("vm-a", "vm-b"):  # each passes the scheduler's admission control alone
         assert schedule_admitted(stale, [instance(name).spec()], ADMISSION).outcomes[0].placement is not None
-    first = claim_on(hosts, "hv1", instance("vm-a"), stale)
+    first = claim_on(hosts, "hv1", instance("vm-a"))
     with pytest.raises(claims.ClaimFailed) as refused:
-        claim_on(hosts, "hv2", instance("vm-b"), stale)
+        claim_on(hosts, "hv2", instance("vm-b"))
     failure = refused.value
     assert failure.host == "hv2" and failure.details["retry_exclude"] == ["hv2"]
     assert "vm-b on hv2 would leave" in failure.message and "undrainable (host_failures_to_tolerate=1)" \
@@ -70,32 +71,29 @@ def test_the_second_of_two_claims_on_stale_facts_is_refused_when_together_they_b
 
 def test_a_second_claim_that_keeps_every_host_drainable_is_taken(tmp_path):
     hosts = one_guest_each(tmp_path)
-    stale = hosts.facts_list()
-    claim_on(hosts, "hv1", instance("vm-a"), stale)
-    claim_on(hosts, "hv2", instance("vm-b", memory_mb=256), stale)  # small: hv2 still drains onto hv1 and hv3
+    claim_on(hosts, "hv1", instance("vm-a"))
+    claim_on(hosts, "hv2", instance("vm-b", memory_mb=256))  # small: hv2 still drains onto hv1 and hv3
     assert [len(hosts.store.claims(n)) for n in ("hv1", "hv2", "hv3")] == [1, 1, 0]
 
 
 def test_without_admission_control_both_claims_are_taken(tmp_path):
     hosts = one_guest_each(tmp_path)
-    stale = hosts.facts_list()
-    claim_on(hosts, "hv1", instance("vm-a", config=None), stale)
-    claim_on(hosts, "hv2", instance("vm-b", config=None), stale)
+    claim_on(hosts, "hv1", instance("vm-a", config=None))
+    claim_on(hosts, "hv2", instance("vm-b", config=None))
     assert [len(hosts.store.claims(n)) for n in ("hv1", "hv2", "hv3")] == [1, 1, 0]
 
 
 def test_a_claim_on_a_third_host_counts_the_first_one_too(tmp_path):
     hosts = one_guest_each(tmp_path)
-    stale = hosts.facts_list()
-    claim_on(hosts, "hv1", instance("vm-a"), stale)
+    claim_on(hosts, "hv1", instance("vm-a"))
     with pytest.raises(claims.ClaimFailed) as refused:
-        claim_on(hosts, "hv3", instance("vm-b"), stale)  # hv3 then has two guests, hv1 two: one cannot drain
+        claim_on(hosts, "hv3", instance("vm-b"))  # hv3 then has two guests, hv1 two: one cannot drain
     assert "undrainable (host_failures_to_tolerate=1)" in refused.value.message
 
 
 def test_a_claim_whose_guest_the_facts_list_already_is_not_counted_twice(tmp_path):
     hosts = one_guest_each(tmp_path)
-    made = claim_on(hosts, "hv1", instance("vm-a"), hosts.facts_list())
+    made = claim_on(hosts, "hv1", instance("vm-a"))
     before = hosts.host("hv1").facts
     claimed = claims.parse_domain(made.domain_xml)
     counted = with_claimed_guests(before, [claimed])
@@ -111,15 +109,24 @@ def test_a_build_finished_before_the_second_claim_began_is_still_counted(tmp_pat
     # the first controller's guest is defined and its claim spent before the second claims: the second's
     # facts of hv1 do not list it, the store's spent claim does
     hosts = one_guest_each(tmp_path)
-    stale = hosts.facts_list()
-    first = claim_on(hosts, "hv1", instance("vm-a"), stale)
+    first = claim_on(hosts, "hv1", instance("vm-a"))
     hosts.conn("hv1").defineXML(first.domain_xml)
     claims.spend(hosts.host("hv1").as_claim_target(), first.id)
     assert hosts.store.claims("hv1") == []  # no longer in flight: libvirt counts the guest on hv1
     with pytest.raises(claims.ClaimFailed) as refused:
-        claim_on(hosts, "hv2", instance("vm-b"), stale)
+        claim_on(hosts, "hv2", instance("vm-b"))
     assert "undrainable (host_failures_to_tolerate=1)" in refused.value.message
-    # once the guest is deleted, its spent claim goes with it
-    claims.forget_guest(hosts.host("hv1").as_claim_target(), claims.parse_domain(first.domain_xml))
+    # deleted by hand (virsh undefine): its spent claim is still in the store, but libvirt no longer defines it
     hosts.conn("hv1").lookupByName("vm-a").undefine()
-    claim_on(hosts, "hv2", instance("vm-b"), stale)
+    claim_on(hosts, "hv2", instance("vm-b"))
+
+
+def test_deleting_a_guest_drops_its_spent_claim(tmp_path):
+    hosts = one_guest_each(tmp_path)
+    first = claim_on(hosts, "hv1", instance("vm-a"))
+    claims.spend(hosts.host("hv1").as_claim_target(), first.id)
+    with hosts.store.host_section("hv2", fleet_wide=True) as section:
+        assert [c["id"] for c in section.elsewhere["hv1"]] == [first.id]
+    claims.forget_guest(hosts.host("hv1").as_claim_target(), claims.parse_domain(first.domain_xml))
+    with hosts.store.host_section("hv2", fleet_wide=True) as section:
+        assert section.elsewhere == {}
