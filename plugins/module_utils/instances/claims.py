@@ -109,7 +109,8 @@ def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, f
     """
     store = host["store"]
     config = scheduler_config if isinstance(scheduler_config, SchedulerConfig) else build_config(scheduler_config)
-    admitting = fleet is not None and bool(config[OPTION])
+    # a forced build skips admission control, as it does in the scheduler
+    admitting = fleet is not None and bool(config[OPTION]) and not spec.force
     with store.host_section(host["name"], fleet_wide=admitting) as section:
         spent = set(_claim_of(g) for g in _defined_guests(conn, section.claims)) - {None}
         for claim_id in spent:

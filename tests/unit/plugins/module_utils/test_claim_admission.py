@@ -130,3 +130,13 @@ def test_deleting_a_guest_drops_its_spent_claim(tmp_path):
     claims.forget_guest(hosts.host("hv1").as_claim_target(), claims.parse_domain(first.domain_xml))
     with hosts.store.host_section("hv2", fleet_wide=True) as section:
         assert section.elsewhere == {}
+
+
+def test_a_forced_build_is_not_asked_of_admission_control_at_claim_time_either(tmp_path):
+    hosts = one_guest_each(tmp_path)
+    claim_on(hosts, "hv1", instance("vm-a"))
+    forced = Instance("vm-b", flavor(name="m%d" % GUEST_MB, vcpus=1, memory_mb=GUEST_MB, root_gb=1),
+                      normalize_image({"name": "cirros"}), hints={"force_host": "hv2", "force": True},
+                      scheduler_config=ADMISSION)
+    claim_on(hosts, "hv2", forced)  # the scheduler skips admission control for it: so does the claim
+    assert [len(hosts.store.claims(n)) for n in ("hv1", "hv2", "hv3")] == [1, 1, 0]
