@@ -29,7 +29,8 @@ ADMISSION = {"host_failures_to_tolerate": 1}
 GUEST_MB = 1024
 
 
-def instance(name, memory_mb=GUEST_MB, config=ADMISSION):
+def instance(name, memory_mb=GUEST_MB, admission=True):
+    config = ADMISSION if admission else None
     return Instance(name, flavor(name="m%d" % memory_mb, vcpus=1, memory_mb=memory_mb, root_gb=1),
                     normalize_image({"name": "cirros"}), scheduler_config=config)
 
@@ -78,8 +79,8 @@ def test_a_second_claim_that_keeps_every_host_drainable_is_taken(tmp_path):
 
 def test_without_admission_control_both_claims_are_taken(tmp_path):
     hosts = one_guest_each(tmp_path)
-    claim_on(hosts, "hv1", instance("vm-a", config=None))
-    claim_on(hosts, "hv2", instance("vm-b", config=None))
+    claim_on(hosts, "hv1", instance("vm-a", admission=False))
+    claim_on(hosts, "hv2", instance("vm-b", admission=False))
     assert [len(hosts.store.claims(n)) for n in ("hv1", "hv2", "hv3")] == [1, 1, 0]
 
 
