@@ -84,5 +84,7 @@ EVACUATE_SHARED, EVACUATE_REBUILD = "shared", "rebuild"
 # one guest of an evacuation
 GUEST_EVACUATED, GUEST_REBUILT, GUEST_NOT_EVACUATED = "evacuated", "rebuilt", "not evacuated"
 GUEST_ALREADY_ELSEWHERE = "already elsewhere"
+# whether the fleet still tolerates a host failure after an evacuation (evacuation/failover.py)
+FAILOVER_OK, FAILOVER_LOST, FAILOVER_UNKNOWN = "ok", "lost", "unknown"
 # the reason of the cordon an evacuation leaves on the failed host, until state=cleaned lifts it
 EVACUATED_CORDON_REASON = "evacuated"

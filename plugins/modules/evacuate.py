@@ -149,6 +149,19 @@ settled:
   returned: state=evacuated
   type: list
   elements: str
+failover_capacity:
+  description:
+    - Whether the fleet still tolerates a host failure once the guests are evacuated (in check mode, once the plan
+      is made). Each remaining host's evacuation is planned over the others, by the planner admission control and
+      drains use. Admission control never refuses an evacuation; with C(host_failures_to_tolerate=1) in
+      O(scheduler_config), a V(lost) also comes as a warning, C(insufficient failover capacity).
+    - "C(status): V(ok) (every host can still be drained), V(lost) (some cannot), V(unknown) (the planner could not
+      tell, see C(error)); C(undrainable): C(host) and C(reason) of each host that could not be drained;
+      C(host_failures_to_tolerate): the setting."
+  returned: state=evacuated
+  type: dict
+  sample: {"status": "lost", "host_failures_to_tolerate": 1, "error": null,
+           "undrainable": [{"host": "hv3", "reason": "No valid host was found for web1: hv1: RamFilter: ..."}]}
 remembered_at:
   description: When the host's guests were last read (UTC); guests built after that are not known.
   returned: state=evacuated

@@ -122,6 +122,7 @@ def test_a_failed_host_is_evacuated_once_and_cleaned_when_it_comes_back(failed_h
     assert plan["ev-nas"]["to"] in others
     assert plan["ev-local-a"]["result"] == "not evacuated" and "allow_rebuild" in plan["ev-local-a"]["reason"]
     assert all(where(name) == {} for name in GUESTS)
+    plan_capacity = result["failover_capacity"]
 
     # evacuated: the shared guest runs elsewhere on its own disk, with its data; the local ones are reported
     with state_store() as store:
@@ -139,6 +140,12 @@ def test_a_failed_host_is_evacuated_once_and_cleaned_when_it_comes_back(failed_h
     assert guests["ev-local-a"]["result"] == guests["ev-local-b"]["result"] == "not evacuated"
     assert where("ev-local-a") == where("ev-local-b") == {}
     assert result["cordon"]["reason"].startswith("evacuated")
+    # whether the two hosts left still tolerate another failure, by the drain's planner (admission control off)
+    capacity = result["failover_capacity"]
+    assert capacity["status"] in ("ok", "lost") and capacity["host_failures_to_tolerate"] == 0, capacity
+    assert (capacity["status"] == "lost") == bool(capacity["undrainable"]), capacity
+    assert set(item["host"] for item in capacity["undrainable"]) <= set(others), capacity
+    assert plan_capacity["status"] in ("ok", "lost"), plan_capacity
     with state_store() as store:
         journal = [r for r in store.migrations(failed) if r["kind"] == "evacuation" and r["id"] not in earlier]
     assert [(r["guest"], r["status"]) for r in journal] == [("ev-nas", "completed")]

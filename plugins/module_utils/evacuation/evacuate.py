@@ -22,12 +22,17 @@ No guest may ever run twice. So an evacuation:
 
 Re-running is safe: a guest defined on a reachable host already is not
 evacuated again, and a host already cordoned keeps its cordon.
+
+Admission control does not refuse an evacuation: the result's
+``failover_capacity`` says whether the fleet, the failed host gone and its
+guests placed, still tolerates another host failure (failover.py).
 """
 
 from __future__ import annotations
 
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.evacuation import failover
 from ansible_collections.vmfleet.compute.plugins.module_utils.evacuation import plan as evacuation_plan
 from ansible_collections.vmfleet.compute.plugins.module_utils.evacuation import rebuild
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as guest_power
@@ -72,6 +77,7 @@ def evacuate(fleet, host, *, fenced, allow_rebuild=False, force=False, scheduler
                                 seed=seed)
                 except VmfleetError as exc:
                     evacuee.result, evacuee.error = states.GUEST_FAILED, exc.message
+    capacity = _failover_capacity(fleet, host, evacuees, scheduler_config, check_mode)
     guests = [e.to_dict(host) for e in evacuees]
     failed = [g for g in guests if g["result"] == states.GUEST_FAILED]
     changed = cordon_changed or any(g["result"] in (states.GUEST_EVACUATED, states.GUEST_REBUILT, states.GUEST_PLANNED)
@@ -79,13 +85,31 @@ def evacuate(fleet, host, *, fenced, allow_rebuild=False, force=False, scheduler
     result = {"changed": changed or bool(settled), "host": host, "state": states.EVACUATED, "guests": guests,
               "settled": settled,
               "summary": _summary(guests), "cordon": cordon, "remembered_at": remembered["seen_at"],
+              "failover_capacity": capacity,
               "warnings": ["%s was not evacuated: %s" % (g["guest"], g["reason"]) for g in guests
                            if g["result"] == states.GUEST_NOT_EVACUATED]}
+    lost = failover.warning(host, capacity)
+    if lost:
+        result["warnings"].append(lost)
     if failed:
         result.update(failed=True, msg="evacuation of %s: %d guest(s) could not be defined on another host (%s); "
                                        "they run nowhere; the others are listed in guests" % (
                                            host, len(failed), "; ".join(g["error"] for g in failed)))
     return result
+
+
+def _failover_capacity(fleet, host, evacuees, scheduler_config, check_mode):
+    """failover.py's answer for the fleet without ``host``: in check mode, the facts with the plan's placements
+    made; otherwise the facts read again now, the guests defined."""
+    others = [name for name in fleet.reachable() if name != host]
+    placements = ()
+    if check_mode:
+        placements = [placement for _rank, placement in sorted(
+            (e.scheduled for e in evacuees if e.scheduled is not None), key=lambda pair: pair[0])]
+    else:
+        fleet.refresh(others)
+    facts = [f for f in fleet.facts_list() if f["name"] in others and f["name"] not in fleet.unreachable]
+    return failover.failover_capacity(facts, scheduler_config, placements)
 
 
 def _settle(fleet, host, check_mode):

@@ -23,7 +23,9 @@ their pools, sizes and backing chains). Per guest, in name order:
 The guests that come back are placed as one batch by the scheduler (pinning, NUMA,
 server groups see each other's destinations), constrained and large ones first
 (planning/evacuation.py's order), in the failed host's availability zone; a
-``shared`` guest only onto the hosts that see its disks.
+``shared`` guest only onto the hosts that see its disks. Admission control
+never refuses them: its reserved room is what an evacuation uses (failover.py
+says afterwards whether the fleet still tolerates a host failure).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances import m
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.storage_xml import parse_pool
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import without_admission
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.evacuation import placement_order
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
@@ -57,6 +60,7 @@ class Evacuee(object):
         self.instance = None     # the Instance it is defined again as
         self.hosts = ()          # the hosts it may go to (a shared guest: those that see its disks)
         self.placement = None
+        self.scheduled = None    # (rank in the batch, the scheduler's Placement): failover.py replays the plan
         self.result, self.reason, self.error = None, None, None
         self.running_on = None
         self.actions, self.attempts = [], []
@@ -154,7 +158,9 @@ def _classify(fleet, evacuee, others, storage, *, allow_rebuild, active_on_sourc
 def _as_instance(evacuee, scheduler_config, zone):
     """The Instance the guest is defined again as: its recorded flavor, image, hints, interfaces and UUID."""
     try:
-        evacuee.instance = move_destination.instance_from(evacuee, evacuee.metadata.get("flavor"), scheduler_config)
+        # its claims do not ask admission control (failover.py): the instance carries the setting to them
+        evacuee.instance = move_destination.instance_from(evacuee, evacuee.metadata.get("flavor"),
+                                                          without_admission(scheduler_config))
     except (VmfleetError, KeyError, TypeError) as exc:
         return evacuee.refuse(states.GUEST_NOT_EVACUATED, "its recorded flavor, image or interfaces cannot be "
                                                           "built again (%s)" % (getattr(exc, "message", None) or exc))
@@ -171,11 +177,12 @@ def _place(fleet, source, evacuees, config, seed):
     ordered = sorted(specs, key=lambda pair: placement_order(pair[0]))
     facts = [f for f in fleet.facts_list() if f["name"] in others and f["name"] != source]
     outcomes = schedule(facts, [spec for spec, _e in ordered], config, seed).outcomes
-    for (_spec, evacuee), outcome in zip(ordered, outcomes):
+    for rank, ((_spec, evacuee), outcome) in enumerate(zip(ordered, outcomes)):
         if outcome.placement is None:
             evacuee.refuse(states.GUEST_NOT_EVACUATED, outcome.error)
         else:
             evacuee.placement = outcome.placement.to_dict()
+            evacuee.scheduled = (rank, outcome.placement)
 
 
 def replace(fleet, source, evacuee, excluded, scheduler_config, seed=None):

@@ -22,6 +22,24 @@ A claim that pins CPUs first takes them out of the host's floating guests,
 live and persistently, in the same exclusive section (scheduler/floating_pool.py
 decides whether it may, libvirt/floating_pins.py does it): a pinned CPU is
 never shared with a floating guest, even for the time of a build.
+
+Under admission control (``host_failures_to_tolerate: 1``) the claim also
+re-checks that every host of the fleet stays drainable with the placement made
+(planning/admission.py, the scheduler's own check): two controllers may both
+have passed admission on the same old facts. The section is then fleet-wide
+(the store's claims lock), so claims on two different hosts decide one after
+the other, and the check counts what the store knows at that moment: the
+claims in flight on every host as guests there (host/claimed_guests.py), over
+the facts the caller has of the other hosts, and libvirt now for this one. A
+refusal names the host that would become undrainable, in admission control's
+words, and leaves nothing behind (it comes before the claim is recorded and
+before any CPU is taken from a floating guest). A build's claim whose guest
+is defined is kept, spent, until it expires (``spend``), and counted on its
+host unless the caller's facts list that guest or that host's libvirt no
+longer defines it: a build finished before this claim began is seen too.
+What it cannot see: a guest moved or resized onto a host (those claims are
+dropped when their move ends) after the caller read that host's facts, or a
+spent claim older than its time to live.
 """
 
 from __future__ import annotations
@@ -31,10 +49,13 @@ import uuid
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import format_cpuset
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.claimed_guests import with_claimed_guests
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.floating_pins import take_cpus
+from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import OPTION, admission_control
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SchedulerConfig, build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import Scheduler
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.store import DEFAULT_CLAIM_TTL as DEFAULT_TTL
@@ -75,30 +96,86 @@ def _claim_of(guest):
     return placement.get("claim") if isinstance(placement, dict) else None
 
 
-def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL):
+def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, fleet=None):
     """Claim resources for ``spec`` (a RequestSpec) on ``host`` and return a ``Claim``.
 
     ``host``: ``{name, uri, config, store}`` (FleetHost.as_claim_target: config is host_config's normalized
     settings, store the fleet state store). ``render(placement, facts)`` returns the domain XML for the
-    placement dict (which already holds the claim id under ``claim``). Raises ClaimFailed when the host
-    cannot take the request now; nothing is recorded then.
+    placement dict (which already holds the claim id under ``claim``). ``fleet``: the caller's Fleet (its
+    facts of the other hosts, and their connections): with it, and ``host_failures_to_tolerate`` 1 in
+    ``scheduler_config``, the claim re-checks admission control (module docstring); an evacuation's claims
+    carry the setting 0 (admission control must not refuse them). Raises ClaimFailed when the host cannot take the request now;
+    nothing is recorded then.
     """
     store = host["store"]
-    with store.host_section(host["name"]) as section:
+    config = scheduler_config if isinstance(scheduler_config, SchedulerConfig) else build_config(scheduler_config)
+    # a forced build skips admission control, as it does in the scheduler
+    admitting = fleet is not None and bool(config[OPTION]) and not spec.force
+    with store.host_section(host["name"], fleet_wide=admitting) as section:
         spent = set(_claim_of(g) for g in _defined_guests(conn, section.claims)) - {None}
         for claim_id in spent:
-            section.drop(claim_id)  # its guest is defined: libvirt counts it now
+            section.spend(claim_id)  # its guest is defined: libvirt counts it now
         pending = [parse_domain(c["domain_xml"]) for c in section.claims if c.get("domain_xml")]
         maintenance = {"store": store.url.describe(), "cordon": section.cordon, "journal": None, "draining": None}
         facts = gather_host_facts(conn, host["name"], host.get("uri"), host["config"], maintenance=maintenance,
                                   pending=pending)
         placement, state = _place_on(facts, spec, scheduler_config)
+        if admitting:
+            _admit(facts, spec, config, fleet, section.elsewhere)
         claim_id = str(uuid.uuid4())
         placement["claim"] = claim_id
         domain_xml = render(placement, facts)
         repinned = _take_from_floating(conn, state, spec.name)
         section.add({"id": claim_id, "instance": spec.name, "domain_xml": domain_xml}, ttl=ttl)
     return Claim(claim_id, host["name"], placement, domain_xml, facts, repinned)
+
+
+def _admit(facts, spec, config, fleet, elsewhere):
+    """Admission control over the fleet as the store knows it now (module docstring): ``facts`` (this host,
+    read now, its claims counted), the ``fleet``'s facts of the others with ``elsewhere`` (their claims)
+    counted. Raises ClaimFailed naming the host that would become undrainable."""
+    hosts = []
+    for other in fleet.facts_list():
+        if other["name"] == facts["name"]:
+            hosts.append(facts)
+            continue
+        hosts.append(with_claimed_guests(other, _claimed_guests(fleet, other, elsewhere.get(other["name"]) or ())))
+    if facts not in hosts:
+        hosts.append(facts)
+    control = admission_control(hosts, config)
+    why = control(spec, facts["name"])
+    if why is not None:
+        failure = ClaimFailed(facts["name"], [why])
+        failure.details["undrainable"] = control.refused_host
+        raise failure
+
+
+def _claimed_guests(fleet, facts, records):
+    """The guests (parsed domains) of ``records``, claims alive on the host of ``facts``, that its facts do not
+    list: those in flight, and the spent ones whose guest that host's libvirt still defines (a guest deleted
+    since, even by hand, is not counted; when the host cannot be asked, it is, to be safe)."""
+    known = set(guest.get("uuid") for guest in facts.get("guests") or ())
+    guests = []
+    for record in records:
+        try:
+            guest = parse_domain(record["domain_xml"])
+        except (KeyError, VmfleetError):
+            continue  # an unreadable claim holds nothing (as on its own host)
+        if guest["uuid"] in known or (record.get("spent") and not _still_defined(fleet, facts["name"], guest)):
+            continue
+        guests.append(guest)
+    return guests
+
+
+def _still_defined(fleet, host, guest):
+    libvirt = libvirt_client.libvirt
+    try:
+        fleet.conn(host).lookupByUUIDString(guest["uuid"])
+    except libvirt.libvirtError as exc:
+        return exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN
+    except VmfleetError:
+        return True  # the host does not answer: what it holds cannot be known
+    return True
 
 
 def _take_from_floating(conn, state, name):
@@ -117,8 +194,22 @@ def _take_from_floating(conn, state, name):
 
 
 def drop(host, claim_id):
-    """Forget a claim (its guest is defined, or the operation gave up)."""
+    """Forget a claim (its operation gave up, or it needs no more counting)."""
     host["store"].drop_claim(host["name"], claim_id)
+
+
+def spend(host, claim_id):
+    """The claim's guest is defined: libvirt counts it on the host now; the store keeps the claim, spent, for
+    the admission checks of claims on other hosts until it expires (module docstring)."""
+    host["store"].spend_claim(host["name"], claim_id)
+
+
+def forget_guest(host, guest):
+    """``guest`` (a parsed domain) is deleted from ``host``: drop the spent claim its metadata names, if the store
+    still keeps it, so that no admission check counts a guest that is gone."""
+    claim_id = _claim_of(guest)
+    if claim_id:
+        drop(host, claim_id)
 
 
 def _defined_guests(conn, claims):

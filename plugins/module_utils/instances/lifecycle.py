@@ -118,7 +118,8 @@ def _build_on(fleet, instance, host, start, actions):
     def render(placement, facts):
         return domain_xml(instance, facts, placement, disks, states.VM_ACTIVE)
 
-    claim = claims.claim(conn, host.as_claim_target(), instance.spec(), render, instance.scheduler_config)
+    claim = claims.claim(conn, host.as_claim_target(), instance.spec(), render, instance.scheduler_config,
+                         fleet=fleet)
     actions.append("claimed on %s" % host.name)
     actions.extend(claim.actions())
     domain = None
@@ -137,7 +138,7 @@ def _build_on(fleet, instance, host, start, actions):
             raise VmfleetError("building %s on %s failed, nothing was left there: %s" % (instance.name, host.name, exc),
                                host=host.name, instance=instance.name)
         raise
-    claims.drop(host.as_claim_target(), claim.id)
+    claims.spend(host.as_claim_target(), claim.id)
     return {"host": host.name, "placement": claim.placement, "domain_xml": claim.domain_xml, "disks": disks,
             "base_image": base, "actions": actions}
 
@@ -175,5 +176,6 @@ def remove(fleet, location, check_mode):
         if not check_mode:
             guest_power.undefine(domain)
             delete_guest_disks(fleet.conn(host_name), guest)
+            claims.forget_guest(fleet.host(host_name).as_claim_target(), guest)
         actions.append("%s %s from %s" % ("delete" if check_mode else "deleted", guest["name"], host_name))
     return actions

@@ -125,7 +125,8 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
     def render(placement, facts):
         return domain_xml(instance, facts, placement, disks, states.VM_RESIZED, extra_metadata={"resize": pending})
 
-    claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config)
+    claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config,
+                         fleet=fleet)
     record["claim_id"] = claim.id
     migration_journal.write(fleet.store, record)
     actions = ["claimed on %s" % dest.name] + claim.actions()

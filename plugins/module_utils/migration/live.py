@@ -130,7 +130,8 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
         return migration_xml.destination_xml(source_xml, rendered, disk_paths)
 
     try:
-        claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config)
+        claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config,
+                             fleet=fleet)
     except claims.ClaimFailed as failure:
         raise _Refused(failure.message)
     # an incremental block migration sends what the source's overlays hold

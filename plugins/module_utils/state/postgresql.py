@@ -5,7 +5,10 @@
 
 A host's claim section locks the host's row (``SELECT ... FOR UPDATE``) for
 the claim's transaction; fleet-wide decisions (a drain lock, a move slot, a
-schema upgrade) take a transaction-level advisory lock. PostgreSQL drops
+schema upgrade) take a transaction-level advisory lock. A claim under admission
+control takes an advisory lock of its own first (the claims lock: claims on
+different hosts wait for each other, drains and move slots do not wait for
+them), then its host's row. PostgreSQL drops
 both when the transaction ends or the connection dies, so a killed playbook
 leaves nothing locked. ``lock_timeout`` bounds every wait.
 
@@ -21,11 +24,13 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.state import schem
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import (
     MissingDependency, SchemaTooNew, StoreBusy, StoreError, StoreUnreachable)
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.store import (
-    FLEET, HOST, FleetStateStore)
+    FLEET, FLEET_CLAIM, HOST, FleetStateStore)
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.url import MASK
 
 # the fleet's advisory lock key: "vmfleet" as a number (advisory locks are per database)
 FLEET_LOCK_KEY = 0x766d666c656574
+# the claims lock of admission control (store.py, FLEET_CLAIM): "vmclaim" as a number
+CLAIMS_LOCK_KEY = 0x766d636c61696d
 DEFAULT_CONNECT_TIMEOUT = 10
 
 
@@ -115,12 +120,15 @@ class PostgresqlStateStore(FleetStateStore):
                 cursor.execute("SELECT set_config('lock_timeout', ?, true)", ("%dms" % int(timeout * 1000),))
                 if kind == FLEET:
                     cursor.execute("SELECT pg_advisory_xact_lock(?)", (FLEET_LOCK_KEY,))
-                elif kind == HOST:
+                elif kind == FLEET_CLAIM:
+                    cursor.execute("SELECT pg_advisory_xact_lock(?)", (CLAIMS_LOCK_KEY,))
+                if kind in (HOST, FLEET_CLAIM):
                     cursor.execute("INSERT INTO hosts (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (host,))
                     cursor.execute("SELECT name FROM hosts WHERE name = ? FOR UPDATE", (host,))
                 yield cursor
         except errors.LockNotAvailable:
-            what = "host %s's claim section" % host if kind == HOST else "the fleet lock"
+            what = {HOST: "host %s's claim section" % host, FLEET_CLAIM: "the claims lock (admission control), then "
+                    "host %s's claim section" % host}.get(kind, "the fleet lock")
             raise StoreBusy("the fleet state store %s did not grant %s within %d s: another operation holds it; "
                             "run again when it has finished" % (self.url, what, timeout),
                             store=self.url.redacted(), host=host)

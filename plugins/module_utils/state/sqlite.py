@@ -6,7 +6,8 @@
 Every writing transaction is ``BEGIN IMMEDIATE``: it takes the database's
 write lock at its start, so a claim section, a drain lock or a move slot is
 decided by one writer at a time, across processes; the others wait up to the
-lock timeout (SQLite's busy timeout). The file is in WAL mode, so reads do
+lock timeout (SQLite's busy timeout). That makes every claim section fleet-wide
+already, as admission control needs (store.py, ``FLEET_CLAIM``). The file is in WAL mode, so reads do
 not wait for a writer. The folder is created 0700 and the file 0600: claims
 hold domain XML. Not for several controllers: a file on one machine (or on
 NFS, whose locks SQLite cannot trust) is what the store replaces.
@@ -23,7 +24,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.state import schem
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import (
     SchemaTooNew, StoreBusy, StoreError, StoreUnreachable)
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.store import (
-    FLEET, HOST, READ, FleetStateStore)
+    FLEET, FLEET_CLAIM, HOST, READ, FleetStateStore)
 
 
 class SqliteStateStore(FleetStateStore):
@@ -92,7 +93,7 @@ class SqliteStateStore(FleetStateStore):
         try:
             conn.execute("BEGIN" if kind == READ else "BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            what = "host %s's claim section" % host if kind == HOST else "its write lock"
+            what = "host %s's claim section" % host if kind in (HOST, FLEET_CLAIM) else "its write lock"
             raise StoreBusy("the fleet state store %s did not grant %s within %d s (%s): another operation holds "
                             "it; run again when it has finished" % (self.url, what, timeout, exc),
                             store=self.url.redacted(), host=host)

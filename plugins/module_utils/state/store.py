@@ -9,7 +9,8 @@ It holds what the state folders of earlier versions held, as
 - ``cordon.json`` -> :meth:`cordon`, :meth:`set_cordon`, :meth:`remove_cordon`,
   :meth:`cordons` (host_maintenance, host facts, the scheduler, the preflight);
 - ``claims.json`` and ``lock`` -> :meth:`host_section` (the claim's exclusive
-  section: its claims and cordon, add, drop), :meth:`claims`, :meth:`drop_claim`
+  section: its claims and cordon, add, drop, spend), :meth:`claims`, :meth:`drop_claim`,
+  :meth:`spend_claim`
   (claims: instance, resize, live_migrate);
 - ``journal/<id>.json``, one copy per host -> :meth:`record_migration`,
   :meth:`migration`, :meth:`migrations`: one row that the source and the
@@ -32,6 +33,11 @@ Locks are database locks held for one transaction: a host's claim section is
 a row lock on the host (PostgreSQL) or the database's write lock (SQLite,
 ``BEGIN IMMEDIATE``); fleet-wide decisions (a drain lock, a move slot) take
 the fleet lock (an advisory transaction lock, or again ``BEGIN IMMEDIATE``).
+A claim under admission control re-checks the whole fleet, so its section
+is fleet-wide (``host_section(fleet_wide=True)``): the claims lock (an advisory
+transaction lock of its own, then the host's row lock; in SQLite the write
+lock already is fleet-wide), so two such claims on two hosts decide one after
+the other, and each sees the other's claim (``ClaimSection.elsewhere``).
 A drain's lock outlives a transaction, so it is a lease its run renews: a
 killed run's lease runs out and the next run takes over, as a ``flock`` dies
 with its process. Leases and expiries compare the controllers' clocks: keep
@@ -65,8 +71,8 @@ LIMIT_KEYS = ("max_parallel", "max_parallel_outbound", "max_parallel_inbound")
 INTERRUPTED = "interrupted"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
-# transaction kinds a backend implements
-READ, WRITE, FLEET, HOST = "read", "write", "fleet", "host"
+# transaction kinds a backend implements (FLEET_CLAIM: a host's claim section serialized fleet-wide)
+READ, WRITE, FLEET, HOST, FLEET_CLAIM = "read", "write", "fleet", "host", "fleet claim"
 
 DrainRun = collections.namedtuple("DrainRun", "id host owner started_at resumed_from progress")
 MoveSlot = collections.namedtuple("MoveSlot", "id refusal")
@@ -82,14 +88,25 @@ def _load(text):
 
 class ClaimSection(object):
     """A host's exclusive section for one claim: the claims still alive there and its cordon, read under the
-    lock; what is added or dropped is committed when the ``with`` block ends (rolled back if it raises)."""
+    lock; what is added or dropped is committed when the ``with`` block ends (rolled back if it raises).
+    ``claims``: those still in flight (their guest not defined yet). ``elsewhere``: in a fleet-wide section,
+    ``{host: [claims alive there, oldest first]}`` of the other hosts, spent ones too (``spent``: their
+    guest is defined, and facts read before that do not list it); None otherwise (another host's claims may
+    change under a host's own section)."""
 
-    def __init__(self, store, cursor, host):
+    def __init__(self, store, cursor, host, fleet_wide=False):
         self._store, self._cursor, self.host = store, cursor, host
         now = store.clock()
         cursor.execute("DELETE FROM claims WHERE host = ? AND expires <= ?", (host, now))
         cursor.execute("SELECT record FROM claims WHERE host = ? ORDER BY created_at, id", (host,))
-        self.claims = [_load(row[0]) for row in cursor.fetchall()]
+        self.claims = [claim for claim in (_load(row[0]) for row in cursor.fetchall()) if not claim.get("spent")]
+        self.elsewhere = None
+        if fleet_wide:
+            self.elsewhere = {}
+            cursor.execute("SELECT host, record FROM claims WHERE host <> ? AND expires > ? "
+                           "ORDER BY created_at, id", (host, now))
+            for other, record in cursor.fetchall():
+                self.elsewhere.setdefault(other, []).append(_load(record))
         cursor.execute("SELECT record FROM cordons WHERE host = ?", (host,))
         row = cursor.fetchone()
         self.cordon = _load(row[0]) if row else None
@@ -112,10 +129,26 @@ class ClaimSection(object):
         return stored
 
     def drop(self, claim_id):
-        """Forget a claim of this host (spent: its guest is defined); False when there was none."""
+        """Forget a claim of this host (its operation gave up); False when there was none."""
         self._cursor.execute("DELETE FROM claims WHERE host = ? AND id = ?", (self.host, claim_id))
         self.claims = [c for c in self.claims if c.get("id") != claim_id]
         return self._cursor.rowcount > 0
+
+    def spend(self, claim_id):
+        """Mark a claim of this host spent (its guest is defined: libvirt counts it now); False when there was
+        none. See :meth:`FleetStateStore.spend_claim`."""
+        self.claims = [c for c in self.claims if c.get("id") != claim_id]
+        return _spend(self._cursor, self.host, claim_id)
+
+
+def _spend(cursor, host, claim_id):
+    cursor.execute("SELECT record FROM claims WHERE host = ? AND id = ?", (host, claim_id))
+    row = cursor.fetchone()
+    if row is None:
+        return False
+    cursor.execute("UPDATE claims SET record = ? WHERE host = ? AND id = ?",
+                   (_dump(dict(_load(row[0]), spent=True)), host, claim_id))
+    return True
 
 
 def _time_text(epoch):
@@ -202,20 +235,30 @@ class FleetStateStore(object):
     # -- claims ----------------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def host_section(self, host, timeout=None):
+    def host_section(self, host, timeout=None, fleet_wide=False):
         """The host's exclusive section for one claim (a ClaimSection), held until the ``with`` block ends.
 
         Another controller's section on the same host waits; after ``timeout`` seconds (default: the
-        store's lock_timeout) it fails with StoreBusy naming the host."""
-        with self._run(HOST, host=host, timeout=timeout) as cursor:
-            yield ClaimSection(self, cursor, host)
+        store's lock_timeout) it fails with StoreBusy naming the host. ``fleet_wide``: every other fleet-wide
+        section waits too, whatever its host, and the section lists the claims of the other hosts (a claim
+        under admission control: module docstring)."""
+        with self._run(FLEET_CLAIM if fleet_wide else HOST, host=host, timeout=timeout) as cursor:
+            yield ClaimSection(self, cursor, host, fleet_wide)
 
     def claims(self, host):
-        """The host's claims that have not expired, oldest first."""
+        """The host's claims in flight (not expired, not spent), oldest first."""
         with self._run(READ) as cursor:
             cursor.execute("SELECT record FROM claims WHERE host = ? AND expires > ? ORDER BY created_at, id",
                            (host, self.clock()))
-            return [_load(row[0]) for row in cursor.fetchall()]
+            return [claim for claim in (_load(row[0]) for row in cursor.fetchall()) if not claim.get("spent")]
+
+    def spend_claim(self, host, claim_id):
+        """The claim's guest is defined: the claim no longer counts on its host (libvirt lists the guest), but
+        is kept, marked ``spent``, until it expires, so that a claim under admission control elsewhere counts
+        the guest when its caller's facts of this host were read before it was defined (ClaimSection.elsewhere).
+        False when there was no such claim."""
+        with self._run(WRITE) as cursor:
+            return _spend(cursor, host, claim_id)
 
     def drop_claim(self, host, claim_id):
         """Forget a claim (its guest is defined, or the operation gave up); False when there was none."""
