@@ -78,6 +78,8 @@ OPTION = "host_failures_to_tolerate"
 PLAN_SEED = 0
 # the other hosts' reasons a refusal quotes from the planner (_refusal_of)
 REASONS_SHOWN = 3
+# the hosts named by the last refusals that a check asks first (_asked_again)
+SUSPECTS = 4
 # the hosts whose filters first fit runs at once when it looks further than a plan it keeps (_replayed)
 SCAN_SLICE = 8
 # how a host differs, for one plan worked out again, from the hosts its kept plan was made on (_replayed)
@@ -110,6 +112,7 @@ class AdmissionControl(object):
     def __init__(self, hosts, config=None):
         self.config = config if isinstance(config, SchedulerConfig) else build_config(config)
         self.order = [facts["name"] for facts in hosts]
+        self.position = dict((name, at) for at, name in enumerate(self.order))
         self.states = dict((facts["name"], HostState.from_facts(facts)) for facts in hosts)
         self.zones = {}         # availability zone -> its hosts, in fleet order
         for name in self.order:
@@ -125,6 +128,7 @@ class AdmissionControl(object):
         self.undrainable = {}
         self.needed_mb = {}     # host -> the memory its guests need on the other hosts
         self._pending = None
+        self.suspects = []      # the hosts the last refusals named, the latest first (_asked_again)
         copies = guests_by_name(hosts)
         with collector_paused():
             for facts in hosts:
@@ -143,6 +147,8 @@ class AdmissionControl(object):
     def refusal(self, placement):
         verdict = self._judge(placement, complete=False)
         self._pending = verdict
+        if verdict.host is not None:
+            self.suspects = [verdict.host] + [host for host in self.suspects if host != verdict.host][:SUSPECTS - 1]
         return verdict.reason
 
     def __call__(self, request, destination):
@@ -275,9 +281,12 @@ class AdmissionControl(object):
         first: ``destination`` (it gains the guest), the hosts whose first-fit plan sends guests there,
         and those planned again on every check."""
         asked = [destination] if destination in self.plans else []
-        asked.extend(sorted(self.senders.get(destination, ()), key=self.order.index))
+        asked.extend(sorted(self.senders.get(destination, ()), key=self.position.__getitem__))
         asked.extend(host for host in self.order if host in self.replanned and host != destination)
-        return asked
+        # a scheduler asks about one request on host after host: a host that refused it on one is the
+        # likeliest to refuse it on the next, and a refusal stops the check (the answer is the same)
+        first = [host for host in self.suspects if host in asked]
+        return first + [host for host in asked if host not in first] if first else asked
 
     @staticmethod
     def _refused(placement, first, plans):
@@ -384,6 +393,11 @@ class AdmissionControl(object):
         try:
             for spec in batch:
                 before = kept.get(spec.name)
+                if before is not None and before.host not in changed and _DIFFERENT not in changed.values():
+                    # the usual case, made cheap: nothing this guest tried first can take it now
+                    plan.append((spec, before))
+                    waiting.setdefault(before.host, []).append(before)
+                    continue
                 if before is None or (changed and _hard_affinity(spec)):
                     if before is not None:
                         return self._first_fit(host, batch)
@@ -404,7 +418,7 @@ class AdmissionControl(object):
                 if after is None:
                     return None
                 if before is not None and after is not before and (
-                        after.host != before.host or _footprint(after) != _footprint(before)):
+                        after.host != before.host or not _same_footprint(after, before)):
                     changed[before.host] = _DIFFERENT
                 if before is None or after.host != before.host:
                     changed.setdefault(after.host, _FULLER)
@@ -491,12 +505,16 @@ def _hard_affinity(spec):
     return bool(spec.group) and spec.group["policy"] == "affinity"
 
 
-def _footprint(placement):
-    """What a placement takes on its host, to tell two placements of one guest apart."""
-    taken = placement.to_dict()
-    for incidental in ("weight", "forced", "would_fail"):
-        taken.pop(incidental)
-    return taken
+def _same_footprint(one, other):
+    """True when two placements of one guest on one host take the same CPUs, cells and devices."""
+    return (one.cpuset == other.cpuset and one.emulator_cpus == other.emulator_cpus
+            and one.pci_claims == other.pci_claims and _cells(one) == _cells(other))
+
+
+def _cells(placement):
+    return None if placement.cells is None else [
+        (cell.guest_cell, cell.host_cell, cell.memory_mb, cell.page_size_kb, cell.pinning, cell.cpuset,
+         cell.shared_vcpus, cell.reserved, cell.isolate) for cell in placement.cells]
 
 
 def _with(batch, spec):
