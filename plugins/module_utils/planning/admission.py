@@ -346,9 +346,12 @@ class AdmissionControl(object):
         then) without trying again what cannot have changed: a guest keeps its host unless a host it
         tried first is _DIFFERENT now (it may take the guest), or its host changed (it may not); a
         _FULLER host (only more taken: a filter it failed fails again) is not tried where it refused.
-        A guest that lands elsewhere changes the host it leaves and the one it takes. A hard-affinity
-        guest depends on where its group is on every host: with any host changed it goes back to a plan
-        from scratch. None when a guest fits nowhere."""
+        A guest that lands elsewhere changes the host it leaves and the one it takes. A guest drawn to
+        others (``_drawn_to_others``) may be taken by a fuller host: a batch with one is planned from
+        scratch. For any other guest no filter looks at another host than the one it checks, so
+        slices of hosts may be filtered at once. None when a guest fits nowhere."""
+        if any(_drawn_to_others(spec) for spec in batch):
+            return self._first_fit(host, batch)
         order, index = self.fit_order[host], self.fit_index[host]
         kept = dict((spec.name, placement) for spec, placement in self.plans[host])
         changed = dict(changed)
@@ -370,9 +373,8 @@ class AdmissionControl(object):
 
         def scanned(names, spec):
             """``spec``'s placement on the first of ``names`` that takes it, or None. The filters run
-            over a slice of them at once (as they would one host at a time: none of them looks at
-            another host's guests but hard affinity, which never gets here), then the NUMA fit one at a
-            time; slices that double in size keep the usual case (an early host takes it) cheap."""
+            over a slice of them at once (as they would one host at a time), then the NUMA fit one at
+            a time; slices that double in size keep the usual case (an early host takes it) cheap."""
             size = SCAN_SLICE
             while names:
                 chunk, names, size = names[:size], names[size:], size * 2
@@ -398,9 +400,7 @@ class AdmissionControl(object):
                     plan.append((spec, before))
                     waiting.setdefault(before.host, []).append(before)
                     continue
-                if before is None or (changed and _hard_affinity(spec)):
-                    if before is not None:
-                        return self._first_fit(host, batch)
+                if before is None:
                     after = scanned(_round(order, spec), spec)
                 else:
                     start = first_fit_start(spec.name, len(order))
@@ -501,8 +501,11 @@ def _round(order, spec):
     return [order[(start + step) % len(order)] for step in range(len(order))]
 
 
-def _hard_affinity(spec):
-    return bool(spec.group) and spec.group["policy"] == "affinity"
+def _drawn_to_others(spec):
+    """True when a host may take ``spec`` for what it gained (hard affinity: a member of its group;
+    same_host: a guest it names), or depending on other hosts (affinity: where the group is): neither
+    the replay's "a fuller host refuses again" nor filtering a slice of hosts alone holds for it."""
+    return bool(spec.same_host) or (bool(spec.group) and spec.group["policy"] == "affinity")
 
 
 def _same_footprint(one, other):

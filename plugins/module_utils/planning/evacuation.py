@@ -33,13 +33,14 @@ How the batch is placed, and why:
   more by first fit (``place_first_fit``): each guest, in the same order, on the
   first other host that takes it, the hosts taken in name order round from one
   that only the guest's name decides (``first_fit_start``: the arrivals spread,
-  and a guest added to or taken from the batch moves no other guest's start). The weighers spread a drain's guests, but they normalise over all the
-  hosts, so any change anywhere can change their plan; a first-fit plan depends
-  only on the hosts it tries, in an order fixed by the names. That is what lets
+  and a guest added to or taken from the batch moves no other guest's start).
+  The weighers spread a drain's guests, but they normalise over all the hosts,
+  so a change anywhere can change their plan; a first-fit plan depends only on
+  the hosts it tries, in an order fixed by the names. That is what lets
   admission control (admission.py) know, without planning again, that a host
-  whose first-fit plan puts nothing on the host a placement fills keeps the very
-  same plan, and so that the preflight's N+1, the drain and admission control
-  all ask one planner (weighed batch, else first fit) and get one answer. The
+  whose first-fit plan puts nothing on the host a placement fills keeps the
+  very same plan, and so the preflight's N+1, the drain and admission control
+  ask one planner (weighed batch, else first fit) and get one answer. The
   weighed plan is kept whenever it places every guest (it spreads better).
 - A planned move is not an I/O operation in flight: IoOpsFilter still refuses a
   destination whose builds and migrations in flight (the facts' ``io_ops``) reach

@@ -26,12 +26,14 @@ from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.schedul
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.upgrade_checks.facts import guest, host
 
 CONFIG = {"host_failures_to_tolerate": 1}
+# a group each way: anti-affinity only refuses more as hosts fill, affinity draws guests to its members
+POLICIES = {"db": "anti-affinity", "web": "affinity"}
 
 item_st = st.fixed_dictionaries({
     "memory_mb": st.sampled_from([512, 1024, 2048, 3072]),
     "vcpus": st.integers(1, 3),
     "pinned": st.sampled_from([False, False, False, True]),
-    "group": st.sampled_from([None, None, None, "db"]),
+    "group": st.sampled_from([None, None, None, "db", "web"]),
 })
 
 hosts_st = st.lists(st.fixed_dictionaries({
@@ -56,7 +58,7 @@ def make_fleet(drawn):
         for number, item in enumerate(spec["guests"]):
             metadata = {"flavor": dict(_flavor(item), root_gb=1)}
             if item["group"]:
-                metadata["request"] = {"hints": {"group": {"name": item["group"], "policy": "anti-affinity"}}}
+                metadata["request"] = {"hints": {"group": {"name": item["group"], "policy": POLICIES[item["group"]]}}}
             facts["guests"].append(guest("%s-vm%d" % (name, number), vcpus=item["vcpus"],
                                          memory_mb=item["memory_mb"], disk_gb=1, metadata=metadata))
             facts["resources"]["memory_mb_used"] += item["memory_mb"]
@@ -119,13 +121,33 @@ requests_st = st.lists(item_st, min_size=1, max_size=6)
 @settings(max_examples=120, deadline=None)
 @given(drawn=hosts_st, requests=requests_st)
 def test_incremental_admission_answers_as_the_full_check(drawn, requests):
+    admit_and_compare(drawn, requests)
+
+
+# fleets wider than a slice of the first fit's scan (admission.SCAN_SLICE), with more guests each: plans
+# worked out again that look further than a kept host, and cascades of guests landing elsewhere
+wide_hosts_st = st.lists(st.fixed_dictionaries({
+    "guests": st.lists(item_st, max_size=6),
+    "enabled": st.sampled_from([True, True, True, True, True, False]),
+    "zone": st.sampled_from(["default"] * 5 + ["az1"]),
+    "unmanaged": st.sampled_from([False] * 11 + [True]),
+}), min_size=9, max_size=14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(drawn=wide_hosts_st, requests=st.lists(item_st, min_size=4, max_size=12))
+def test_incremental_admission_answers_as_the_full_check_on_wider_fleets(drawn, requests):
+    admit_and_compare(drawn, requests)
+
+
+def admit_and_compare(drawn, requests):
     hosts = make_fleet(drawn)
     admission = AdmissionControl(hosts, CONFIG)
     for facts in hosts:     # a host the drain's planner empties has a plan; one without has the planner's reason
         plan = plan_evacuation(hosts, facts["name"], seed=0)
         if plan.drainable:
             assert facts["name"] in admission.plans
-        elif facts["name"] in admission.undrainable:
+        else:
             reason = admission.undrainable[facts["name"]]
             assert any(("No valid host was found for %s: " % move.name in reason) if move.fits_nowhere
                        else move.named_refusal() in reason for move in plan.refused)
@@ -133,7 +155,7 @@ def test_incremental_admission_answers_as_the_full_check(drawn, requests):
     scheduler = Scheduler(build_hosts(copy.deepcopy(hosts)), CONFIG, 0, admission=compared)
     placed = []
     for number, item in enumerate(requests):
-        hints = {"group": {"name": item["group"], "policy": "anti-affinity"}} if item["group"] else {}
+        hints = {"group": {"name": item["group"], "policy": POLICIES[item["group"]]}} if item["group"] else {}
         spec = build_request_spec(make_request("new%d" % number, item["vcpus"], item["memory_mb"], 1,
                                                _flavor(item)["extra_specs"], hints=hints))
         outcome = scheduler.place(spec)
@@ -159,7 +181,7 @@ floating_st = st.fixed_dictionaries({
     "memory_mb": st.sampled_from([512, 1024, 2048, 3072]),
     "vcpus": st.integers(1, 3),
     "pinned": st.just(False),
-    "group": st.sampled_from([None, None, None, "db"]),
+    "group": st.sampled_from([None, None, None, "db", "web"]),
 })
 
 
@@ -210,7 +232,7 @@ def test_after_admitted_placements_the_preflight_finds_every_host_drainable(draw
     scheduler = Scheduler(build_hosts(copy.deepcopy(hosts)), CONFIG, 0, admission=admission)
     placed = []
     for number, item in enumerate(requests):
-        hints = {"group": {"name": item["group"], "policy": "anti-affinity"}} if item["group"] else {}
+        hints = {"group": {"name": item["group"], "policy": POLICIES[item["group"]]}} if item["group"] else {}
         spec = build_request_spec(make_request("new%d" % number, item["vcpus"], item["memory_mb"], 1, {},
                                                hints=hints))
         outcome = scheduler.place(spec)
