@@ -29,6 +29,19 @@ How the batch is placed, and why:
   name. Placing the large and constrained guests while the hosts are emptiest is
   what lets a batch that fits be placed (first-fit decreasing); the name makes
   ties deterministic.
+- When that batch leaves a guest without a host, the same batch is tried once
+  more by first fit (``place_first_fit``): each guest, in the same order, on the
+  first other host that takes it, the hosts taken in name order round from one
+  that only the guest's name decides (``first_fit_start``: the arrivals spread,
+  and a guest added to or taken from the batch moves no other guest's start).
+  The weighers spread a drain's guests, but they normalise over all the hosts,
+  so a change anywhere can change their plan; a first-fit plan depends only on
+  the hosts it tries, in an order fixed by the names. That is what lets
+  admission control (admission.py) know, without planning again, that a host
+  whose first-fit plan puts nothing on the host a placement fills keeps the
+  very same plan, and so the preflight's N+1, the drain and admission control
+  ask one planner (weighed batch, else first fit) and get one answer. The
+  weighed plan is kept whenever it places every guest (it spreads better).
 - A planned move is not an I/O operation in flight: IoOpsFilter still refuses a
   destination whose builds and migrations in flight (the facts' ``io_ops``) reach
   ``max_io_ops_per_host``, but the moves of this plan do not add to that count,
@@ -42,13 +55,16 @@ How the batch is placed, and why:
 
 from __future__ import annotations
 
+import copy
+import zlib
+
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.guest_request import guest_request
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import SchedulerConfig, build_config
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import build_request_spec
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import (
-    Scheduler, build_hosts, collector_paused)
+    Outcome, Scheduler, build_hosts, collector_paused)
 
 
 class GuestMove(object):
@@ -107,7 +123,10 @@ def plan_evacuation(hosts, source, *, scheduler_config=None, seed=None):
     config = scheduler_config if isinstance(scheduler_config, SchedulerConfig) else build_config(scheduler_config)
     moves, specs = guest_moves(by_name[source], others, config)
     if specs:
-        _place(build_hosts(others), sorted(specs, key=lambda pair: placement_order(pair[0])), config, seed)
+        ordered = sorted(specs, key=lambda pair: placement_order(pair[0]))
+        _place(build_hosts(others), ordered, config, seed)
+        if any(move.fits_nowhere for _spec, move in ordered):
+            _first_fit_instead(build_hosts(others), first_fit_order(source, by_name), ordered, config)
     return Evacuation(source, moves)
 
 
@@ -152,6 +171,55 @@ def _place(host_states, ordered, config, seed):
                 move.refusal, move.fits_nowhere = outcome.error, True
             else:
                 move.placement = outcome.placement.to_dict()
+
+
+def _first_fit_instead(host_states, order, ordered, config):
+    """The first-fit plan of ``ordered`` (pairs of spec and move) when it places every guest: the
+    weighed batch's refusals are then replaced; else they stay (its reasons name every host)."""
+    with collector_paused():
+        placed = list(place_first_fit(Scheduler(host_states, config, 0), order,
+                                      [spec for spec, _move in ordered]))
+    if len(placed) < len(ordered) or placed[-1].placement is None:
+        return
+    for (_spec, move), outcome in zip(ordered, placed):
+        move.placement, move.refusal, move.fits_nowhere = outcome.placement.to_dict(), None, False
+
+
+def first_fit_order(source, names):
+    """The hosts other than ``source`` (of ``names``: any iterable of host names) in the order first fit
+    goes round them: by name. Only names decide it, so the preflight (facts in inventory order) and
+    admission control (hosts in schedule order) agree."""
+    return sorted(name for name in set(names) if name != source)
+
+
+def first_fit_start(name, count):
+    """Where in a ``first_fit_order`` of ``count`` hosts first fit starts for the guest ``name``: a
+    checksum of the name (the same in every process, unlike ``hash``), so that the guests of one host
+    spread over the others, and a guest's start depends on nothing else."""
+    return zlib.crc32(name.encode("utf-8")) % count
+
+
+def place_first_fit(scheduler, order, ordered):
+    """Yield the ``Outcome`` of each of the ``ordered`` specs placed as a move by first fit: each tries
+    the hosts of ``order`` (``first_fit_order``) round from ``first_fit_start`` and takes the first whose
+    filters and NUMA fit pass; after a guest no host takes (its Outcome has neither placement nor
+    error: the weighed batch's refusal is the one that names reasons) nothing more is yielded."""
+    count = len(order)
+    for spec in ordered:
+        trial = copy.copy(spec)     # the request as the caller gave it stays unforced
+        start = first_fit_start(spec.name, count) if count else 0
+        for step in range(count):
+            trial.force_host = order[(start + step) % count]
+            outcome = scheduler.place(trial)
+            if outcome.placement is not None:
+                break
+        else:
+            yield Outcome(spec)
+            return
+        scheduler.by_name[trial.force_host].io_ops -= 1     # a planned move is not an I/O operation
+        outcome.placement.request, outcome.placement.forced = spec, False
+        outcome.spec = spec
+        yield outcome
 
 
 def place_moves(scheduler, ordered, *, stop_at_refusal=False):

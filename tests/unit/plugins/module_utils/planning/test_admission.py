@@ -134,3 +134,24 @@ def test_a_planner_of_moves_asks_it_with_a_request_and_a_destination():
     assert admission(moved, "hv4") is None
     # accepted: hv4 now holds it too, so a second guest of 2048 MB no longer fits there
     assert "RamFilter" in admission(dict(moved, name="other"), "hv4")
+
+
+def test_a_plan_worked_out_again_tries_first_a_host_a_guest_left():
+    # hv1's first-fit plan starts both its guests on hv2 (2200 MB free): the 2048 MB one goes there, the
+    # 512 MB one no longer fits and goes on to hv3. With 512 MB more on hv2 the large one no longer fits
+    # there and goes to hv3; hv2 is then freer than in the kept plan for the small one, which first fit
+    # from scratch puts on hv2: the plan kept after the placement must be that one, not the small guest
+    # left on hv3 where it still fits
+    hosts = [host("hv1", sockets=1, cores=4, threads=1, memory_mb=8192, guests=[
+        guest("hv1-big1", vcpus=1, memory_mb=2048, disk_gb=1),
+        guest("hv1-small1", vcpus=1, memory_mb=512, disk_gb=1)])]
+    hosts += [small_host("hv2", 5480), small_host("hv3", 3680)]
+    hosts[0]["resources"]["memory_mb_used"] = 2560
+    admission = AdmissionControl(hosts, ON)
+    assert [(spec.name, placement.host) for spec, placement in admission.plans["hv1"]] == [
+        ("hv1-big1", "hv2"), ("hv1-small1", "hv3")]
+    assert admission(request("new1", 512), "hv2") is None
+    kept = [(spec.name, placement.host) for spec, placement in admission.plans["hv1"]]
+    assert kept == [("hv1-big1", "hv3"), ("hv1-small1", "hv2")]
+    from_scratch = admission._first_fit("hv1", admission.guests["hv1"])  # pylint: disable=protected-access
+    assert kept == [(spec.name, placement.host) for spec, placement in from_scratch]

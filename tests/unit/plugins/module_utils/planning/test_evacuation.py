@@ -154,3 +154,22 @@ def test_a_host_without_guests_is_drainable_and_an_unknown_host_is_refused():
     with pytest.raises(InvalidInput) as refused:
         plan_evacuation(hosts, "hv9")
     assert refused.value.field == "host" and "hv1, hv2, hv3" in refused.value.message
+
+
+def test_a_host_the_weighed_batch_cannot_empty_is_drained_by_first_fit():
+    # 6000 MB free on hv2 and hv3 for 3000, 3000, 2000, 2000, 2000 MB: the weighers spread the two large
+    # guests over both hosts and the third small one fits nowhere; first fit (both large guests start on
+    # hv2, checksums of their names) puts them together, and the drain and N+1 take that plan
+    hosts = [host("hv1", sockets=1, cores=4, threads=1, memory_mb=16384)] + [
+        host(name, sockets=1, cores=4, threads=1, memory_mb=8192,
+             guests=[guest(name + "-base", vcpus=1, memory_mb=1680, disk_gb=1)]) for name in ("hv2", "hv3")]
+    for facts in hosts[1:]:
+        facts["resources"]["memory_mb_used"] = 1680
+    hosts[0]["guests"] = [guest("hv1-%s" % name, vcpus=1, memory_mb=memory_mb, disk_gb=1) for name, memory_mb in (
+        ("big1", 3000), ("big2", 3000), ("small1", 2000), ("small2", 2000), ("small3", 2000))]
+    batch = schedule(hosts[1:], [guest_request(g, "default") for g in hosts[0]["guests"]], None, 0)
+    assert [outcome.spec.name for outcome in batch.failed] == ["hv1-small3"]
+    plan = plan_evacuation(hosts, "hv1", seed=0)
+    assert plan.drainable and dict((move.name, move.destination) for move in plan.moves) == {
+        "hv1-big1": "hv2", "hv1-big2": "hv2", "hv1-small1": "hv3", "hv1-small2": "hv3", "hv1-small3": "hv3"}
+    assert n_plus_one(hosts)["hv1"]["result"] == "Success"
