@@ -450,6 +450,8 @@ def write_sshd_config(name):
         "KbdInteractiveAuthentication no",
         "UsePAM no",
         "PrintMotd no",
+        # Parallel playbooks open many sessions at once; sshd's default (10) drops some.
+        "MaxStartups 100:30:200",
         # Ansible's ssh connection copies modules over sftp.
         "Subsystem sftp internal-sftp",
         "",
