@@ -663,10 +663,22 @@ def write_inventory(names, virt_type, link_rate=DEFAULT_LINK_RATE):
     os.rename(inventory_path() + ".tmp", inventory_path())
 
 
+def recorded_link_rate():
+    """The link rate the lab's inventory records, or None when there is no lab."""
+    try:
+        with open(inventory_path()) as handle:
+            inventory = json.loads(handle.read().split("\n", 1)[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return inventory["all"]["children"]["hypervisors"]["vars"].get("vmfleet_lab_link_rate")
+
+
 # --- commands --------------------------------------------------------------
 
 def cmd_up(args):
     check_prerequisites()
+    # `lab up` on a running lab (after `lab crash`, say) keeps the rate it was started with
+    args.link_rate = args.link_rate or recorded_link_rate() or DEFAULT_LINK_RATE
     link_rate_bits(args.link_rate)     # a bad rate is refused before anything changes
     names = host_names(args.hosts)
     for extra in [n for n in existing_hosts() if n not in names]:
@@ -761,9 +773,9 @@ def main(argv=None):
     up = sub.add_parser("up", help="start the lab's hosts (idempotent)")
     up.add_argument("--hosts", type=int, default=3, choices=range(1, 10), metavar="N",
                     help="number of hosts, 1 to 9 (default 3)")
-    up.add_argument("--link-rate", default=DEFAULT_LINK_RATE, metavar="RATE",
-                    help="each host's link, both ways, in tc's units: 1gbit, 200mbit (default %s)"
-                         % DEFAULT_LINK_RATE)
+    up.add_argument("--link-rate", metavar="RATE",
+                    help="each host's link, both ways, in tc's units: 1gbit, 200mbit (default: the running "
+                         "lab's rate, else %s)" % DEFAULT_LINK_RATE)
     up.set_defaults(func=cmd_up)
     sub.add_parser("status", help="show hosts, daemons and guests").set_defaults(func=cmd_status)
     sub.add_parser("down", help="stop and remove the lab").set_defaults(func=cmd_down)

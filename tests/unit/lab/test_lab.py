@@ -137,3 +137,10 @@ def test_lab_instances_share_no_address_bridge_namespace_or_folder(monkeypatch, 
 def test_a_bad_lab_instance_is_refused(monkeypatch):
     with pytest.raises(SystemExit, match="VMFLEET_LAB_INSTANCE must be a number from 0 to 9"):
         load_instance("x", monkeypatch)
+
+
+def test_lab_up_on_a_running_lab_keeps_its_link_rate(lab, tmp_path, monkeypatch):
+    monkeypatch.setattr(lab, "ROOT", str(tmp_path))
+    assert lab.recorded_link_rate() is None
+    lab.write_inventory(["hv1"], "kvm", "300mbit")
+    assert lab.recorded_link_rate() == "300mbit"
