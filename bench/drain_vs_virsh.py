@@ -55,56 +55,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
-from lab_tools import (INVENTORY, ansible_env, delete_instance, host_path, inventory_hosts, run_playbook,  # noqa: E402
-                       state_store, virsh)
+from lab_tools import (INVENTORY, ansible_env, delete_instance, fill_ram, host_path, inventory_hosts,  # noqa: E402
+                       ram_holds_pattern, run_playbook, state_store, virsh)
 
 FLAVOR = {"name": "bench.tiny", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 PREFIX = "bench-"
-# Guest RAM the benchmark writes starts here: SeaBIOS keeps to the first MiB and
-# the last few hundred KiB below the top of RAM.
-RAM_DATA_GPA = 16 * 1024 * 1024
-MIB = 1024 * 1024
-
-
-def ram_address(host, name, guest_physical):
-    """Where guest-physical address ``guest_physical`` of ``name`` is in its QEMU process (HMP gpa2hva)."""
-    answer = virsh(host, "qemu-monitor-command", name, "--hmp", "gpa2hva %#x" % guest_physical).stdout
-    match = re.search(r"is (0x[0-9a-f]+)", answer)
-    if not match:
-        sys.exit("QEMU did not say where %s's RAM is: %s" % (name, answer.strip()))
-    return int(match.group(1), 16)
-
-
-def ram_pattern(name):
-    return ("vmfleet bench RAM of %s\n" % name).encode()
-
-
-def fill_ram(host, name, ram_mib):
-    """Write ``ram_mib`` MiB of a non-zero pattern into the running guest's RAM, through its QEMU process."""
-    first = ram_address(host, name, RAM_DATA_GPA)
-    last = ram_address(host, name, RAM_DATA_GPA + ram_mib * MIB - 1)
-    if last - first != ram_mib * MIB - 1:
-        sys.exit("%s's RAM from %d MiB on is not one block in QEMU: --ram-mib %d is too large"
-                 % (name, RAM_DATA_GPA // MIB, ram_mib))
-    pid_file = os.path.join(inventory_hosts()[host]["vmfleet_lab_dir"], "run", "qemu", name + ".pid")
-    with open(pid_file) as handle:
-        pid = int(handle.read().strip())
-    pattern = ram_pattern(name)
-    chunk = (pattern * (MIB // len(pattern) + 1))[:MIB]
-    with open("/proc/%d/mem" % pid, "r+b", buffering=0) as memory:
-        memory.seek(first)
-        for _mib in range(ram_mib):
-            memory.write(chunk)
-
-
-def ram_holds_pattern(host, name):
-    """The guest's RAM on ``host`` starts with what fill_ram wrote (HMP xp reads guest-physical memory)."""
-    pattern = ram_pattern(name)[:16]
-    answer = virsh(host, "qemu-monitor-command", name, "--hmp", "xp /16xb %#x" % RAM_DATA_GPA).stdout
-    seen = bytes(int(b, 16) for b in re.findall(r"0x([0-9a-f]{2})\b", answer.split(":", 1)[-1]))
-    return seen == pattern
-
-
 def link_sent_bytes(host):
     """Bytes ``host`` has sent over its lab link: what the controller's end of its veth pair received."""
     link = inventory_hosts()[host]["vmfleet_lab_link"]

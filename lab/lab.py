@@ -341,6 +341,11 @@ def ensure_link(name, rate):
     run(inside + ["link", "set", HOST_LINK, "master", HOST_BRIDGE, "up"])
     run(inside + ["link", "set", HOST_BRIDGE, "up"])
     run(inside + ["addr", "replace", "%s/%d" % (host_address(name), SUBNET_BITS), "dev", HOST_BRIDGE])
+    # A peer whose link is cut answers nothing, not even a reset. With Linux's default (15 retries,
+    # about 15 minutes) a QEMU blocked sending migration data to it also blocks its monitor, and
+    # with it libvirt's cancel of the migration, that long; 5 retries give up after about 13 s, as
+    # clusters that must notice a dead peer tune it. Per namespace: the controller keeps its own.
+    run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", "net.ipv4.tcp_retries2=5"])
     # Both directions: what the host sends leaves through its eth0, what it
     # receives leaves the lab bridge through the controller's end of the pair.
     run(["tc", "qdisc", "replace", "dev", veth, "root"] + tbf_arguments(rate))

@@ -269,10 +269,12 @@ def test_one_migration_at_a_time_into_each_destination(fleet_cleanup):
         assert dest != next_dest or next_start >= end, moves
 
 
-def migrating_to(host, name):
-    """The destination of the guest's live migration the journal shows running, or None."""
+def migrating_to(host, name, since=""):
+    """The destination of the guest's live migration the journal shows running (one started at ``since``
+    or later: an ISO time), or None."""
     for record in journal(host):
-        if record.get("guest") == name and record.get("status") == "migrating" and record.get("prepared_volumes"):
+        if record.get("guest") == name and record.get("status") == "migrating" and record.get("prepared_volumes") \
+                and record["started_at"] >= since:
             return record["destination"]
     return None
 
@@ -288,12 +290,13 @@ def start_guest_with_data(host, name, mib, cleanup):
 def drain_until_migrating(host, name, **drain_extra):
     """Start a drain of ``host`` in the background; once ``name``'s migration runs and is 3 s into its
     disk mirror, return (the playbook's process, the migration's destination)."""
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     proc = subprocess.Popen(playbook_argv("drain.yml", drain_vars(host, **drain_extra)),
                             cwd=os.path.dirname(os.path.abspath(__file__)), env=ansible_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     deadline, destination = time.time() + 120, None
     while time.time() < deadline and proc.poll() is None and destination is None:
-        destination = migrating_to(host, name)
+        destination = migrating_to(host, name, since)
         time.sleep(0.2)
     if destination is None:
         proc.kill()
