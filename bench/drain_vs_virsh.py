@@ -195,6 +195,7 @@ def main():
                 lambda: drain_playbook(source, args.parallel), names, source, hosts)
             clean(names, hosts)
             rounds.append({"loop_s": loop_s, "ours_s": ours_s, "module_s": report["summary"]["duration_s"],
+                           "report": report,
                            "loop_bytes": loop_bytes, "ours_bytes": ours_bytes,
                            "loop_downtime": loop_downtime, "ours_downtime": ours_downtime})
     finally:
@@ -216,6 +217,13 @@ def main():
     ratio = statistics.median(row["ours_s"] / row["loop_s"] for row in rounds)
     efficiency = statistics.median(row["ours_bytes"] / link_bytes_per_s / row["ours_s"] for row in rounds)
     print("bytes moved by the loop: %s MB" % ", ".join("%.0f" % (row["loop_bytes"] / 1e6) for row in rounds))
+    # where the playbook's time goes: the module's migrations one by one, against the link
+    for index, row in enumerate(rounds, 1):
+        durations = sorted(g["duration_s"] for g in row["report"]["guests"] if g.get("duration_s") is not None)
+        print("round %d: drain module %.1f s of the playbook's %.1f s; one guest's migration %.1f-%.1f s "
+              "(median %.1f s) for %.0f MB, which the link alone carries in %.1f s"
+              % (index, row["module_s"], row["ours_s"], durations[0], durations[-1], statistics.median(durations),
+                 row["ours_bytes"] / len(durations) / 1e6, row["ours_bytes"] / len(durations) / link_bytes_per_s))
     print("ratio playbook / loop, median of %d rounds: %.2f   (target <= 1.2)" % (len(rounds), ratio))
     print("efficiency limit / playbook, median of %d rounds: %.2f" % (len(rounds), efficiency))
     print("downtime per guest, ms (median of the rounds):")
