@@ -60,6 +60,8 @@ from lab_tools import (INVENTORY, ansible_env, delete_instance, fill_ram, host_p
 
 FLAVOR = {"name": "bench.tiny", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
 PREFIX = "bench-"
+
+
 def link_sent_bytes(host):
     """Bytes ``host`` has sent over its lab link: what the controller's end of its veth pair received."""
     link = inventory_hosts()[host]["vmfleet_lab_link"]

@@ -52,7 +52,6 @@ import time
 import uuid
 
 
-
 def lab_instance():
     value = os.environ.get("VMFLEET_LAB_INSTANCE", "0")
     if not value.isdigit() or int(value) > 9:

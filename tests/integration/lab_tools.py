@@ -99,8 +99,8 @@ def fill_ram(host, name, ram_mib):
     first = ram_address(host, name, RAM_DATA_GPA)
     last = ram_address(host, name, RAM_DATA_GPA + ram_mib * MIB - 1)
     if last - first != ram_mib * MIB - 1:
-        raise RuntimeError("%s's RAM from %d MiB on is not one block in QEMU: --ram-mib %d is too large"
-                 % (name, RAM_DATA_GPA // MIB, ram_mib))
+        raise RuntimeError("%s's RAM from %d MiB on is not one block in QEMU: %d MiB is too much"
+                           % (name, RAM_DATA_GPA // MIB, ram_mib))
     pid_file = os.path.join(inventory_hosts()[host]["vmfleet_lab_dir"], "run", "qemu", name + ".pid")
     with open(pid_file) as handle:
         pid = int(handle.read().strip())
