@@ -301,8 +301,9 @@ def write_config(name):
         "migration_port_min = %d" % migration_min,
         "migration_port_max = %d" % (migration_min + MIGRATION_PORTS - 1),
         # A source's connection to a peer that went silent (its link cut) is given
-        # up after 5 unanswered keepalives 3 s apart, which aborts the migration.
-        "keepalive_interval = 3",
+        # up after 5 unanswered keepalives 5 s apart (libvirt's defaults, kept
+        # visible here), which aborts the migration.
+        "keepalive_interval = 5",
         "keepalive_count = 5",
         "",
     ])
@@ -342,9 +343,9 @@ def ensure_link(name, rate):
     run(inside + ["addr", "replace", "%s/%d" % (host_address(name), SUBNET_BITS), "dev", HOST_BRIDGE])
     # A peer whose link is cut answers nothing, not even a reset. With Linux's default (15 retries,
     # about 15 minutes) a QEMU blocked sending migration data to it also blocks its monitor, and
-    # with it libvirt's cancel of the migration, that long; 5 retries give up after about 13 s, as
+    # with it libvirt's cancel of the migration, that long; 6 retries give up after about 25 s, as
     # clusters that must notice a dead peer tune it. Per namespace: the controller keeps its own.
-    run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", "net.ipv4.tcp_retries2=5"])
+    run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", "net.ipv4.tcp_retries2=6"])
     # Both directions: what the host sends leaves through its eth0, what it
     # receives leaves the lab bridge through the controller's end of the pair.
     run(["tc", "qdisc", "replace", "dev", veth, "root"] + tbf_arguments(rate))
@@ -399,10 +400,11 @@ def ssh_client_block():
         "    StrictHostKeyChecking yes",
         # Never a prompt: a refused key or a changed host key is an error at once.
         "    BatchMode yes",
-        "    ConnectTimeout 10",
-        # A cut link ends the session in about 15 s instead of TCP's many minutes.
-        "    ServerAliveInterval 5",
-        "    ServerAliveCountMax 3",
+        # Generous: on a 2-core machine under load, a host's sshd was seen silent for over 15 s.
+        "    ConnectTimeout 30",
+        # A cut link ends the session in about a minute instead of TCP's many minutes.
+        "    ServerAliveInterval 10",
+        "    ServerAliveCountMax 6",
         end,
         "",
     ])
