@@ -11,7 +11,7 @@ import time
 import pytest
 
 from lab_tools import LAB_ROOT, delete_instance, inventory_hosts, lab, run_playbook, state_store, virsh
-from test_drain import hosts, qemu_io, where
+from lab_guests import hosts, qemu_io, where
 
 NAS = {"name": "ev.nas", "vcpus": 1, "memory_mb": 128, "root_gb": 1, "extra_specs": {"vmfleet:disk_tier": "shared"}}
 LOCAL = {"name": "ev.local", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
