@@ -30,7 +30,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: "The request: C(name), C(flavor) (C(name), C(vcpus), C(memory_mb), C(disk_gb), C(extra_specs)),
+  description: "The request: C(name), C(flavor) (C(name), C(vcpus), C(memory_mb), C(root_gb), C(ephemeral_gb),
+    C(swap), C(extra_specs)),
     C(image) and C(hints)."
   type: dict
 """
@@ -46,8 +47,13 @@ def instance_request(instance):
         raise AnsibleFilterError("instance_request expects an instance definition with a name, got %r" % (instance,))
     try:
         image = normalize_image(instance.get("image") or {"name": "-"})
-        return scheduler_request(instance["name"], normalize_flavor(instance.get("flavor")), image,
-                                 instance.get("hints"))
+        flavor = normalize_flavor(instance.get("flavor"))
+        request = scheduler_request(instance["name"], flavor, image, instance.get("hints"))
+        # the flavor in the shape schedule takes (Nova's keys), not the scheduler's summed disk_gb,
+        # which schedule keeps only as a deprecated alias of root_gb
+        del request["flavor"]["disk_gb"]
+        request["flavor"].update((key, flavor[key]) for key in ("root_gb", "ephemeral_gb", "swap"))
+        return request
     except VmfleetError as error:
         raise AnsibleFilterError("instance_request(%s): %s" % (instance["name"], error.message))
 

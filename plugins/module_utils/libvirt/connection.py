@@ -78,6 +78,18 @@ _HINTS = (
 _DEFAULT_HINT = "Check the URI, that the libvirt daemon runs on that host, and the credentials used"
 
 
+def or_none(lookup, missing, *args):
+    """``lookup(*args)``, or None when libvirt answers that the object does not exist (error code
+    ``missing``, such as VIR_ERR_NO_DOMAIN); every other libvirt error is raised as it is, for the
+    caller to say which host and object."""
+    try:
+        return lookup(*args)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == missing:
+            return None
+        raise
+
+
 def open_connection(uri, host_name=None):
     """Open a read-write libvirt connection to ``uri``.
 

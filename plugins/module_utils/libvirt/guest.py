@@ -24,13 +24,8 @@ _POLL = 0.5
 def find(conn, name=None, uuid=None):
     """The guest defined on ``conn`` with this ``uuid`` (else ``name``), or None when there is none.
     Other libvirt errors are raised as they are (the caller says which host)."""
-    libvirt = libvirt_client.libvirt
-    try:
-        return conn.lookupByUUIDString(uuid) if uuid else conn.lookupByName(name)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            return None
-        raise
+    lookup = conn.lookupByUUIDString if uuid else conn.lookupByName
+    return libvirt_client.or_none(lookup, libvirt_client.libvirt.VIR_ERR_NO_DOMAIN, uuid or name)
 
 
 def state_name(domain):

@@ -57,9 +57,7 @@ def network_names(conn):
 def _lookup(conn, name, host):
     libvirt = libvirt_client.libvirt
     try:
-        return conn.networkLookupByName(name)
+        return libvirt_client.or_none(conn.networkLookupByName, libvirt.VIR_ERR_NO_NETWORK, name)
     except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK:
-            return None
         raise VmfleetError("looking up network %r on host %s failed: %s" % (name, host, exc.get_error_message()),
                            network=name, host=host)

@@ -46,10 +46,8 @@ def lookup(pool, name):
     """The volume ``name`` in ``pool``, or None when the pool has no such volume."""
     libvirt = libvirt_client.libvirt
     try:
-        return pool.storageVolLookupByName(name)
+        return libvirt_client.or_none(pool.storageVolLookupByName, libvirt.VIR_ERR_NO_STORAGE_VOL, name)
     except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
-            return None
         raise failure("looking up volume %r in %s" % (name, where(pool)), exc)
 
 
