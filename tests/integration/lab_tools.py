@@ -131,13 +131,20 @@ def lab(*args):
                           universal_newlines=True, check=False)
 
 
+def virsh_quote(word):
+    """``word`` as one argument of a virsh command string (virsh splits its commands itself, as a shell
+    would: test_bad_input's guest named ``bi<x&y'z">`` was left on the lab by an unquoted destroy)."""
+    return re.sub(r"([^A-Za-z0-9_./-])", r"\\\1", word)
+
+
 def delete_instance(name):
     """Destroy, undefine and delete the volumes of ``name`` wherever it is. Each virsh call is an ssh
     session to the host, so each host gets two: virsh runs every command of a list, also after one
     fails (the guest is on one host at most)."""
     for host in inventory_hosts():
-        listing = virsh(host, "destroy %s; undefine %s; vol-list default; vol-list fast" % (name, name)).stdout
+        quoted = virsh_quote(name)
+        listing = virsh(host, "destroy %s; undefine %s; vol-list default; vol-list fast" % (quoted, quoted)).stdout
         paths = [parts[1] for parts in (line.split() for line in listing.splitlines())
                  if len(parts) == 2 and parts[0].startswith(name + ".")]
         if paths:
-            virsh(host, "; ".join("vol-delete %s" % path for path in paths))
+            virsh(host, "; ".join("vol-delete %s" % virsh_quote(path) for path in paths))
