@@ -7,7 +7,9 @@ SHELL := /bin/bash
 PYTHON     ?= python3
 VENV       ?= $(CURDIR)/.venv
 LAB_HOSTS  ?= 3
-# several labs side by side: VMFLEET_LAB_INSTANCE=N (0-9) moves ports, bridge and root
+# each lab host's link, both ways (tc units)
+LAB_LINK_RATE ?= 1gbit
+# several labs side by side: VMFLEET_LAB_INSTANCE=N (0-9) moves subnet, bridge, namespaces and root
 export VMFLEET_LAB_INSTANCE ?= 0
 export VMFLEET_LAB_ROOT ?= /var/lib/vmfleet-lab$(if $(filter-out 0,$(VMFLEET_LAB_INSTANCE)),-$(VMFLEET_LAB_INSTANCE))
 INVENTORY  ?= $(VMFLEET_LAB_ROOT)/inventory.yml
@@ -53,7 +55,7 @@ collection:
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
 lab: deps
-	lab/lab up --hosts $(LAB_HOSTS)
+	lab/lab up --hosts $(LAB_HOSTS) --link-rate $(LAB_LINK_RATE)
 
 lab-status:
 	lab/lab status

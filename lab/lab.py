@@ -2,15 +2,27 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A multi-host libvirt lab on one machine.
 
-Each lab host is a real libvirtd with its own mount namespace, in which its
-own folders are bind-mounted over /etc/libvirt, /run/libvirt,
-/var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt. Each has its own
-host UUID (libvirt refuses to migrate to a daemon with the source's UUID), its
-own TCP port on 127.0.0.1, its own migration port range, its own pid files
-and its own `default` storage pool holding a small base image. QEMU guests a
-host starts live in its namespace too.
+The lab is a small network of hosts, as a fleet is. Each lab host has its own
+network namespace with its own address on the lab's network (a veth pair whose
+other end is on the lab bridge, where the controller, this machine, has .1),
+shaped with `tc` to the link rate the lab sets, and an sshd of its own with a
+lab-generated host key that lets root in by the lab's client key only. Inside
+that, its own mount namespace bind-mounts its own folders over /etc/libvirt,
+/run/libvirt, /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt. Its
+libvirtd, virtlogd, sshd and the QEMU guests it starts all live in both
+namespaces. Each has its own host UUID (libvirt refuses to migrate to a daemon
+with the source's UUID) and its own `default` storage pool holding a small
+base image.
 
-    lab up [--hosts N]   start hv1..hvN (idempotent); write the inventory
+The controller reaches each host as a fleet's controller does:
+qemu+ssh://root@ADDRESS/system. `lab up` writes an ssh client block for the
+lab's addresses (the lab's key, the lab's known_hosts, strict host key
+checking, batch mode) at the top of root's ~/.ssh/config; `lab down` removes
+it. Hosts reach each other the same way for peer-to-peer migration, and the
+migration data goes to the destination's own address.
+
+    lab up [--hosts N] [--link-rate RATE]
+                         start hv1..hvN (idempotent); write the inventory
     lab status           each host, its daemon and its guests
     lab down             destroy the lab's guests, stop its daemons, remove it
     lab inventory        print the inventory path
@@ -19,11 +31,12 @@ The capacity the hosts show is what libvirt reports, never a number the lab
 declares. State lives under $VMFLEET_LAB_ROOT (default /var/lib/vmfleet-lab).
 
 Several labs can run on one machine side by side (one per developer or test
-run): $VMFLEET_LAB_INSTANCE (0 to 9, default 0) moves a lab's ports, migration
-port ranges and bridge out of the way of the others, and its default root to
-/var/lib/vmfleet-lab-N.
-Needs root and Debian's libvirt-daemon, libvirt-daemon-driver-qemu,
-libvirt-clients, qemu-system-x86 and qemu-utils (`make deps` installs them).
+run): $VMFLEET_LAB_INSTANCE (0 to 9, default 0) gives a lab its own subnet
+(10.(100+N).0.0/24), bridge, namespace names (vmfleet-N-hvK), migration port
+ranges and default root /var/lib/vmfleet-lab-N.
+Needs root, ip/tc (iproute2), openssh-server and Debian's libvirt-daemon,
+libvirt-daemon-driver-qemu, libvirt-clients, qemu-system-x86 and qemu-utils
+(`make deps` installs them).
 """
 
 import argparse
@@ -49,14 +62,31 @@ def lab_instance():
 INSTANCE = lab_instance()
 ROOT = os.environ.get("VMFLEET_LAB_ROOT") or (
     "/var/lib/vmfleet-lab" + ("-%d" % INSTANCE if INSTANCE else ""))
-TCP_PORT_BASE = 16600 + 20 * INSTANCE          # hvN listens on TCP_PORT_BASE + N
-# hvN's QEMU migration ports: MIGRATION_PORT_BASE + 100 * N, 64 of them
+# The lab's network: 10.(100+N).0.0/24 for instance N. The controller (this
+# machine, on the lab bridge) has .1; host hvK has .(10+K).
+SUBNET_PREFIX = "10.%d.0" % (100 + INSTANCE)
+SUBNET_BITS = 24
+CONTROLLER_ADDRESS = SUBNET_PREFIX + ".1"
+# hvN's QEMU migration ports: MIGRATION_PORT_BASE + 100 * N, 64 of them. Each host
+# has an address of its own now, but distinct ranges keep a port in a message
+# naming one host only.
 MIGRATION_PORT_BASE = 49152 + 1000 * INSTANCE
 MIGRATION_PORTS = 64
+# What `lab up` shapes each host's link to unless told otherwise: a datacentre
+# link of 1 Gbit/s, which moves the lab's 128 MiB guests in about a second.
+DEFAULT_LINK_RATE = "1gbit"
+# Root's ssh client configuration, where `lab up` puts the block for its addresses.
+SSH_CLIENT_CONFIG = os.path.expanduser("~root/.ssh/config")
+SSHD = "/usr/sbin/sshd"
 LAB_UUID_NAMESPACE = uuid.UUID("6f1b2a52-3c1d-4c0e-9a43-6d1f0c7a1ab0")
 # One bridge for the whole lab, as the hosts of a fleet share a network segment:
-# each host's libvirt network NETWORK forwards onto it (no firewall, no DHCP).
+# each host's veth is a port of it, and the controller's address is on it.
 BRIDGE = "vmfleet%d" % INSTANCE
+# Inside each host, its link is a port of the host's own bridge, which carries the
+# host's address and its guests (libvirt network NETWORK forwards onto it), as a
+# hypervisor's br0 does.
+HOST_BRIDGE = "br0"
+HOST_LINK = "eth0"
 NETWORK = "vmfleet"
 # A second storage tier whose folder differs per host (as mount points do in a
 # real fleet), so moving a disk between hosts must re-point it at the base image.
@@ -72,7 +102,8 @@ BIND_MOUNTS = (
     ("log", "/var/log/libvirt"),
     ("cache", "/var/cache/libvirt"),
 )
-REQUIRED_COMMANDS = ("ip", "libvirtd", "virtlogd", "virsh", "qemu-img", "unshare", "mount")
+REQUIRED_COMMANDS = ("ip", "tc", "libvirtd", "virtlogd", "virsh", "qemu-img", "unshare", "mount", "sshd",
+                     "ssh", "ssh-keygen")
 
 
 class LabError(Exception):
@@ -91,8 +122,61 @@ def host_dir(name):
     return os.path.join(ROOT, name)
 
 
+def in_chroot():
+    """Whether the lab runs in a chroot: tools/fresh-check says so (VMFLEET_LAB_CHROOT=1), as a process
+    in a chroot cannot always tell (reading /proc/1/root is refused in containers)."""
+    return os.environ.get("VMFLEET_LAB_CHROOT") == "1"
+
+
+def host_address(name):
+    return "%s.%d" % (SUBNET_PREFIX, 10 + host_index(name))
+
+
 def host_uri(name):
-    return "qemu+tcp://127.0.0.1:%d/system" % (TCP_PORT_BASE + host_index(name))
+    """As a fleet's controller names a host: the ssh client block supplies key and known hosts."""
+    return "qemu+ssh://root@%s/system" % host_address(name)
+
+
+def netns_name(name):
+    return "vmfleet-%d-%s" % (INSTANCE, name)
+
+
+def veth_name(name):
+    """The controller's end of a host's link, on the lab bridge (at most 15 characters)."""
+    return "vf%d-%s" % (INSTANCE, name)
+
+
+def ssh_dir():
+    return os.path.join(ROOT, "ssh")
+
+
+def client_key():
+    return os.path.join(ssh_dir(), "id_ed25519")
+
+
+def known_hosts_path():
+    return os.path.join(ssh_dir(), "known_hosts")
+
+
+_RATE_UNITS = {"bit": 1, "kbit": 10 ** 3, "mbit": 10 ** 6, "gbit": 10 ** 9}
+
+
+def link_rate_bits(rate):
+    """``1gbit``, ``200mbit``, ``500kbit`` (tc's units) -> bits per second; anything else is refused."""
+    text = str(rate).strip().lower()
+    for unit in sorted(_RATE_UNITS, key=len, reverse=True):
+        number = text[:-len(unit)]
+        if text.endswith(unit) and number.replace(".", "", 1).isdigit() and float(number) > 0:
+            return int(float(number) * _RATE_UNITS[unit])
+    raise LabError("--link-rate %r: give a positive number with kbit, mbit or gbit, such as 1gbit" % rate)
+
+
+def tbf_arguments(rate):
+    """tc tbf arguments for ``rate``: the bucket holds 10 ms of traffic (at least 64 KiB),
+    so the shaping is smooth and still above the kernel's per-tick minimum."""
+    bits = link_rate_bits(rate)
+    burst = max(bits // 8 // 100, 64 * 1024)
+    return ["tbf", "rate", "%dbit" % bits, "burst", str(burst), "latency", "50ms"]
 
 
 def existing_hosts():
@@ -145,10 +229,10 @@ def stop_pid(pid, program, timeout=15):
     return True
 
 
-def port_open(port):
+def port_open(address, port):
     with socket.socket() as sock:
         sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((address, port)) == 0
 
 
 def run(argv, check=True, **kwargs):
@@ -205,11 +289,9 @@ def write_config(name):
     host_uuid = uuid.uuid5(LAB_UUID_NAMESPACE, name)
     libvirtd_conf = "\n".join([
         "# lab host %s: written by lab/lab" % name,
+        # Reached over ssh only (virt-ssh-helper to the UNIX socket), as a fleet's hosts are.
         'listen_tls = 0',
-        'listen_tcp = 1',
-        'listen_addr = "127.0.0.1"',
-        'tcp_port = "%d"' % (TCP_PORT_BASE + index),
-        'auth_tcp = "none"',
+        'listen_tcp = 0',
         'auth_unix_rw = "none"',
         # Migration refuses a destination whose host UUID equals the source's.
         'host_uuid = "%s"' % host_uuid,
@@ -224,6 +306,16 @@ def write_config(name):
         # Two destinations on one machine must never pick the same port.
         "migration_port_min = %d" % migration_min,
         "migration_port_max = %d" % (migration_min + MIGRATION_PORTS - 1),
+        # A source's connection to a peer that went silent (its link cut) is given
+        # up after 5 unanswered keepalives 5 s apart (libvirt's defaults, kept
+        # visible here), which aborts the migration.
+        "keepalive_interval = 5",
+        "keepalive_count = 5",
+    ] + ([
+        # Inside a chroot (tools/fresh-check) libvirt cannot build a guest's private /dev:
+        # QEMU then finds neither /dev/kvm nor a PTY. A booted machine keeps the default.
+        "namespaces = []",
+    ] if in_chroot() else []) + [
         "",
     ])
     os.makedirs(etc, exist_ok=True)
@@ -234,8 +326,157 @@ def write_config(name):
 
 
 def host_running(name):
-    pid = read_pid(os.path.join(host_dir(name), "libvirtd.pid"))
-    return pid_alive(pid) and pid_is(pid, "libvirtd")
+    root = host_dir(name)
+    daemons = (("libvirtd.pid", "libvirtd"), ("sshd.pid", "sshd"))
+    return all(pid_alive(read_pid(os.path.join(root, pid_file)))
+               and pid_is(read_pid(os.path.join(root, pid_file)), program) for pid_file, program in daemons)
+
+
+def link_exists(device, netns=None):
+    argv = ["ip"] + (["-n", netns] if netns else []) + ["link", "show", device]
+    return subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0
+
+
+def ensure_link(name, rate):
+    """The host's network namespace, its link to the lab bridge, its bridge and address, shaped to ``rate``."""
+    netns, veth = netns_name(name), veth_name(name)
+    if netns not in run(["ip", "netns", "list"]).stdout.split():
+        run(["ip", "netns", "add", netns])
+    if not link_exists(veth):
+        run(["ip", "link", "add", veth, "type", "veth", "peer", "name", HOST_LINK, "netns", netns])
+    run(["ip", "link", "set", veth, "master", BRIDGE, "up"])
+    inside = ["ip", "-n", netns]
+    run(inside + ["link", "set", "lo", "up"])
+    if not link_exists(HOST_BRIDGE, netns):
+        run(inside + ["link", "add", HOST_BRIDGE, "type", "bridge"])
+    run(inside + ["link", "set", HOST_LINK, "master", HOST_BRIDGE, "up"])
+    run(inside + ["link", "set", HOST_BRIDGE, "up"])
+    run(inside + ["addr", "replace", "%s/%d" % (host_address(name), SUBNET_BITS), "dev", HOST_BRIDGE])
+    # A peer whose link is cut answers nothing, not even a reset. With Linux's default (15 retries,
+    # about 15 minutes) a QEMU blocked sending migration data to it also blocks its monitor, and
+    # with it libvirt's cancel of the migration, that long; 6 retries give up after about 25 s, as
+    # clusters that must notice a dead peer tune it. Per namespace: the controller keeps its own.
+    run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", "net.ipv4.tcp_retries2=6"])
+    # Both directions: what the host sends leaves through its eth0, what it
+    # receives leaves the lab bridge through the controller's end of the pair.
+    run(["tc", "qdisc", "replace", "dev", veth, "root"] + tbf_arguments(rate))
+    run(["tc", "-n", netns, "qdisc", "replace", "dev", HOST_LINK, "root"] + tbf_arguments(rate))
+
+
+def ensure_client_key():
+    os.makedirs(ssh_dir(), mode=0o700, exist_ok=True)
+    if not os.path.exists(client_key()):
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vmfleet-lab-%d controller" % INSTANCE,
+             "-f", client_key()])
+
+
+def ensure_host_key(name):
+    sshd_dir = os.path.join(host_dir(name), "sshd")
+    os.makedirs(sshd_dir, mode=0o700, exist_ok=True)
+    key = os.path.join(sshd_dir, "ssh_host_ed25519_key")
+    if not os.path.exists(key):
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vmfleet-lab-%d %s" % (INSTANCE, name),
+             "-f", key])
+    with open(client_key() + ".pub") as handle:
+        authorized = handle.read()
+    with open(os.path.join(sshd_dir, "authorized_keys"), "w") as handle:
+        handle.write(authorized)
+
+
+def write_known_hosts(names):
+    lines = []
+    for name in names:
+        with open(os.path.join(host_dir(name), "sshd", "ssh_host_ed25519_key.pub")) as handle:
+            key_type, key = handle.read().split()[:2]
+        lines.append("%s %s %s\n" % (host_address(name), key_type, key))
+    with open(known_hosts_path() + ".tmp", "w") as handle:
+        handle.writelines(lines)
+    os.rename(known_hosts_path() + ".tmp", known_hosts_path())
+
+
+def ssh_config_markers():
+    return ("# vmfleet-lab-%d begin: written by lab/lab up, removed by lab/lab down" % INSTANCE,
+            "# vmfleet-lab-%d end" % INSTANCE)
+
+
+def ssh_client_block():
+    begin, end = ssh_config_markers()
+    return "\n".join([
+        begin,
+        "Host %s.*" % SUBNET_PREFIX,
+        "    User root",
+        "    IdentityFile %s" % client_key(),
+        "    IdentitiesOnly yes",
+        "    UserKnownHostsFile %s" % known_hosts_path(),
+        "    StrictHostKeyChecking yes",
+        # Never a prompt: a refused key or a changed host key is an error at once.
+        "    BatchMode yes",
+        # Generous: on a 2-core machine under load, a host's sshd was seen silent for over 15 s.
+        "    ConnectTimeout 30",
+        # A cut link ends the session in about a minute instead of TCP's many minutes.
+        "    ServerAliveInterval 10",
+        "    ServerAliveCountMax 6",
+        end,
+        "",
+    ])
+
+
+def without_block(text):
+    begin, end = ssh_config_markers()
+    lines, kept, inside = text.splitlines(keepends=True), [], False
+    for line in lines:
+        if line.rstrip("\n") == begin:
+            inside = True
+        elif inside and line.rstrip("\n") == end:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return "".join(kept)
+
+
+def set_ssh_client_block(present):
+    """Put the lab's block first in root's ssh config (ssh takes the first value it
+    finds for an option) or take it out; the rest of the file is left as it was."""
+    try:
+        with open(SSH_CLIENT_CONFIG) as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        if not present:
+            return
+        text = ""
+    text = without_block(text)
+    if present:
+        text = ssh_client_block() + text
+    os.makedirs(os.path.dirname(SSH_CLIENT_CONFIG), mode=0o700, exist_ok=True)
+    with open(SSH_CLIENT_CONFIG + ".vmfleet-lab-%d.tmp" % INSTANCE, "w") as handle:
+        handle.write(text)
+    os.chmod(handle.name, 0o600)
+    os.rename(handle.name, SSH_CLIENT_CONFIG)
+
+
+def write_sshd_config(name):
+    sshd_dir = os.path.join(host_dir(name), "sshd")
+    config = "\n".join([
+        "# lab host %s: written by lab/lab" % name,
+        "ListenAddress %s" % host_address(name),
+        "HostKey %s" % os.path.join(sshd_dir, "ssh_host_ed25519_key"),
+        "PidFile %s" % os.path.join(host_dir(name), "sshd.pid"),
+        "AuthorizedKeysFile %s" % os.path.join(sshd_dir, "authorized_keys"),
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        "PrintMotd no",
+        # Parallel playbooks open many sessions at once; sshd's default (10) drops some.
+        "MaxStartups 100:30:200",
+        # Ansible's ssh connection copies modules over sftp.
+        "Subsystem sftp internal-sftp",
+        "",
+    ])
+    path = os.path.join(sshd_dir, "sshd_config")
+    with open(path, "w") as handle:
+        handle.write(config)
+    return path
 
 
 def start_host(name):
@@ -246,25 +487,29 @@ def start_host(name):
     os.makedirs(os.path.join(root, "vmfleet"), exist_ok=True)   # the collection's state folder
     for _sub, target in BIND_MOUNTS:
         os.makedirs(target, exist_ok=True)
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)         # sshd's privilege separation folder
     write_config(name)
-    # A half-started host (libvirtd failed after virtlogd started) leaves a
-    # virtlogd behind: stop it, or the retry would start a second one.
-    stop_pid(read_pid(os.path.join(root, "virtlogd.pid")), "virtlogd")
+    sshd_config = write_sshd_config(name)
+    # A half-started host (libvirtd or sshd failed after others started) leaves
+    # daemons behind: stop them, or the retry would start second ones.
+    for pid_file, program in (("sshd.pid", "sshd"), ("libvirtd.pid", "libvirtd"), ("virtlogd.pid", "virtlogd")):
+        stop_pid(read_pid(os.path.join(root, pid_file)), program)
     mounts = " && ".join("mount --bind %s %s" % (os.path.join(root, sub), target)
                          for sub, target in BIND_MOUNTS)
     # libvirtd's and virtlogd's default pid files are in /run itself, outside
-    # the bind mounts, where a second daemon could not take them.
-    script = "%s && virtlogd -d -p %s && libvirtd -d --listen -p %s -f /etc/libvirt/libvirtd.conf" % (
-        mounts, os.path.join(root, "virtlogd.pid"), os.path.join(root, "libvirtd.pid"))
-    run(["unshare", "-m", "--propagation", "private", "sh", "-c", script])
-    port = TCP_PORT_BASE + host_index(name)
+    # the bind mounts, where a second daemon could not take them. sshd starts in
+    # the same namespaces, so a session sees the host's /run/libvirt.
+    script = "%s && virtlogd -d -p %s && libvirtd -d -p %s -f /etc/libvirt/libvirtd.conf && %s -f %s" % (
+        mounts, os.path.join(root, "virtlogd.pid"), os.path.join(root, "libvirtd.pid"), SSHD, sshd_config)
+    run(["ip", "netns", "exec", netns_name(name), "unshare", "-m", "--propagation", "private", "sh", "-c", script])
     deadline = time.time() + 30
     while time.time() < deadline:
-        if port_open(port) and virsh(name, "uri", check=False).returncode == 0:
+        if port_open(host_address(name), 22) and virsh(name, "uri", check=False).returncode == 0:
             return
         time.sleep(0.3)
-    raise LabError("%s: libvirtd did not answer on port %d within 30 s; see %s" % (
-        name, port, os.path.join(root, "log", "libvirtd.log")))
+    raise LabError("%s: libvirtd did not answer at %s within 30 s: %s; see %s" % (
+        name, host_uri(name), virsh(name, "uri", check=False).stderr.strip(),
+        os.path.join(root, "log", "libvirtd.log")))
 
 
 def ensure_base_image():
@@ -308,6 +553,7 @@ def ensure_bridge():
                       stderr=subprocess.DEVNULL, check=False).returncode != 0:
         run(["ip", "link", "add", BRIDGE, "type", "bridge"])
     run(["ip", "link", "set", BRIDGE, "up"])
+    run(["ip", "addr", "replace", "%s/%d" % (CONTROLLER_ADDRESS, SUBNET_BITS), "dev", BRIDGE])
 
 
 def ensure_network(name):
@@ -315,7 +561,7 @@ def ensure_network(name):
         xml = os.path.join(host_dir(name), "network-%s.xml" % NETWORK)
         with open(xml, "w") as handle:
             handle.write("<network><name>%s</name><forward mode='bridge'/><bridge name='%s'/></network>\n"
-                         % (NETWORK, BRIDGE))
+                         % (NETWORK, HOST_BRIDGE))
         virsh(name, "net-define", xml)
     if "Active:         yes" not in virsh(name, "net-info", NETWORK).stdout:
         virsh(name, "net-start", NETWORK)
@@ -335,8 +581,12 @@ def stop_host(name):
         for entry in os.listdir(qemu_run):
             if entry.endswith(".pid"):
                 stop_pid(read_pid(os.path.join(qemu_run, entry)), "qemu-system")
+    stop_pid(read_pid(os.path.join(root, "sshd.pid")), "sshd")
     stop_pid(read_pid(os.path.join(root, "libvirtd.pid")), "libvirtd")
     stop_pid(read_pid(os.path.join(root, "virtlogd.pid")), "virtlogd")
+    # Deleting the namespace deletes the host's end of the veth pair, and with it the pair.
+    subprocess.run(["ip", "netns", "del", netns_name(name)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=False)
     shutil.rmtree(root, ignore_errors=True)
 
 
@@ -374,15 +624,19 @@ DEMO_RESIZES = [
 ]
 
 
-def write_inventory(names, virt_type):
+def write_inventory(names, virt_type, link_rate=DEFAULT_LINK_RATE):
     # JSON is YAML: no YAML library needed before the venv exists.
     hosts = {}
     for name in names:
         hosts[name] = {
             "vmfleet_libvirt_uri": host_uri(name),
-            # where this host's files are seen from the controller (the tests look at disks there)
+            # live migration data goes to the host's own address, over its shaped link
+            "vmfleet_migration_address": host_address(name),
+            # the lab's own facts: where this host's files are seen from the controller
+            # (the tests look at disks there), its network namespace, its link
             "vmfleet_lab_dir": host_dir(name),
-            "vmfleet_migration_address": "127.0.0.1",
+            "vmfleet_lab_netns": netns_name(name),
+            "vmfleet_lab_link": veth_name(name),
             "vmfleet_lab_virt_type": virt_type,
             "vmfleet_lab_base_image": "/var/lib/libvirt/images/" + BASE_IMAGE,
             "vmfleet_instance_pools": ["default", FAST_POOL],
@@ -395,6 +649,9 @@ def write_inventory(names, virt_type):
                     "hosts": hosts,
                     "vars": {
                         "vmfleet_network": NETWORK,
+                        # every host's link is shaped to this rate, both ways (tc tbf)
+                        "vmfleet_lab_link_rate": link_rate,
+                        "vmfleet_lab_link_bits_per_s": link_rate_bits(link_rate),
                         # the fleet state store of the lab: a SQLite file beside its hosts, gone with them
                         "vmfleet_state_url": "sqlite://" + os.path.join(ROOT, "state.db"),
                         "vmfleet_instances": DEMO_INSTANCES,
@@ -407,9 +664,8 @@ def write_inventory(names, virt_type):
                         # host-passthrough (MSR 0x10a); a named model works everywhere.
                         "vmfleet_cpu_mode": "custom",
                         "vmfleet_cpu_models": ["kvm64"],
-                        # Lab hosts are daemons on this machine: modules run here
-                        # and reach each host through its URI, as they would over
-                        # qemu+ssh:// for a remote fleet.
+                        # Fleet-wide modules run on the controller and reach each
+                        # host through its qemu+ssh:// URI (the README's fleet).
                         "ansible_connection": "local",
                         "ansible_python_interpreter": "{{ ansible_playbook_python }}",
                     },
@@ -424,10 +680,23 @@ def write_inventory(names, virt_type):
     os.rename(inventory_path() + ".tmp", inventory_path())
 
 
+def recorded_link_rate():
+    """The link rate the lab's inventory records, or None when there is no lab."""
+    try:
+        with open(inventory_path()) as handle:
+            inventory = json.loads(handle.read().split("\n", 1)[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return inventory["all"]["children"]["hypervisors"]["vars"].get("vmfleet_lab_link_rate")
+
+
 # --- commands --------------------------------------------------------------
 
 def cmd_up(args):
     check_prerequisites()
+    # `lab up` on a running lab (after `lab crash`, say) keeps the rate it was started with
+    args.link_rate = args.link_rate or recorded_link_rate() or DEFAULT_LINK_RATE
+    link_rate_bits(args.link_rate)     # a bad rate is refused before anything changes
     names = host_names(args.hosts)
     for extra in [n for n in existing_hosts() if n not in names]:
         print("%s: not part of a %d-host lab, stopping it" % (extra, args.hosts))
@@ -435,7 +704,13 @@ def cmd_up(args):
     base_image = ensure_base_image()
     virt_type = "kvm" if kvm_usable() else "qemu"
     ensure_bridge()
+    ensure_client_key()
     for name in names:
+        ensure_host_key(name)
+    write_known_hosts(names)
+    set_ssh_client_block(True)
+    for name in names:
+        ensure_link(name, args.link_rate)
         if host_running(name):
             print("%s: already running at %s" % (name, host_uri(name)))
         else:
@@ -443,7 +718,7 @@ def cmd_up(args):
             print("%s: started at %s" % (name, host_uri(name)))
         ensure_pools(name, base_image)
         ensure_network(name)
-    write_inventory(names, virt_type)
+    write_inventory(names, virt_type, args.link_rate)
     print("guests run under %s; inventory: %s" % (
         "KVM" if virt_type == "kvm" else "TCG (no usable /dev/kvm)", inventory_path()))
     return 0
@@ -458,10 +733,10 @@ def cmd_status(_args):
     for name in names:
         pid = read_pid(os.path.join(host_dir(name), "libvirtd.pid"))
         if not host_running(name):
-            print("%-5s %-36s daemon DOWN" % (name, host_uri(name)))
+            print("%-5s %-40s daemon DOWN" % (name, host_uri(name)))
             worst = 1
             continue
-        print("%-5s %-36s libvirtd pid %d" % (name, host_uri(name), pid))
+        print("%-5s %-40s libvirtd pid %d" % (name, host_uri(name), pid))
         listing = virsh(name, "list", "--all", check=False).stdout.strip()
         for line in listing.splitlines():
             print("        " + line.strip())
@@ -479,6 +754,7 @@ def cmd_down(_args):
         shutil.rmtree(ROOT, ignore_errors=True)
     subprocess.run(["ip", "link", "del", BRIDGE], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    check=False)
+    set_ssh_client_block(False)
     if not names:
         print("no lab under %s" % ROOT)
     return 0
@@ -514,6 +790,9 @@ def main(argv=None):
     up = sub.add_parser("up", help="start the lab's hosts (idempotent)")
     up.add_argument("--hosts", type=int, default=3, choices=range(1, 10), metavar="N",
                     help="number of hosts, 1 to 9 (default 3)")
+    up.add_argument("--link-rate", metavar="RATE",
+                    help="each host's link, both ways, in tc's units: 1gbit, 200mbit (default: the running "
+                         "lab's rate, else %s)" % DEFAULT_LINK_RATE)
     up.set_defaults(func=cmd_up)
     sub.add_parser("status", help="show hosts, daemons and guests").set_defaults(func=cmd_status)
     sub.add_parser("down", help="stop and remove the lab").set_defaults(func=cmd_down)

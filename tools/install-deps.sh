@@ -10,8 +10,10 @@ packages=(
   libxml2-utils
   # pkill, in the drain's integration test (Priority important: a minimal Debian lacks it)
   procps
-  # the lab bridge its hosts share (ip link)
+  # the lab's network: namespaces, veth pairs, its bridge (ip) and the links' shaping (tc)
   iproute2
+  # each lab host's sshd (the controller reaches hosts over qemu+ssh, as a fleet's does); ssh, ssh-keygen
+  openssh-server openssh-client
   # libvirt-python is a source distribution built against these
   libvirt-dev pkg-config gcc python3-dev python3-venv
   # used by the Makefile to stage the collection for ansible-test, and by its shellcheck test

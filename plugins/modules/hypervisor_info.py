@@ -105,7 +105,7 @@ hypervisor:
     uri:
       description: The libvirt URI used.
       type: str
-      sample: qemu+tcp://127.0.0.1:16601/system
+      sample: qemu+ssh://root@hv1.example.net/system
     host_uuid:
       description: The host UUID from the capabilities XML (C(<host><uuid>)); null when libvirt gives none.
       type: str

@@ -5,6 +5,7 @@ host, and find where a lab host's files are seen from the controller."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -70,6 +71,55 @@ def virsh(host, *args):
                           universal_newlines=True, check=False)
 
 
+# Guest RAM the benchmark writes starts here: SeaBIOS keeps to the first MiB and
+# the last few hundred KiB below the top of RAM.
+RAM_DATA_GPA = 16 * 1024 * 1024
+MIB = 1024 * 1024
+
+
+def ram_address(host, name, guest_physical):
+    """Where guest-physical address ``guest_physical`` of ``name`` is in its QEMU process (HMP gpa2hva)."""
+    answer = virsh(host, "qemu-monitor-command", name, "--hmp", "gpa2hva %#x" % guest_physical).stdout
+    match = re.search(r"is (0x[0-9a-f]+)", answer)
+    if not match:
+        raise RuntimeError("QEMU did not say where %s's RAM is: %s" % (name, answer.strip()))
+    return int(match.group(1), 16)
+
+
+def ram_pattern(name):
+    return ("vmfleet bench RAM of %s\n" % name).encode()
+
+
+def fill_ram(host, name, ram_mib):
+    """Write ``ram_mib`` MiB of a non-zero pattern into the running guest's RAM, through its QEMU process.
+
+    The lab's guests have no OS (they sit in firmware): QEMU's monitor tells where the guest's RAM is in
+    the QEMU process (``gpa2hva``), and the pattern goes through /proc/PID/mem there, from 16 MiB of
+    guest-physical memory up, clear of the firmware. Never zero pages, which a migration sends as a flag."""
+    first = ram_address(host, name, RAM_DATA_GPA)
+    last = ram_address(host, name, RAM_DATA_GPA + ram_mib * MIB - 1)
+    if last - first != ram_mib * MIB - 1:
+        raise RuntimeError("%s's RAM from %d MiB on is not one block in QEMU: %d MiB is too much"
+                           % (name, RAM_DATA_GPA // MIB, ram_mib))
+    pid_file = os.path.join(inventory_hosts()[host]["vmfleet_lab_dir"], "run", "qemu", name + ".pid")
+    with open(pid_file) as handle:
+        pid = int(handle.read().strip())
+    pattern = ram_pattern(name)
+    chunk = (pattern * (MIB // len(pattern) + 1))[:MIB]
+    with open("/proc/%d/mem" % pid, "r+b", buffering=0) as memory:
+        memory.seek(first)
+        for _mib in range(ram_mib):
+            memory.write(chunk)
+
+
+def ram_holds_pattern(host, name):
+    """The guest's RAM on ``host`` starts with what fill_ram wrote (HMP xp reads guest-physical memory)."""
+    pattern = ram_pattern(name)[:16]
+    answer = virsh(host, "qemu-monitor-command", name, "--hmp", "xp /16xb %#x" % RAM_DATA_GPA).stdout
+    seen = bytes(int(b, 16) for b in re.findall(r"0x([0-9a-f]{2})\b", answer.split(":", 1)[-1]))
+    return seen == pattern
+
+
 def host_path(host, path_in_host):
     """Where `path_in_host` (under /var/lib/libvirt in the host's namespace) is on the controller."""
     relative = os.path.relpath(path_in_host, "/var/lib/libvirt")
@@ -81,14 +131,20 @@ def lab(*args):
                           universal_newlines=True, check=False)
 
 
+def virsh_quote(word):
+    """``word`` as one argument of a virsh command string (virsh splits its commands itself, as a shell
+    would: test_bad_input's guest named ``bi<x&y'z">`` was left on the lab by an unquoted destroy)."""
+    return re.sub(r"([^A-Za-z0-9_./-])", r"\\\1", word)
+
+
 def delete_instance(name):
-    hosts = list(inventory_hosts())
-    for host in hosts:
-        virsh(host, "destroy", name)
-        virsh(host, "undefine", name)
-        for pool in ("default", "fast"):
-            listing = virsh(host, "vol-list", pool).stdout
-            for line in listing.splitlines():
-                parts = line.split()
-                if parts and parts[0].startswith(name + "."):
-                    virsh(host, "vol-delete", "--pool", pool, parts[0])
+    """Destroy, undefine and delete the volumes of ``name`` wherever it is. Each virsh call is an ssh
+    session to the host, so each host gets two: virsh runs every command of a list, also after one
+    fails (the guest is on one host at most)."""
+    for host in inventory_hosts():
+        quoted = virsh_quote(name)
+        listing = virsh(host, "destroy %s; undefine %s; vol-list default; vol-list fast" % (quoted, quoted)).stdout
+        paths = [parts[1] for parts in (line.split() for line in listing.splitlines())
+                 if len(parts) == 2 and parts[0].startswith(name + ".")]
+        if paths:
+            virsh(host, "; ".join("vol-delete %s" % virsh_quote(path) for path in paths))

@@ -221,32 +221,48 @@ def test_one_migration_at_a_time_into_each_destination(fleet_cleanup):
         assert dest != next_dest or next_start >= end, moves
 
 
-def migrating_to(host, name):
-    """The destination of the guest's live migration the journal shows running, or None."""
+def migrating_to(host, name, since=""):
+    """The destination of the guest's live migration the journal shows running (one started at ``since``
+    or later: an ISO time), or None."""
     for record in journal(host):
-        if record.get("guest") == name and record.get("status") == "migrating" and record.get("prepared_volumes"):
+        if record.get("guest") == name and record.get("status") == "migrating" and record.get("prepared_volumes") \
+                and record["started_at"] >= since:
             return record["destination"]
     return None
 
 
-def test_destination_daemon_dies_during_a_migration_and_the_drain_retries_elsewhere(fleet_cleanup):
-    first = hosts()[0]
-    name = "df-big"
-    fleet_cleanup.append(name)
-    place([{"name": name, "flavor": SHARED, "host": first, "state": "present"}])
-    write_pattern(first, name, 256)
-    assert virsh(first, "start", name).returncode == 0
-    # 20 MiB/s: the 256 MiB disk takes ~13 s to mirror, time to kill the destination's daemon
-    proc = subprocess.Popen(playbook_argv("drain.yml", drain_vars(first, bandwidth=20)),
+def start_guest_with_data(host, name, mib, cleanup):
+    """A running guest ``name`` on ``host`` with ``mib`` MiB of data in its disk, removed by ``cleanup``."""
+    cleanup.append(name)
+    place([{"name": name, "flavor": SHARED, "host": host, "state": "present"}])
+    write_pattern(host, name, mib)
+    assert virsh(host, "start", name).returncode == 0
+
+
+def drain_until_migrating(host, name, **drain_extra):
+    """Start a drain of ``host`` in the background; once ``name``'s migration runs and is 3 s into its
+    disk mirror, return (the playbook's process, the migration's destination)."""
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    proc = subprocess.Popen(playbook_argv("drain.yml", drain_vars(host, **drain_extra)),
                             cwd=os.path.dirname(os.path.abspath(__file__)), env=ansible_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    deadline, destination = time.time() + 120, None
+    while time.time() < deadline and proc.poll() is None and destination is None:
+        destination = migrating_to(host, name, since)
+        time.sleep(0.2)
+    if destination is None:
+        proc.kill()
+        pytest.fail("the migration never started:\n%s" % proc.communicate()[0])
+    time.sleep(3)  # into the disk mirror
+    return proc, destination
+
+
+def test_destination_daemon_dies_during_a_migration_and_the_drain_retries_elsewhere(fleet_cleanup):
+    first, name = hosts()[0], "df-big"
+    start_guest_with_data(first, name, 256, fleet_cleanup)
+    # 20 MiB/s: the 256 MiB disk takes ~13 s to mirror, time to kill the destination's daemon
+    proc, victim = drain_until_migrating(first, name, bandwidth=20)
     try:
-        deadline, victim = time.time() + 120, None
-        while time.time() < deadline and proc.poll() is None and victim is None:
-            victim = migrating_to(first, name)
-            time.sleep(0.2)
-        assert victim, "the migration never started:\n%s" % proc.communicate()[0]
-        time.sleep(3)  # into the disk mirror
         crashed = lab("crash", victim)
         assert crashed.returncode == 0, crashed.stdout
         output = proc.communicate(timeout=600)[0]

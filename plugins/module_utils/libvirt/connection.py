@@ -52,6 +52,16 @@ _HINTS = (
     (("unable to parse uri", "no connection driver", "invalid uri", "unsupported uri"),
      "Check the URI's syntax and scheme, e.g. qemu:///system, qemu+ssh://user@host/system, "
      "qemu+tcp://host:16509/system, qemu+tls://host/system"),
+    # ssh's own words, which libvirt passes on inside "Cannot recv data: ...": before the general
+    # ones below, which would send a person to look at libvirtd for what ssh refused.
+    (("host key verification failed", "remote host identification has changed"),
+     "The SSH host key that host showed is not the one known_hosts holds for its address: if the host "
+     "was reinstalled, replace its entry (ssh-keygen -R ADDRESS, then check the new key); if not, "
+     "something else answers at that address"),
+    (("permission denied (publickey",),
+     "The SSH server refused every key offered for that user: check that the user's public key is in its "
+     "authorized_keys on that host, and which key the controller offers (IdentityFile in ~/.ssh/config, "
+     "or ?keyfile= in the URI)"),
     (("permission denied", "access denied", "authentication", "not authorized", "polkit", "auth"),
      "Check the user the connection runs as, its authentication (SASL, TLS certificates, SSH keys), "
      "polkit rules, and the permissions of the libvirt socket (group libvirt)"),
