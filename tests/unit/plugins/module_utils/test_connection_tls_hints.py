@@ -84,7 +84,7 @@ def tls_server():
 
         def serve():
             try:
-                conn, _ = listener.accept()
+                conn = listener.accept()[0]
                 with context.wrap_socket(conn, server_side=True):
                     pass
             except (OSError, ssl.SSLError):
