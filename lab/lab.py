@@ -874,11 +874,12 @@ def cmd_status(_args):
     worst = 0
     for name in names:
         pid = read_pid(os.path.join(host_dir(name), "libvirtd.pid"))
+        uri = transport_uri(name, running_transport(name) or DEFAULT_TRANSPORT)
         if not host_running(name):
-            print("%-5s %-40s daemon DOWN" % (name, host_uri(name)))
+            print("%-5s %-40s daemon DOWN" % (name, uri))
             worst = 1
             continue
-        print("%-5s %-40s libvirtd pid %d" % (name, host_uri(name), pid))
+        print("%-5s %-40s libvirtd pid %d" % (name, uri, pid))
         listing = virsh(name, "list", "--all", check=False).stdout.strip()
         for line in listing.splitlines():
             print("        " + line.strip())

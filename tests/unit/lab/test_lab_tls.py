@@ -113,3 +113,11 @@ def test_a_certificate_of_another_ca_does_not_verify(lab, tmp_path):
 def test_names_become_ip_or_dns_entries(lab):
     assert lab.lab_pki.subject_alt_name("10.103.0.12") == "IP:10.103.0.12"
     assert lab.lab_pki.subject_alt_name("hv2") == "DNS:hv2"
+
+
+def test_lab_cert_is_refused_for_an_unknown_host_or_an_ssh_lab(lab, capsys):
+    lab.write_config("hv1", lab.SSH)
+    assert lab.main(["cert", "hv4"]) == 2
+    assert "hv4: no such lab host (hosts: hv1)" in capsys.readouterr().err
+    assert lab.main(["cert", "hv1"]) == 2
+    assert "the lab runs with --transport ssh" in capsys.readouterr().err
