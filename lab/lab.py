@@ -50,9 +50,9 @@ Several labs can run on one machine side by side (one per developer or test
 run): $VMFLEET_LAB_INSTANCE (0 to 9, default 0) gives a lab its own subnet
 (10.(100+N).0.0/24), bridge, namespace names (vmfleet-N-hvK), migration port
 ranges and default root /var/lib/vmfleet-lab-N.
-Needs root, ip/tc (iproute2), openssh-server, openssl (--transport tls) and Debian's libvirt-daemon,
-libvirt-daemon-driver-qemu, libvirt-clients, qemu-system-x86 and qemu-utils
-(`make deps` installs them).
+Needs root, ip/tc (iproute2), openssh-server, openssl (--transport tls) and
+Debian's libvirt-daemon, libvirt-daemon-driver-qemu, libvirt-clients,
+qemu-system-x86 and qemu-utils (`make deps` installs them).
 """
 
 import argparse
@@ -349,6 +349,7 @@ def listen_settings(name, transport):
         'key_file = "%s"' % lab_pki.key_path(HOST_PKI, lab_pki.SERVER),
         # a client must show a certificate the lab's CA signed (libvirt's default, kept visible)
         'tls_no_verify_certificate = 0',
+        # the certificate is the credential, as the lab's key is over ssh: no SASL on top
         'auth_tls = "none"',
     ]
 
