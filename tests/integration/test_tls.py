@@ -48,9 +48,9 @@ def tls_lab():
     if not os.path.exists(INVENTORY):
         pytest.skip("no lab at %s: these tests run on the lab (lab/lab up)" % INVENTORY)
     before = lab_transport()
-    if before != "tls":
-        lab_up("tls")
     try:
+        if before != "tls":
+            lab_up("tls")
         assert all(h["vmfleet_libvirt_uri"].startswith("qemu+tls://") for h in inventory_hosts().values())
         yield
     finally:
