@@ -25,12 +25,16 @@ With `--transport tls` the controller and the hosts' peer-to-peer migrations
 use qemu+tls instead: the lab makes a CA of its own and, for each host, a
 server and a client certificate in that host's own /etc/libvirt/pki (its
 libvirtd.conf names them: ca_file, cert_file, key_file), and libvirtd listens
-for TLS on the host's address. Nothing goes to the machine's /etc/pki: the
-controller's client certificate is in $ROOT/pki, named by the URI
-(qemu+tls://ADDRESS/system?pkipath=$ROOT/pki), and each host mounts its own
-pki folder over that path in its mount namespace, so the same URI gives each
-host's libvirtd its own client certificate when it reaches a peer, as the same
-path on each machine of a fleet holds that machine's own. The lab's own
+for TLS on the host's address. The controller's client certificate is in
+$ROOT/pki, named by its URIs (vmfleet_libvirt_uri:
+qemu+tls://ADDRESS/system?pkipath=$ROOT/pki), a path only the controller has,
+as a laptop's or an AWX container's is: each host mounts an empty folder over
+it. The hosts' libvirtd find their own client certificate where libvirt looks
+when a URI names no pkipath (/etc/pki/CA/cacert.pem,
+/etc/pki/libvirt/clientcert.pem, /etc/pki/libvirt/private/clientkey.pem):
+each host mounts its own folder over /etc/pki in its mount namespace (the
+machine's /etc/pki gets only the empty mount point), and its peers reach it at
+its vmfleet_migration_uri, qemu+tls://ADDRESS/system. The lab's own
 management (pools, status) stays on ssh.
 
     lab up [--hosts N] [--link-rate RATE] [--transport ssh|tls]
@@ -121,8 +125,8 @@ BIND_MOUNTS = (
     ("log", "/var/log/libvirt"),
     ("cache", "/var/cache/libvirt"),
 )
-REQUIRED_COMMANDS = ("ip", "tc", "libvirtd", "virtlogd", "virsh", "qemu-img", "unshare", "mount", "sshd",
-                     "ssh", "ssh-keygen")
+REQUIRED_COMMANDS = ("ip", "tc", "libvirtd", "virtlogd", "virsh", "qemu-img", "unshare", "nsenter", "mount",
+                     "sshd", "ssh", "ssh-keygen")
 # How the controller, and each host for its peer-to-peer migrations, reach a host's libvirtd.
 SSH, TLS = "ssh", "tls"
 TRANSPORTS = (SSH, TLS)
@@ -131,6 +135,14 @@ DEFAULT_TRANSPORT = SSH
 TLS_PORT = 16514
 # A host's own pki folder as the host sees it (under its /etc/libvirt): what its libvirtd.conf names.
 HOST_PKI = "/etc/libvirt/pki"
+# Where libvirt looks for root's client certificate when a URI names no pkipath (libvirt's TLS docs), under
+# DEFAULT_PKI: each host's own copies of its HOST_PKI files, mounted there in its mount namespace.
+DEFAULT_PKI = "/etc/pki"
+DEFAULT_CLIENT_FILES = (
+    ("CA/cacert.pem", lab_pki.CA_CERT),
+    ("libvirt/clientcert.pem", os.path.basename(lab_pki.cert_path("", lab_pki.CLIENT))),
+    ("libvirt/private/clientkey.pem", os.path.basename(lab_pki.key_path("", lab_pki.CLIENT))),
+)
 
 
 class LabError(Exception):
@@ -160,11 +172,21 @@ def host_uri(name):
 
 
 def transport_uri(name, transport):
-    """The URI the inventory gives ``name`` for ``transport``: with TLS, the client certificate is the one
-    in ``pkipath``, the controller's there, each host's own in that host's mount namespace."""
+    """The controller's URI for ``name`` (``vmfleet_libvirt_uri``) with ``transport``: with TLS, its client
+    certificate is the one in ``pkipath``, a folder only the controller has."""
     if transport == TLS:
         return "qemu+tls://%s/system?pkipath=%s" % (host_address(name), client_pki_dir())
     return host_uri(name)
+
+
+def peer_uri(name, transport):
+    """Where the other hosts' libvirtd reach ``name``'s for a peer-to-peer migration
+    (``vmfleet_migration_uri``); None when that is the controller's URI (ssh: the hosts have the lab's key
+    and known hosts too). With TLS, no pkipath: each host's libvirtd uses the client certificate at libvirt's
+    default paths, its own (DEFAULT_PKI)."""
+    if transport == TLS:
+        return "qemu+tls://%s/system" % host_address(name)
+    return None
 
 
 def ca_dir():
@@ -173,14 +195,19 @@ def ca_dir():
 
 
 def client_pki_dir():
-    """The controller's pkipath (the lab CA, its client certificate); each host has its own
-    pki mounted here."""
+    """The controller's pkipath (the lab CA, its client certificate); hidden from the hosts."""
     return os.path.join(ROOT, "pki")
 
 
 def host_pki_dir(name):
     """``name``'s pki folder as the controller sees it; HOST_PKI inside the host."""
     return os.path.join(host_dir(name), "etc", "pki")
+
+
+def host_default_pki_dir(name):
+    """``name``'s client certificate in libvirt's default layout, as the controller sees it; DEFAULT_PKI
+    inside the host."""
+    return os.path.join(host_dir(name), "etc-pki")
 
 
 def pki_organisation():
@@ -412,6 +439,18 @@ def ensure_pki(names):
         if not lab_pki.has(host_pki_dir(name), lab_pki.CLIENT):
             lab_pki.issue(host_pki_dir(name), lab_pki.CLIENT, ca_dir=ca_dir(), organisation=organisation,
                           common_name=name)
+        install_default_client_pki(name)
+
+
+def install_default_client_pki(name):
+    """Copies of ``name``'s CA and client certificate and key where libvirt looks by default, in the folder
+    the host mounts at DEFAULT_PKI (copied each time, so they follow a re-issued certificate)."""
+    for relative, flat in DEFAULT_CLIENT_FILES:
+        target = os.path.join(host_default_pki_dir(name), relative)
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        shutil.copyfile(os.path.join(host_pki_dir(name), flat), target + ".tmp")
+        os.chmod(target + ".tmp", 0o600)
+        os.rename(target + ".tmp", target)
 
 
 def issue_server_certificate(name, issued_for=None):
@@ -591,10 +630,15 @@ def start_host(name, transport=DEFAULT_TRANSPORT):
     for pid_file, program in (("sshd.pid", "sshd"), ("libvirtd.pid", "libvirtd"), ("virtlogd.pid", "virtlogd")):
         stop_pid(read_pid(os.path.join(root, pid_file)), program)
     binds = [(os.path.join(root, sub), target) for sub, target in BIND_MOUNTS]
+    hide = []
     if transport == TLS:
-        # the host's own client certificate where the URIs' pkipath points (see transport_uri)
-        binds.append((host_pki_dir(name), client_pki_dir()))
-    mounts = " && ".join("mount --bind %s %s" % bind for bind in binds)
+        # the host's own client certificate where libvirt looks when its peers' URIs name no pkipath
+        os.makedirs(DEFAULT_PKI, exist_ok=True)
+        binds.append((host_default_pki_dir(name), DEFAULT_PKI))
+        # the controller's pkipath is not on a fleet's hosts: a migration that dialled the controller's URI
+        # (vmfleet_libvirt_uri) from a host must fail here as it would there
+        hide.append("mount -t tmpfs -o size=16k,mode=0700 vmfleet-controller-only %s" % client_pki_dir())
+    mounts = " && ".join(["mount --bind %s %s" % bind for bind in binds] + hide)
     listen = " --listen" if transport == TLS else ""
     # libvirtd's and virtlogd's default pid files are in /run itself, outside
     # the bind mounts, where a second daemon could not take them. sshd starts in
@@ -730,7 +774,7 @@ def write_inventory(names, virt_type, link_rate=DEFAULT_LINK_RATE, transport=DEF
     hosts = {}
     for name in names:
         hosts[name] = {
-            # the controller's URI for the host, and its peers' for migrations to it
+            # the controller's URI for the host (and, without vmfleet_migration_uri, its peers')
             "vmfleet_libvirt_uri": transport_uri(name, transport),
             # live migration data goes to the host's own address, over its shaped link
             "vmfleet_migration_address": host_address(name),
@@ -744,6 +788,9 @@ def write_inventory(names, virt_type, link_rate=DEFAULT_LINK_RATE, transport=DEF
             "vmfleet_instance_pools": ["default", FAST_POOL],
             "vmfleet_disk_tiers": {"hdd": "default", "ssd": FAST_POOL},
         }
+        if peer_uri(name, transport):
+            # the peers' URI for migrations to the host: their own certificates, not the controller's pkipath
+            hosts[name]["vmfleet_migration_uri"] = peer_uri(name, transport)
     inventory = {
         "all": {
             "children": {
@@ -836,6 +883,10 @@ def cmd_up(args):
         ensure_network(name)
         if args.transport == TLS:
             check_tls(name)
+    if args.transport == TLS:
+        for name, peer in zip(names, names[1:] + names[:1]):
+            if peer != name:
+                check_peer_tls(name, peer)
     write_inventory(names, virt_type, args.link_rate, args.transport)
     print("guests run under %s; inventory: %s" % (
         "KVM" if virt_type == "kvm" else "TCG (no usable /dev/kvm)", inventory_path()))
@@ -849,6 +900,17 @@ def check_tls(name):
         raise LabError("%s: libvirtd does not answer at %s: %s; see %s" % (
             name, transport_uri(name, TLS), answer.stderr.strip(),
             os.path.join(host_dir(name), "log", "libvirtd.log")))
+
+
+def check_peer_tls(name, peer):
+    """``name`` reaches ``peer`` at its migration URI, from inside its own namespaces, with the client
+    certificate it finds at libvirt's default paths, as its libvirtd does for a peer-to-peer migration."""
+    pid = read_pid(os.path.join(host_dir(name), "libvirtd.pid"))
+    answer = run(["nsenter", "-t", str(pid), "-n", "-m", "virsh", "-q", "-c", peer_uri(peer, TLS), "uri"],
+                 check=False)
+    if answer.returncode != 0:
+        raise LabError("%s: does not reach its peer %s at %s: %s; its client certificate is in %s" % (
+            name, peer, peer_uri(peer, TLS), answer.stderr.strip(), host_default_pki_dir(name)))
 
 
 def cmd_cert(args):

@@ -2,8 +2,10 @@
 # Copyright: (c) 2026, vmfleet.compute contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """qemu+tls on the networked lab (`lab up --transport tls`): the controller reaches each host, and each
-host its peers for live migration, over TLS with the lab's CA; a server certificate issued for another
-address, and a client certificate of another CA, are clear errors that move nothing.
+host its peers for live migration, over TLS with the lab's CA; the controller with its certificate (the
+pkipath of each host's vmfleet_libvirt_uri, a folder the hosts do not have), the hosts with their own at
+libvirt's default paths (each host's vmfleet_migration_uri names no pkipath); a server certificate issued
+for another address, and a client certificate of another CA, are clear errors that move nothing.
 
 The suite's lab runs with ssh: this module switches it to tls for its tests and back to ssh after
 (each host's daemons restart, its guests run on), so `make test` runs these too. A lab already up with
@@ -19,7 +21,8 @@ import tempfile
 import pytest
 
 from lab_guests import hosts, place, where
-from lab_tools import INVENTORY, ROOT, fill_ram, inventory_hosts, lab, ram_holds_pattern, run_playbook, virsh
+from lab_tools import (INVENTORY, ROOT, fill_ram, inventory_hosts, lab, lab_transport, ram_holds_pattern, run_playbook,
+                       virsh)
 from test_drain import fleet_cleanup  # noqa: F401  pylint: disable=unused-import
 from test_network_faults import read_host
 
@@ -30,12 +33,6 @@ sys.path.insert(0, os.path.join(ROOT, "lab"))
 import lab_pki  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 SMALL = {"name": "tls.small", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
-
-
-def lab_transport():
-    with open(INVENTORY) as handle:
-        text = handle.read()
-    return "tls" if '"vmfleet_lab_transport": "tls"' in text else "ssh"
 
 
 def lab_up(transport):
@@ -66,22 +63,53 @@ def migrate(name, destination):
     return run_playbook("live_migrate_instance.yml", {"instance_name": name, "target_host": destination})
 
 
-def client_certificate_seen_by(host):
-    """The subject of the client certificate ``host``'s libvirtd finds at the URIs' pkipath, in its own mount
-    namespace: what it shows a peer it migrates to."""
+# where libvirt looks for root's client certificate and the CA when a URI names no pkipath
+DEFAULT_CLIENT_CERT = "/etc/pki/libvirt/clientcert.pem"
+DEFAULT_CA_CERT = "/etc/pki/CA/cacert.pem"
+
+
+def on_host(host, *command, network=False):
+    """``command`` run in ``host``'s mount namespace (and network namespace): as its libvirtd sees files."""
     with open(os.path.join(inventory_hosts()[host]["vmfleet_lab_dir"], "libvirtd.pid")) as handle:
         pid = handle.read().strip()
-    pkipath = inventory_hosts()[host]["vmfleet_libvirt_uri"].split("pkipath=", 1)[1]
-    seen = subprocess.run(["nsenter", "-t", pid, "-m", "openssl", "x509", "-noout", "-subject", "-in",
-                           lab_pki.cert_path(pkipath, lab_pki.CLIENT)],
+    return subprocess.run(["nsenter", "-t", pid, "-m"] + (["-n"] if network else []) + list(command),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-    return seen.stdout.strip()
+
+
+def client_certificate_seen_by(host):
+    """The subject of the client certificate ``host``'s libvirtd finds at libvirt's default path, in its own
+    mount namespace: what it shows a peer it migrates to (the peers' URIs name no pkipath)."""
+    return on_host(host, "openssl", "x509", "-noout", "-subject", "-in", DEFAULT_CLIENT_CERT).stdout.strip()
+
+
+def test_the_peers_uris_name_no_pkipath_and_the_controllers_do():
+    for host in hosts():
+        settings = inventory_hosts()[host]
+        assert settings["vmfleet_migration_uri"] == "qemu+tls://%s/system" % address(host)
+        assert "?pkipath=" in settings["vmfleet_libvirt_uri"]
 
 
 def test_each_host_migrates_with_its_own_client_certificate():
-    """Not the controller's, which the hosts would find at the same path if they shared its files."""
+    """Its own, at libvirt's default path in its own mount namespace: not another host's, not the
+    controller's, and signed by the lab's CA, which it finds there too."""
     for host in hosts():
         assert client_certificate_seen_by(host).endswith("CN = %s" % host)
+        verified = on_host(host, "openssl", "verify", "-CAfile", DEFAULT_CA_CERT, DEFAULT_CLIENT_CERT)
+        assert verified.returncode == 0, verified.stdout
+
+
+def test_the_hosts_do_not_have_the_controllers_certificate():
+    """As on a fleet, the controller's pkipath is not on the hosts: a host that dialled a peer at the
+    controller's URI for it fails, so a migration that works used the peer's migration URI."""
+    first, second = hosts()[:2]
+    pkipath = inventory_hosts()[first]["vmfleet_libvirt_uri"].split("pkipath=", 1)[1]
+    assert on_host(first, "ls", "-A", pkipath).stdout.strip() == ""
+    dialled = on_host(first, "virsh", "-q", "-c", inventory_hosts()[second]["vmfleet_libvirt_uri"], "uri",
+                      network=True)
+    assert dialled.returncode != 0 and "Cannot read CA certificate" in dialled.stdout, dialled.stdout
+    dialled = on_host(first, "virsh", "-q", "-c", inventory_hosts()[second]["vmfleet_migration_uri"], "uri",
+                      network=True)
+    assert dialled.returncode == 0, dialled.stdout
 
 
 def test_a_live_migration_over_tls_moves_the_guest_and_its_memory(fleet_cleanup):  # pylint: disable=redefined-outer-name
@@ -142,7 +170,7 @@ def test_a_migration_to_a_host_whose_certificate_does_not_match_moves_nothing(fl
         assert where(name) == {first: "running"}
         # peer to peer: the source's libvirtd checks its peer's certificate as the controller does
         p2p = virsh(first, "migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--copy-storage-inc",
-                    name, inventory_hosts()[last]["vmfleet_libvirt_uri"])
+                    name, inventory_hosts()[last]["vmfleet_migration_uri"])
         print(p2p.stdout)
         assert p2p.returncode != 0 and "Failed to verify peer's certificate" in p2p.stdout, p2p.stdout
         assert where(name) == {first: "running"}

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """`lab up --transport tls`: the lab CA and certificates (made with the real openssl), each host's own pki
-in its libvirtd.conf, and the URIs that name the client certificate by pkipath."""
+in its libvirtd.conf and at libvirt's default client paths, the controller's URIs that name its client
+certificate by pkipath, and the peers' URIs that do not."""
 
 import importlib.util
 import os
@@ -33,6 +34,19 @@ def test_tls_uris_name_the_host_address_and_the_pki_path_under_the_lab_root(lab,
         lab.host_address("hv2"), tmp_path)
     assert lab.transport_uri("hv2", lab.SSH) == lab.host_uri("hv2") == "qemu+ssh://root@%s/system" % (
         lab.host_address("hv2"))
+
+
+def test_peers_reach_a_tls_host_without_the_controllers_pkipath(lab, tmp_path):
+    yaml = pytest.importorskip("yaml")
+    lab.write_inventory(["hv1", "hv2"], "kvm", "1gbit", lab.TLS)
+    hosts = yaml.safe_load((tmp_path / "inventory.yml").read_text())["all"]["children"]["hypervisors"]["hosts"]
+    for name in ("hv1", "hv2"):
+        assert hosts[name]["vmfleet_libvirt_uri"] == lab.transport_uri(name, lab.TLS)
+        assert hosts[name]["vmfleet_migration_uri"] == "qemu+tls://%s/system" % lab.host_address(name)
+    # over ssh the host's own URI is its peers' too: no migration URI
+    lab.write_inventory(["hv1", "hv2"], "kvm", "1gbit", lab.SSH)
+    hosts = yaml.safe_load((tmp_path / "inventory.yml").read_text())["all"]["children"]["hypervisors"]["hosts"]
+    assert all("vmfleet_migration_uri" not in hosts[name] for name in ("hv1", "hv2"))
 
 
 def test_a_tls_host_listens_on_its_own_address_with_its_own_certificates(lab, tmp_path):
@@ -84,6 +98,17 @@ def test_the_lab_pki_gives_every_host_a_server_and_a_client_certificate_of_the_l
     # the controller has no server certificate, and the CA's key stays outside every pkipath
     assert not os.path.exists(os.path.join(lab.client_pki_dir(), "servercert.pem"))
     assert all("cakey.pem" not in os.listdir(folder) for folder in folders)
+    # each host's own client certificate and key, and the CA, where libvirt looks when a URI names no
+    # pkipath, in the folder mounted over the host's /etc/pki
+    for name in ("hv1", "hv2"):
+        default = lab.host_default_pki_dir(name)
+        cert = os.path.join(default, "libvirt", "clientcert.pem")
+        assert open(cert).read() == open(os.path.join(lab.host_pki_dir(name), "clientcert.pem")).read()
+        assert openssl("x509", "-in", cert, "-noout", "-subject").stdout.strip().endswith("CN = %s" % name)
+        key = os.path.join(default, "libvirt", "private", "clientkey.pem")
+        assert open(key).read() == open(os.path.join(lab.host_pki_dir(name), "clientkey.pem")).read()
+        assert oct(os.stat(key).st_mode & 0o777) == "0o600"
+        assert open(os.path.join(default, "CA", "cacert.pem")).read() == open(ca).read()
     # made once: a second `lab up` keeps them
     before = open(server).read()
     lab.ensure_pki(["hv1", "hv2"])
