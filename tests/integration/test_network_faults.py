@@ -125,7 +125,8 @@ def impostor_host():
     ("refusing_host", "root@{address}: Permission denied (publickey)", "authorized_keys"),
     ("impostor_host", "Host key verification failed", "known_hosts"),
 ])
-def test_what_ssh_refuses_is_a_clear_error_naming_host_and_user(ssh_lab, request, fault, ssh_says, hint):  # pylint: disable=redefined-outer-name,unused-argument
+@pytest.mark.usefixtures("ssh_lab")
+def test_what_ssh_refuses_is_a_clear_error_naming_host_and_user(request, fault, ssh_says, hint):
     host = request.getfixturevalue(fault)
     result = read_host(host)
     print(result.stdout)
@@ -137,7 +138,8 @@ def test_what_ssh_refuses_is_a_clear_error_naming_host_and_user(ssh_lab, request
     assert hint in result.stdout and "libvirtd" not in result.stdout
 
 
-def test_a_migration_to_a_host_whose_key_does_not_match_moves_nothing(ssh_lab, fleet_cleanup):  # pylint: disable=redefined-outer-name,unused-argument
+@pytest.mark.usefixtures("ssh_lab")
+def test_a_migration_to_a_host_whose_key_does_not_match_moves_nothing(fleet_cleanup):  # pylint: disable=redefined-outer-name
     """The source's libvirtd reaches its peer over ssh too, and checks the peer's host key as the controller does."""
     first, last = hosts()[0], hosts()[-1]
     name = "nf-key"
