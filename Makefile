@@ -9,6 +9,8 @@ VENV       ?= $(CURDIR)/.venv
 LAB_HOSTS  ?= 3
 # each lab host's link, both ways (tc units)
 LAB_LINK_RATE ?= 1gbit
+# how the controller and the hosts' migrations reach a lab host: ssh, or tls (a lab CA, qemu+tls)
+LAB_TRANSPORT ?= ssh
 # several labs side by side: VMFLEET_LAB_INSTANCE=N (0-9) moves subnet, bridge, namespaces and root
 export VMFLEET_LAB_INSTANCE ?= 0
 export VMFLEET_LAB_ROOT ?= /var/lib/vmfleet-lab$(if $(filter-out 0,$(VMFLEET_LAB_INSTANCE)),-$(VMFLEET_LAB_INSTANCE))
@@ -55,7 +57,7 @@ collection:
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
 lab: deps
-	lab/lab up --hosts $(LAB_HOSTS) --link-rate $(LAB_LINK_RATE)
+	lab/lab up --hosts $(LAB_HOSTS) --link-rate $(LAB_LINK_RATE) --transport $(LAB_TRANSPORT)
 
 lab-status:
 	lab/lab status

@@ -21,8 +21,28 @@ checking, batch mode) at the top of root's ~/.ssh/config; `lab down` removes
 it. Hosts reach each other the same way for peer-to-peer migration, and the
 migration data goes to the destination's own address.
 
-    lab up [--hosts N] [--link-rate RATE]
+With `--transport tls` the controller and the hosts' peer-to-peer migrations
+use qemu+tls instead: the lab makes a CA of its own and, for each host, a
+server and a client certificate in that host's own /etc/libvirt/pki (its
+libvirtd.conf names them: ca_file, cert_file, key_file), and libvirtd listens
+for TLS on the host's address. The controller's client certificate is in
+$ROOT/pki, named by its URIs (vmfleet_libvirt_uri:
+qemu+tls://ADDRESS/system?pkipath=$ROOT/pki), a path only the controller has,
+as a laptop's or an AWX container's is: each host mounts an empty folder over
+it. The hosts' libvirtd find their own client certificate where libvirt looks
+when a URI names no pkipath (/etc/pki/CA/cacert.pem,
+/etc/pki/libvirt/clientcert.pem, /etc/pki/libvirt/private/clientkey.pem):
+each host mounts its own folder over /etc/pki in its mount namespace (the
+machine's /etc/pki gets only the empty mount point), and its peers reach it at
+its vmfleet_migration_uri, qemu+tls://ADDRESS/system. The lab's own
+management (pools, status) stays on ssh.
+
+    lab up [--hosts N] [--link-rate RATE] [--transport ssh|tls]
                          start hv1..hvN (idempotent); write the inventory
+    lab cert HOST [--for NAME]
+                         re-issue HOST's TLS server certificate (for NAME: a
+                         certificate that does not match, for fault tests)
+                         and restart its daemons
     lab status           each host, its daemon and its guests
     lab down             destroy the lab's guests, stop its daemons, remove it
     lab inventory        print the inventory path
@@ -34,9 +54,9 @@ Several labs can run on one machine side by side (one per developer or test
 run): $VMFLEET_LAB_INSTANCE (0 to 9, default 0) gives a lab its own subnet
 (10.(100+N).0.0/24), bridge, namespace names (vmfleet-N-hvK), migration port
 ranges and default root /var/lib/vmfleet-lab-N.
-Needs root, ip/tc (iproute2), openssh-server and Debian's libvirt-daemon,
-libvirt-daemon-driver-qemu, libvirt-clients, qemu-system-x86 and qemu-utils
-(`make deps` installs them).
+Needs root, ip/tc (iproute2), openssh-server, openssl (--transport tls) and
+Debian's libvirt-daemon, libvirt-daemon-driver-qemu, libvirt-clients,
+qemu-system-x86 and qemu-utils (`make deps` installs them).
 """
 
 import argparse
@@ -50,6 +70,9 @@ import subprocess
 import sys
 import time
 import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lab_pki  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def lab_instance():
@@ -102,8 +125,24 @@ BIND_MOUNTS = (
     ("log", "/var/log/libvirt"),
     ("cache", "/var/cache/libvirt"),
 )
-REQUIRED_COMMANDS = ("ip", "tc", "libvirtd", "virtlogd", "virsh", "qemu-img", "unshare", "mount", "sshd",
-                     "ssh", "ssh-keygen")
+REQUIRED_COMMANDS = ("ip", "tc", "libvirtd", "virtlogd", "virsh", "qemu-img", "unshare", "nsenter", "mount",
+                     "sshd", "ssh", "ssh-keygen")
+# How the controller, and each host for its peer-to-peer migrations, reach a host's libvirtd.
+SSH, TLS = "ssh", "tls"
+TRANSPORTS = (SSH, TLS)
+DEFAULT_TRANSPORT = SSH
+# libvirtd's TLS port; each host listens on its own address, in its own namespace.
+TLS_PORT = 16514
+# A host's own pki folder as the host sees it (under its /etc/libvirt): what its libvirtd.conf names.
+HOST_PKI = "/etc/libvirt/pki"
+# Where libvirt looks for root's client certificate when a URI names no pkipath (libvirt's TLS docs), under
+# DEFAULT_PKI: each host's own copies of its HOST_PKI files, mounted there in its mount namespace.
+DEFAULT_PKI = "/etc/pki"
+DEFAULT_CLIENT_FILES = (
+    ("CA/cacert.pem", lab_pki.CA_CERT),
+    ("libvirt/clientcert.pem", os.path.basename(lab_pki.cert_path("", lab_pki.CLIENT))),
+    ("libvirt/private/clientkey.pem", os.path.basename(lab_pki.key_path("", lab_pki.CLIENT))),
+)
 
 
 class LabError(Exception):
@@ -133,8 +172,52 @@ def host_address(name):
 
 
 def host_uri(name):
-    """As a fleet's controller names a host: the ssh client block supplies key and known hosts."""
+    """As a fleet's controller names a host: the ssh client block supplies key and known hosts.
+    The lab's own management (pools, status) always uses it, whatever the transport."""
     return "qemu+ssh://root@%s/system" % host_address(name)
+
+
+def transport_uri(name, transport):
+    """The controller's URI for ``name`` (``vmfleet_libvirt_uri``) with ``transport``: with TLS, its client
+    certificate is the one in ``pkipath``, a folder only the controller has."""
+    if transport == TLS:
+        return "qemu+tls://%s/system?pkipath=%s" % (host_address(name), client_pki_dir())
+    return host_uri(name)
+
+
+def peer_uri(name, transport):
+    """Where the other hosts' libvirtd reach ``name``'s for a peer-to-peer migration
+    (``vmfleet_migration_uri``); None when that is the controller's URI (ssh: the hosts have the lab's key
+    and known hosts too). With TLS, no pkipath: each host's libvirtd uses the client certificate at libvirt's
+    default paths, its own (DEFAULT_PKI)."""
+    if transport == TLS:
+        return "qemu+tls://%s/system" % host_address(name)
+    return None
+
+
+def ca_dir():
+    """The lab's certificate authority: its key stays on the controller."""
+    return os.path.join(ROOT, "pki-ca")
+
+
+def client_pki_dir():
+    """The controller's pkipath (the lab CA, its client certificate); hidden from the hosts."""
+    return os.path.join(ROOT, "pki")
+
+
+def host_pki_dir(name):
+    """``name``'s pki folder as the controller sees it; HOST_PKI inside the host."""
+    return os.path.join(host_dir(name), "etc", "pki")
+
+
+def host_default_pki_dir(name):
+    """``name``'s client certificate in libvirt's default layout, as the controller sees it; DEFAULT_PKI
+    inside the host."""
+    return os.path.join(host_dir(name), "etc-pki")
+
+
+def pki_organisation():
+    return "vmfleet lab %d" % INSTANCE
 
 
 def netns_name(name):
@@ -283,15 +366,34 @@ def kvm_usable():
 
 # --- one host --------------------------------------------------------------
 
-def write_config(name):
+def listen_settings(name, transport):
+    """libvirtd.conf lines for how ``name`` is reached: over ssh, only its UNIX socket (virt-ssh-helper
+    talks to it); over TLS, also its address, with the host's own certificates."""
+    if transport != TLS:
+        return ['listen_tls = 0', 'listen_tcp = 0']
+    return [
+        'listen_tls = 1',
+        'listen_tcp = 0',
+        'listen_addr = "%s"' % host_address(name),
+        'tls_port = "%d"' % TLS_PORT,
+        # the host's own files, not the machine's /etc/pki the hosts would share
+        'ca_file = "%s"' % os.path.join(HOST_PKI, lab_pki.CA_CERT),
+        'cert_file = "%s"' % lab_pki.cert_path(HOST_PKI, lab_pki.SERVER),
+        'key_file = "%s"' % lab_pki.key_path(HOST_PKI, lab_pki.SERVER),
+        # a client must show a certificate the lab's CA signed (libvirt's default, kept visible)
+        'tls_no_verify_certificate = 0',
+        # the certificate is the credential, as the lab's key is over ssh: no SASL on top
+        'auth_tls = "none"',
+    ]
+
+
+def write_config(name, transport=DEFAULT_TRANSPORT):
     index = host_index(name)
     etc = os.path.join(host_dir(name), "etc")
     host_uuid = uuid.uuid5(LAB_UUID_NAMESPACE, name)
     libvirtd_conf = "\n".join([
         "# lab host %s: written by lab/lab" % name,
-        # Reached over ssh only (virt-ssh-helper to the UNIX socket), as a fleet's hosts are.
-        'listen_tls = 0',
-        'listen_tcp = 0',
+    ] + listen_settings(name, transport) + [
         'auth_unix_rw = "none"',
         # Migration refuses a destination whose host UUID equals the source's.
         'host_uuid = "%s"' % host_uuid,
@@ -323,6 +425,50 @@ def write_config(name):
         handle.write(libvirtd_conf)
     with open(os.path.join(etc, "qemu.conf"), "w") as handle:
         handle.write(qemu_conf)
+
+
+def running_transport(name):
+    """The transport ``name``'s libvirtd was configured for when it was last started."""
+    try:
+        with open(os.path.join(host_dir(name), "etc", "libvirtd.conf")) as handle:
+            return TLS if "listen_tls = 1\n" in handle.read() else SSH
+    except OSError:
+        return None
+
+
+def ensure_pki(names):
+    """The lab's CA, the controller's client certificate, and each host's server certificate (for its
+    address) and client certificate (for its peer-to-peer migrations); made once, kept across `lab up`."""
+    organisation = pki_organisation()
+    lab_pki.ensure_ca(ca_dir(), organisation)
+    if not lab_pki.has(client_pki_dir(), lab_pki.CLIENT):
+        lab_pki.issue(client_pki_dir(), lab_pki.CLIENT, ca_dir=ca_dir(), organisation=organisation,
+                      common_name="controller")
+    for name in names:
+        if not lab_pki.has(host_pki_dir(name), lab_pki.SERVER):
+            issue_server_certificate(name)
+        if not lab_pki.has(host_pki_dir(name), lab_pki.CLIENT):
+            lab_pki.issue(host_pki_dir(name), lab_pki.CLIENT, ca_dir=ca_dir(), organisation=organisation,
+                          common_name=name)
+        install_default_client_pki(name)
+
+
+def install_default_client_pki(name):
+    """Copies of ``name``'s CA and client certificate and key where libvirt looks by default, in the folder
+    the host mounts at DEFAULT_PKI (copied each time, so they follow a re-issued certificate)."""
+    for relative, flat in DEFAULT_CLIENT_FILES:
+        target = os.path.join(host_default_pki_dir(name), relative)
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        shutil.copyfile(os.path.join(host_pki_dir(name), flat), target + ".tmp")
+        os.chmod(target + ".tmp", 0o600)
+        os.rename(target + ".tmp", target)
+
+
+def issue_server_certificate(name, issued_for=None):
+    """``name``'s server certificate, for its own address (and name), or for ``issued_for`` alone."""
+    names = [issued_for] if issued_for else [host_address(name), name]
+    lab_pki.issue(host_pki_dir(name), lab_pki.SERVER, ca_dir=ca_dir(), organisation=pki_organisation(),
+                  common_name=names[0], names=names)
 
 
 def host_running(name):
@@ -479,7 +625,7 @@ def write_sshd_config(name):
     return path
 
 
-def start_host(name):
+def start_host(name, transport=DEFAULT_TRANSPORT):
     root = host_dir(name)
     for sub, _target in BIND_MOUNTS:
         os.makedirs(os.path.join(root, sub), exist_ok=True)
@@ -488,23 +634,33 @@ def start_host(name):
     for _sub, target in BIND_MOUNTS:
         os.makedirs(target, exist_ok=True)
     os.makedirs("/run/sshd", mode=0o755, exist_ok=True)         # sshd's privilege separation folder
-    write_config(name)
+    write_config(name, transport)
     sshd_config = write_sshd_config(name)
     # A half-started host (libvirtd or sshd failed after others started) leaves
     # daemons behind: stop them, or the retry would start second ones.
     for pid_file, program in (("sshd.pid", "sshd"), ("libvirtd.pid", "libvirtd"), ("virtlogd.pid", "virtlogd")):
         stop_pid(read_pid(os.path.join(root, pid_file)), program)
-    mounts = " && ".join("mount --bind %s %s" % (os.path.join(root, sub), target)
-                         for sub, target in BIND_MOUNTS)
+    binds = [(os.path.join(root, sub), target) for sub, target in BIND_MOUNTS]
+    hide = []
+    if transport == TLS:
+        # the host's own client certificate where libvirt looks when its peers' URIs name no pkipath
+        os.makedirs(DEFAULT_PKI, exist_ok=True)
+        binds.append((host_default_pki_dir(name), DEFAULT_PKI))
+        # the controller's pkipath is not on a fleet's hosts: a migration that dialled the controller's URI
+        # (vmfleet_libvirt_uri) from a host must fail here as it would there
+        hide.append("mount -t tmpfs -o size=16k,mode=0700 vmfleet-controller-only %s" % client_pki_dir())
+    mounts = " && ".join(["mount --bind %s %s" % bind for bind in binds] + hide)
+    listen = " --listen" if transport == TLS else ""
     # libvirtd's and virtlogd's default pid files are in /run itself, outside
     # the bind mounts, where a second daemon could not take them. sshd starts in
     # the same namespaces, so a session sees the host's /run/libvirt.
-    script = "%s && virtlogd -d -p %s && libvirtd -d -p %s -f /etc/libvirt/libvirtd.conf && %s -f %s" % (
-        mounts, os.path.join(root, "virtlogd.pid"), os.path.join(root, "libvirtd.pid"), SSHD, sshd_config)
+    script = "%s && virtlogd -d -p %s && libvirtd -d%s -p %s -f /etc/libvirt/libvirtd.conf && %s -f %s" % (
+        mounts, os.path.join(root, "virtlogd.pid"), listen, os.path.join(root, "libvirtd.pid"), SSHD, sshd_config)
     run(["ip", "netns", "exec", netns_name(name), "unshare", "-m", "--propagation", "private", "sh", "-c", script])
     deadline = time.time() + 30
     while time.time() < deadline:
-        if port_open(host_address(name), 22) and virsh(name, "uri", check=False).returncode == 0:
+        if (port_open(host_address(name), 22) and (transport != TLS or port_open(host_address(name), TLS_PORT))
+                and virsh(name, "uri", check=False).returncode == 0):
             return
         time.sleep(0.3)
     raise LabError("%s: libvirtd did not answer at %s within 30 s: %s; see %s" % (
@@ -624,12 +780,13 @@ DEMO_RESIZES = [
 ]
 
 
-def write_inventory(names, virt_type, link_rate=DEFAULT_LINK_RATE):
+def write_inventory(names, virt_type, link_rate=DEFAULT_LINK_RATE, transport=DEFAULT_TRANSPORT):
     # JSON is YAML: no YAML library needed before the venv exists.
     hosts = {}
     for name in names:
         hosts[name] = {
-            "vmfleet_libvirt_uri": host_uri(name),
+            # the controller's URI for the host (and, without vmfleet_migration_uri, its peers')
+            "vmfleet_libvirt_uri": transport_uri(name, transport),
             # live migration data goes to the host's own address, over its shaped link
             "vmfleet_migration_address": host_address(name),
             # the lab's own facts: where this host's files are seen from the controller
@@ -642,6 +799,9 @@ def write_inventory(names, virt_type, link_rate=DEFAULT_LINK_RATE):
             "vmfleet_instance_pools": ["default", FAST_POOL],
             "vmfleet_disk_tiers": {"hdd": "default", "ssd": FAST_POOL},
         }
+        if peer_uri(name, transport):
+            # the peers' URI for migrations to the host: their own certificates, not the controller's pkipath
+            hosts[name]["vmfleet_migration_uri"] = peer_uri(name, transport)
     inventory = {
         "all": {
             "children": {
@@ -652,6 +812,8 @@ def write_inventory(names, virt_type, link_rate=DEFAULT_LINK_RATE):
                         # every host's link is shaped to this rate, both ways (tc tbf)
                         "vmfleet_lab_link_rate": link_rate,
                         "vmfleet_lab_link_bits_per_s": link_rate_bits(link_rate),
+                        # how the controller and the hosts' migrations reach a host: ssh or tls
+                        "vmfleet_lab_transport": transport,
                         # the fleet state store of the lab: a SQLite file beside its hosts, gone with them
                         "vmfleet_state_url": "sqlite://" + os.path.join(ROOT, "state.db"),
                         "vmfleet_instances": DEMO_INSTANCES,
@@ -680,14 +842,19 @@ def write_inventory(names, virt_type, link_rate=DEFAULT_LINK_RATE):
     os.rename(inventory_path() + ".tmp", inventory_path())
 
 
-def recorded_link_rate():
-    """The link rate the lab's inventory records, or None when there is no lab."""
+def recorded(variable):
+    """A group variable of the lab's inventory (vmfleet_lab_link_rate ...), or None when there is no lab."""
     try:
         with open(inventory_path()) as handle:
             inventory = json.loads(handle.read().split("\n", 1)[1])
     except (OSError, ValueError, IndexError):
         return None
-    return inventory["all"]["children"]["hypervisors"]["vars"].get("vmfleet_lab_link_rate")
+    return inventory["all"]["children"]["hypervisors"]["vars"].get(variable)
+
+
+def recorded_link_rate():
+    """The link rate the lab's inventory records, or None when there is no lab."""
+    return recorded("vmfleet_lab_link_rate")
 
 
 # --- commands --------------------------------------------------------------
@@ -697,6 +864,9 @@ def cmd_up(args):
     # `lab up` on a running lab (after `lab crash`, say) keeps the rate it was started with
     args.link_rate = args.link_rate or recorded_link_rate() or DEFAULT_LINK_RATE
     link_rate_bits(args.link_rate)     # a bad rate is refused before anything changes
+    args.transport = args.transport or recorded("vmfleet_lab_transport") or DEFAULT_TRANSPORT
+    if args.transport == TLS and shutil.which("openssl") is None:
+        raise LabError("--transport tls needs openssl (Debian package openssl); run `make deps`")
     names = host_names(args.hosts)
     for extra in [n for n in existing_hosts() if n not in names]:
         print("%s: not part of a %d-host lab, stopping it" % (extra, args.hosts))
@@ -709,18 +879,64 @@ def cmd_up(args):
         ensure_host_key(name)
     write_known_hosts(names)
     set_ssh_client_block(True)
+    if args.transport == TLS:
+        ensure_pki(names)
     for name in names:
         ensure_link(name, args.link_rate)
-        if host_running(name):
-            print("%s: already running at %s" % (name, host_uri(name)))
+        uri = transport_uri(name, args.transport)
+        if host_running(name) and running_transport(name) == args.transport:
+            print("%s: already running at %s" % (name, uri))
         else:
-            start_host(name)
-            print("%s: started at %s" % (name, host_uri(name)))
+            # a host switching transport restarts its daemons; its guests' QEMU processes run on
+            start_host(name, args.transport)
+            print("%s: started at %s" % (name, uri))
         ensure_pools(name, base_image)
         ensure_network(name)
-    write_inventory(names, virt_type, args.link_rate)
+        if args.transport == TLS:
+            check_tls(name)
+    if args.transport == TLS:
+        for name, peer in zip(names, names[1:] + names[:1]):
+            if peer != name:
+                check_peer_tls(name, peer)
+    write_inventory(names, virt_type, args.link_rate, args.transport)
     print("guests run under %s; inventory: %s" % (
         "KVM" if virt_type == "kvm" else "TCG (no usable /dev/kvm)", inventory_path()))
+    return 0
+
+
+def check_tls(name):
+    """The controller reaches ``name`` over qemu+tls, as the inventory will say."""
+    answer = run(["virsh", "-q", "-c", transport_uri(name, TLS), "uri"], check=False)
+    if answer.returncode != 0:
+        raise LabError("%s: libvirtd does not answer at %s: %s; see %s" % (
+            name, transport_uri(name, TLS), answer.stderr.strip(),
+            os.path.join(host_dir(name), "log", "libvirtd.log")))
+
+
+def check_peer_tls(name, peer):
+    """``name`` reaches ``peer`` at its migration URI, from inside its own namespaces, with the client
+    certificate it finds at libvirt's default paths, as its libvirtd does for a peer-to-peer migration."""
+    pid = read_pid(os.path.join(host_dir(name), "libvirtd.pid"))
+    answer = run(["nsenter", "-t", str(pid), "-n", "-m", "virsh", "-q", "-c", peer_uri(peer, TLS), "uri"],
+                 check=False)
+    if answer.returncode != 0:
+        raise LabError("%s: does not reach its peer %s at %s: %s; its client certificate is in %s" % (
+            name, peer, peer_uri(peer, TLS), answer.stderr.strip(), host_default_pki_dir(name)))
+
+
+def cmd_cert(args):
+    """Re-issue one host's TLS server certificate, for its own address or (a fault test) for another
+    name, and restart its daemons so libvirtd shows it; its guests run on."""
+    name = args.host
+    if name not in existing_hosts():
+        raise LabError("%s: no such lab host (hosts: %s)" % (name, ", ".join(existing_hosts()) or "none"))
+    if running_transport(name) != TLS:
+        raise LabError("%s: the lab runs with --transport %s; certificates are for --transport tls"
+                       % (name, running_transport(name)))
+    issue_server_certificate(name, args.issued_for)
+    start_host(name, TLS)
+    print("%s: server certificate issued for %s; libvirtd restarted" % (
+        name, args.issued_for or "%s and %s" % (host_address(name), name)))
     return 0
 
 
@@ -732,11 +948,12 @@ def cmd_status(_args):
     worst = 0
     for name in names:
         pid = read_pid(os.path.join(host_dir(name), "libvirtd.pid"))
+        uri = transport_uri(name, running_transport(name) or DEFAULT_TRANSPORT)
         if not host_running(name):
-            print("%-5s %-40s daemon DOWN" % (name, host_uri(name)))
+            print("%-5s %-40s daemon DOWN" % (name, uri))
             worst = 1
             continue
-        print("%-5s %-40s libvirtd pid %d" % (name, host_uri(name), pid))
+        print("%-5s %-40s libvirtd pid %d" % (name, uri, pid))
         listing = virsh(name, "list", "--all", check=False).stdout.strip()
         for line in listing.splitlines():
             print("        " + line.strip())
@@ -793,14 +1010,23 @@ def main(argv=None):
     up.add_argument("--link-rate", metavar="RATE",
                     help="each host's link, both ways, in tc's units: 1gbit, 200mbit (default: the running "
                          "lab's rate, else %s)" % DEFAULT_LINK_RATE)
+    up.add_argument("--transport", choices=TRANSPORTS,
+                    help="how the controller and the hosts' peer-to-peer migrations reach a host: qemu+ssh, or "
+                         "qemu+tls with a lab CA (default: the running lab's transport, else %s)" % DEFAULT_TRANSPORT)
     up.set_defaults(func=cmd_up)
+    cert = sub.add_parser("cert", help="re-issue a host's TLS server certificate and restart its daemons")
+    cert.add_argument("host", help="host name, such as hv2")
+    cert.add_argument("--for", dest="issued_for", metavar="NAME",
+                      help="the address or name it is issued for (default: the host's own); another host's "
+                           "makes a certificate that does not match")
+    cert.set_defaults(func=cmd_cert)
     sub.add_parser("status", help="show hosts, daemons and guests").set_defaults(func=cmd_status)
     sub.add_parser("down", help="stop and remove the lab").set_defaults(func=cmd_down)
     sub.add_parser("inventory", help="print the inventory path").set_defaults(func=cmd_inventory)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except LabError as err:
+    except (LabError, lab_pki.PkiError) as err:
         print("lab: %s" % err, file=sys.stderr)
         return 2
 

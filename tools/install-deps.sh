@@ -14,6 +14,8 @@ packages=(
   iproute2
   # each lab host's sshd (the controller reaches hosts over qemu+ssh, as a fleet's does); ssh, ssh-keygen
   openssh-server openssh-client
+  # the lab's CA and certificates for `lab up --transport tls` (qemu+tls); Priority optional in Debian
+  openssl
   # libvirt-python is a source distribution built against these
   libvirt-dev pkg-config gcc python3-dev python3-venv
   # used by the Makefile to stage the collection for ansible-test, and by its shellcheck test

@@ -109,6 +109,16 @@ options:
       - The address other hosts send live migration data to, such as a storage or migration network's address.
       - Nova's C([libvirt] live_migration_inbound_addr). Unset means libvirt's choice (the host's name).
     type: str
+  live_migration_uri:
+    description:
+      - The URI other hosts' libvirtd use to reach this host's libvirtd for a peer-to-peer live migration, such as
+        V(qemu+tls://compute-01.example.net/system) (certificates and keys as the source host sees them); unset means
+        the host's own URI.
+      - Nova's C([libvirt] live_migration_uri), which is one template for all hosts; this is each host's own URI.
+      - Its scheme is one of V(qemu+ssh), V(qemu+tls), V(qemu+tcp) or V(qemu), and it names the host. Use it when the
+        controller's URI for the host (C(vmfleet_libvirt_uri)) holds something only the controller has, such as
+        C(?pkipath=) of the controller's certificates.
+    type: str
   enabled:
     description:
       - Whether the scheduler may place new guests here; V(false) while the host is cordoned.

@@ -14,7 +14,8 @@ description:
     itself, so a play that only drains a host does not first read every host with M(vmfleet.compute.hypervisor_info).
   - The variables are those the role C(vmfleet.compute.hypervisor_facts) passes to M(vmfleet.compute.hypervisor_info)
     C(vmfleet_libvirt_uri) (default C(qemu:///system)), C(vmfleet_state_dir), C(vmfleet_migration_address)
-    (as C(live_migration_inbound_addr)) and C(vmfleet_<setting>) for each host setting
+    (as C(live_migration_inbound_addr)), C(vmfleet_migration_uri) (as C(live_migration_uri)) and C(vmfleet_<setting>)
+    for each host setting
     (C(vmfleet_reserved_host_memory_mb), C(vmfleet_cpu_allocation_ratio), C(vmfleet_instance_pools), ...),
     but for C(enabled) and C(disabled_reason), which a cordon sets. Unset variables are left out, so Nova's
     defaults apply.

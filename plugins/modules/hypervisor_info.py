@@ -626,6 +626,9 @@ hypervisor:
         live_migration_inbound_addr:
           description: Where other hosts send live migration data; null for libvirt's choice.
           type: str
+        live_migration_uri:
+          description: The URI other hosts' libvirtd dial for a peer-to-peer live migration here; null for the host's own URI.
+          type: str
         enabled:
           description: Whether the scheduler may place guests here; V(false) while the host is cordoned.
           type: bool

@@ -82,9 +82,11 @@ attributes:
     support: none
     description: The result lists the actions taken; there is no diff.
 notes:
-  - The source daemon connects to the destination's C(uri) (in its facts in O(hosts)) itself (peer-to-peer), so
-    that URI must work from the source host, not only from the controller. Migration data goes to the destination's
-    C(live_migration_inbound_addr) when its facts have one.
+  - The source daemon connects to the destination itself (peer-to-peer), at the destination's
+    C(live_migration_uri) (inventory C(vmfleet_migration_uri)) when its facts have one, else at its C(uri) (in its
+    facts in O(hosts)), which must then work from the source host, not only from the controller. Set
+    C(live_migration_uri) when the controller's URI names files only the controller has, such as a qemu+tls
+    C(?pkipath=). Migration data goes to the destination's C(live_migration_inbound_addr) when its facts have one.
 seealso:
   - module: vmfleet.compute.host_maintenance
   - module: vmfleet.compute.migration_info
@@ -143,7 +145,9 @@ placement:
   returned: when O(state=migrated)
   type: dict
 migration:
-  description: The journal record of the migration (id, status, times, data_bytes, downtime_ms).
+  description: >-
+    The journal record of the migration (id, status, times, data_bytes, downtime_ms, and peer_uri: the URI the
+    source's libvirtd dialled to reach the destination's).
   returned: success
   type: dict
 duration_s:

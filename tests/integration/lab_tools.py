@@ -60,9 +60,18 @@ def start_playbook(playbook, extra_vars):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
 
 
-def inventory_hosts():
+def _hypervisors():
     with open(INVENTORY) as handle:
-        return json.loads(handle.read().split("\n", 1)[1])["all"]["children"]["hypervisors"]["hosts"]
+        return json.loads(handle.read().split("\n", 1)[1])["all"]["children"]["hypervisors"]
+
+
+def inventory_hosts():
+    return _hypervisors()["hosts"]
+
+
+def lab_transport():
+    """How the controller and the hosts' migrations reach the lab's hosts now: "ssh" or "tls"."""
+    return _hypervisors()["vars"].get("vmfleet_lab_transport", "ssh")
 
 
 def virsh(host, *args):

@@ -13,9 +13,18 @@ import time
 
 import pytest
 
-from lab_tools import BIN, INVENTORY, ansible_env, fill_ram, inventory_hosts, ram_holds_pattern, virsh
+from lab_tools import BIN, INVENTORY, ansible_env, fill_ram, inventory_hosts, lab_transport, ram_holds_pattern, virsh
 from test_drain import (SHARED, drain, drain_until_migrating, fleet_cleanup, hosts, journal, place,  # noqa: F401  pylint: disable=unused-import
                         report_of, where)
+
+
+@pytest.fixture
+def ssh_lab():
+    """The tests of ssh's own faults (keys, known_hosts) need the lab on ssh; on a tls lab
+    (lab up --transport tls) test_tls.py tests the certificates' faults instead."""
+    if lab_transport() != "ssh":
+        pytest.skip("the lab runs with --transport %s (vmfleet_lab_transport): this tests ssh's keys and "
+                    "known_hosts, which the controller and the hosts do not use then" % lab_transport())
 
 
 def set_link(host, state):
@@ -24,7 +33,7 @@ def set_link(host, state):
 
 
 def read_host(host):
-    """hypervisor_info on ``host`` from the controller, through the host's qemu+ssh URI."""
+    """hypervisor_info on ``host`` from the controller, through the host's vmfleet_libvirt_uri."""
     uri = inventory_hosts()[host]["vmfleet_libvirt_uri"]
     return subprocess.run([os.path.join(BIN, "ansible"), "-i", INVENTORY, host, "-m", "vmfleet.compute.hypervisor_info",
                            "-a", "uri=%s name=%s gather_guests=false" % (uri, host)],
@@ -116,6 +125,7 @@ def impostor_host():
     ("refusing_host", "root@{address}: Permission denied (publickey)", "authorized_keys"),
     ("impostor_host", "Host key verification failed", "known_hosts"),
 ])
+@pytest.mark.usefixtures("ssh_lab")
 def test_what_ssh_refuses_is_a_clear_error_naming_host_and_user(request, fault, ssh_says, hint):
     host = request.getfixturevalue(fault)
     result = read_host(host)
@@ -128,6 +138,7 @@ def test_what_ssh_refuses_is_a_clear_error_naming_host_and_user(request, fault, 
     assert hint in result.stdout and "libvirtd" not in result.stdout
 
 
+@pytest.mark.usefixtures("ssh_lab")
 def test_a_migration_to_a_host_whose_key_does_not_match_moves_nothing(fleet_cleanup):  # pylint: disable=redefined-outer-name
     """The source's libvirtd reaches its peer over ssh too, and checks the peer's host key as the controller does."""
     first, last = hosts()[0], hosts()[-1]

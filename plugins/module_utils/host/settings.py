@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import math
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -142,6 +143,30 @@ def _address(field, address):
     return address.strip()
 
 
+# the remote transports a peer's libvirtd can dial (qemu:// alone is TLS); unix and ext are local or opaque
+PEER_URI_SCHEMES = ("qemu+ssh", "qemu+tls", "qemu+tcp", "qemu")
+_PEER_URI_ALLOWED = ("a libvirt URI naming this host, with a scheme of %s and the path /system or /session, "
+                     "such as qemu+tls://compute-01.example.net/system" % ", ".join(PEER_URI_SCHEMES))
+
+
+def _peer_uri(field, uri):
+    """A URI another host's libvirtd can dial: a remote scheme and a host name (qemu:///system, with no host,
+    would be the source itself)."""
+    if uri is None:
+        return None
+    if not isinstance(uri, str) or not uri.strip():
+        raise InvalidInput(field, uri, _PEER_URI_ALLOWED)
+    try:
+        parts = urlsplit(uri.strip())
+        port = parts.port  # urlsplit checks the port only when it is read
+    except ValueError:  # a port that is not a number, an unclosed IPv6 address
+        raise InvalidInput(field, uri, _PEER_URI_ALLOWED)
+    if (parts.scheme not in PEER_URI_SCHEMES or not parts.hostname or port == 0
+            or parts.path not in ("/system", "/session")):
+        raise InvalidInput(field, uri, _PEER_URI_ALLOWED)
+    return uri.strip()
+
+
 def _flag(_field, value):
     return bool(value)
 
@@ -201,6 +226,11 @@ HOST_SETTINGS = (
                 variable="vmfleet_migration_address", nova_name="[libvirt] live_migration_inbound_addr",
                 description="The address other hosts send live migration data to, such as a storage or "
                             "migration network's address."),
+    HostSetting("live_migration_uri", "str", _peer_uri,
+                variable="vmfleet_migration_uri", nova_name="[libvirt] live_migration_uri",
+                description="The URI other hosts' libvirtd use to reach this host's libvirtd for a peer-to-peer "
+                            "live migration, such as V(qemu+tls://compute-01.example.net/system) (certificates and "
+                            "keys as the source host sees them); unset means the host's own URI."),
     # Set by a cordon (host_maintenance), not by the inventory: no variable.
     HostSetting("enabled", "bool", _flag, default=True,
                 description="Whether the scheduler may place new guests here; V(false) while the host is cordoned."),

@@ -17,6 +17,7 @@ import traceback
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import HostUnreachable
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import tls_peer
 
 try:
     import libvirt
@@ -62,6 +63,24 @@ _HINTS = (
      "The SSH server refused every key offered for that user: check that the user's public key is in its "
      "authorized_keys on that host, and which key the controller offers (IdentityFile in ~/.ssh/config, "
      "or ?keyfile= in the URI)"),
+    # TLS (qemu+tls://): libvirt says only "Failed to verify peer's certificate" for every refused server
+    # certificate; unreachable() adds why (tls_peer), in OpenSSL's words, which these match first.
+    (("mismatch, certificate is not valid for", "owner does not match the hostname"),
+     "The TLS certificate that host showed does not match the host: it was not issued for the name or "
+     "address in the URI. Re-issue the host's server certificate (cert_file in its libvirtd.conf) with that "
+     "name or address in its subjectAltName, or put the name it was issued for in the URI; if neither, "
+     "something else answers at that address"),
+    (("failed to verify peer's certificate",),
+     "The TLS certificate that host showed is not signed by a CA this client trusts (cacert.pem in the "
+     "URI's ?pkipath=, else /etc/pki/CA/cacert.pem), or has expired: check which CA signed it"),
+    (("unable to read tls confirmation",),
+     "That host's libvirtd closed the TLS connection: it did not accept this client's certificate "
+     "(clientcert.pem in the URI's ?pkipath=, else /etc/pki/libvirt/clientcert.pem), which must be signed "
+     "by a CA the host trusts (ca_file in its libvirtd.conf) and, where it sets tls_allowed_dn_list, carry "
+     "a listed name; the host's libvirtd log says which"),
+    (("our own certificate", "cannot read ca certificate", "cannot read certificate", "cannot read private key"),
+     "This client's own TLS files are missing or do not go together: the URI's ?pkipath= folder (else "
+     "/etc/pki) needs cacert.pem, clientcert.pem and clientkey.pem, the client certificate signed by that CA"),
     (("permission denied", "access denied", "authentication", "not authorized", "polkit", "auth"),
      "Check the user the connection runs as, its authentication (SASL, TLS certificates, SSH keys), "
      "polkit rules, and the permissions of the libvirt socket (group libvirt)"),
@@ -175,6 +194,9 @@ class _EventLoop(object):
 def unreachable(host_name, uri, exc):
     """A HostUnreachable for a libvirtError, with the hint that fits its message."""
     reason = (exc.get_error_message() if hasattr(exc, "get_error_message") else None) or str(exc)
+    if "failed to verify peer's certificate" in reason.lower() and tls_peer.is_tls(uri):
+        why = tls_peer.verification_failure(uri)
+        reason = "%s (%s)" % (reason.rstrip("."), why.rstrip(".")) if why else reason
     return HostUnreachable(host_name, uri, reason.rstrip("."), hint_for(reason))
 
 

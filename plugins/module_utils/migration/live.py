@@ -141,10 +141,10 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
                                           uuid=located.guest["uuid"], power_state=state_name(located.domain),
                                           source_disks=[d["source_path"] for d in storage["disks"]],
                                           disk_bytes=disk_bytes, storage=storage["mode"], prepared_volumes=[],
-                                          progress=None)
+                                          progress=None, peer_uri=peer_uri(dest))
     migration_journal.write(fleet.store, record)
     actions = ["claimed on %s" % dest.name]
-    run = _Run(located.domain, dest.uri, record, fleet.store, on_progress)
+    run = _Run(located.domain, record["peer_uri"], record, fleet.store, on_progress)
     try:
         actions.extend(migration_storage.prepare(fleet, instance, dest, storage, record["prepared_volumes"]))
         migration_journal.write(fleet.store, record)
@@ -170,6 +170,12 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
     result = finish(fleet, record, run, actions)
     result["placement"] = claim.placement
     return result
+
+
+def peer_uri(dest):
+    """The URI the source's libvirtd dials to reach ``dest``'s: the controller's URI for it (``dest.uri``) may
+    name files only the controller has (a TLS ``pkipath``), so a host may give its peers another."""
+    return dest.config.get("live_migration_uri") or dest.uri
 
 
 def _aborted_job(exc):

@@ -24,7 +24,8 @@ def test_the_tool_reads_the_modules_return_without_importing_it():
 
 def test_every_returned_field_is_on_the_page():
     reference = host_facts_doc.reference(hypervisor_info.RETURN)
-    for key in ("host_uuid", "cpu_mode", "cpu_models", "live_migration_inbound_addr", "disabled_at", "io_ops"):
+    for key in ("host_uuid", "cpu_mode", "cpu_models", "live_migration_inbound_addr", "live_migration_uri",
+                "disabled_at", "io_ops"):
         assert "`%s` (" % key in reference
 
 

@@ -52,10 +52,11 @@ def test_the_role_names_the_variables_that_are_not_vmfleet_option():
 def test_entry_has_the_set_variables_only():
     hostvars = {"hv1": {"vmfleet_libvirt_uri": "qemu+tcp://10.0.0.1/system", "vmfleet_state_dir": "/srv/hv1",
                         "vmfleet_cpu_allocation_ratio": 2.0, "vmfleet_migration_address": "10.1.0.1",
+                        "vmfleet_migration_uri": "qemu+tls://10.0.0.1/system",
                         "vmfleet_drain_hosts": ["hv1"], "ansible_host": "10.0.0.1"}}
     assert inventory_host("hv1", hostvars) == {
         "name": "hv1", "uri": "qemu+tcp://10.0.0.1/system", "state_dir": "/srv/hv1", "cpu_allocation_ratio": 2.0,
-        "live_migration_inbound_addr": "10.1.0.1"}
+        "live_migration_inbound_addr": "10.1.0.1", "live_migration_uri": "qemu+tls://10.0.0.1/system"}
 
 
 def test_local_uri_by_default():

@@ -19,7 +19,7 @@ def test_nova_defaults():
         "cpu_allocation_ratio": 4.0, "ram_allocation_ratio": 1.0, "disk_allocation_ratio": 1.0,
         "cpu_dedicated_set": None, "cpu_shared_set": None, "availability_zone": "default",
         "aggregates": [], "instance_pools": ["default"], "disk_tiers": {}, "cpu_mode": None, "cpu_models": [],
-        "live_migration_inbound_addr": None, "enabled": True, "disabled_reason": None,
+        "live_migration_inbound_addr": None, "live_migration_uri": None, "enabled": True, "disabled_reason": None,
     }
 
 
@@ -62,11 +62,24 @@ def test_none_means_default_and_sets_are_parsed():
     ("aggregates", ["a", "a"], "listed twice"),
     ("aggregates", [{"name": "a", "meta": {}}], "aggregate names"),
     ("instance_pools", ["default", ""], "non-empty names"),
+    ("live_migration_uri", "compute-01.example.net", "qemu\\+ssh, qemu\\+tls, qemu\\+tcp, qemu"),
+    ("live_migration_uri", "qemu:///system", "a libvirt URI naming this host"),
+    ("live_migration_uri", "qemu+unix://compute-01/system", "qemu\\+tls://compute-01.example.net/system"),
+    ("live_migration_uri", "xen+ssh://compute-01/system", "a libvirt URI naming this host"),
+    ("live_migration_uri", "qemu+tls://compute-01/", "a libvirt URI naming this host"),
+    ("live_migration_uri", "qemu+tls://compute-01:port/system", "a libvirt URI naming this host"),
+    ("live_migration_uri", ["qemu+tls://compute-01/system"], "a libvirt URI naming this host"),
 ])
 def test_invalid_values_name_the_field(field, value, message):
     with pytest.raises(InvalidInput, match=message) as caught:
         normalize_host_config({field: value})
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("uri", ["qemu+tls://compute-01.example.net/system", "qemu+ssh://root@10.0.1.13/system",
+                                 "qemu+tcp://[fd00::13]:16509/system", "qemu://compute-01/system?no_verify=0"])
+def test_a_peer_migration_uri_of_each_remote_scheme_is_kept(uri):
+    assert normalize_host_config({"live_migration_uri": " %s " % uri})["live_migration_uri"] == uri
 
 
 def test_overlapping_sets_are_refused():

@@ -57,7 +57,8 @@ def test_driver_facts():
                                   domain_type="test"))
         config = normalize_host_config({"cpu_dedicated_set": "8-15", "cpu_shared_set": "0-7", "aggregates": ["ssd"],
                                         "cpu_mode": "custom", "cpu_models": ["kvm64"],
-                                        "live_migration_inbound_addr": "10.1.0.1"})
+                                        "live_migration_inbound_addr": "10.1.0.1",
+                                        "live_migration_uri": "qemu+tls://hv1.example.net/system"})
         return gather_host_facts(conn, None, URI, config, maintenance={
             "store": "SQLite file /srv/state.db", "cordon": cordon.new_record("hv1", "kernel upgrade", "ops"),
             "journal": [], "draining": {"run_id": "r1", "owner": "ops on ctl1 (pid 7)",

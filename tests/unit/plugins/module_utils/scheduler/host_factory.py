@@ -91,7 +91,7 @@ def make_host(name="hv1", sockets=2, cores=8, threads=2, cells=None, memory_mb=6
             "cpu_shared_set": sorted(cpu_shared_set) if cpu_shared_set is not None else None,
             "availability_zone": availability_zone, "aggregates": list(aggregates),
             "instance_pools": ["default"], "disk_tiers": {}, "cpu_mode": None, "cpu_models": [],
-            "live_migration_inbound_addr": None, "enabled": enabled,
+            "live_migration_inbound_addr": None, "live_migration_uri": None, "enabled": enabled,
             "disabled_reason": None if enabled else "maintenance",
         },
         "resources": {
