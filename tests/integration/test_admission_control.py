@@ -5,8 +5,9 @@ the others, refuses that one naming the host, and builds it once the setting is 
 
 Each lab host is given room for 320 MB of guests (its reserved_host_memory_mb is the rest of its
 memory), so two 128 MB guests fill it. Worked out by hand: four guests spread 2, 1, 1 leave every host
-drainable (a host of 2 sends one to each host of 1); a fifth makes it 2, 2, 1, and a host of 2 then
-has room for only one of its guests elsewhere (64 MB left on the other full host, 192 MB on the last).
+drainable (a host of 2 sends one to each host of 1); a fifth makes it 2, 2, 1, and then no host can be
+drained: a host of 2 has room for only one of its guests elsewhere (64 MB left on the other full host,
+192 MB on the last), and the host of 1 finds 64 MB left on each of the others.
 The guests are built stopped: they count as running ones do, and no QEMU runs.
 """
 
@@ -47,8 +48,11 @@ def test_instance_is_refused_when_it_would_leave_a_host_undrainable(tmp_path):
         blamed = re.findall(r"(\S+): AdmissionControl: adm-5 on (\S+) would leave (\S+) undrainable "
                             r"\(host_failures_to_tolerate=1\): No valid host was found for adm-", refused["msg"])
         assert sorted(host for host, _on, _named in blamed) == sorted(set(hosts) - {full}), refused
+        # after adm-5 on either host the fleet is 2, 2, 1 and no host can be drained: a host of two has room
+        # elsewhere for one guest only, and the host of one sees 64 MB left on each full host. Which of them
+        # the refusal names is the planner's first finding; any name but a real lab host would be wrong.
         for host, on, named in blamed:
-            assert host == on and named in hosts and placed.count(named) + (named == on) == 2, refused
+            assert host == on and named in hosts, refused
         assert all(virsh(host, "dominfo", "adm-5").returncode != 0 for host in hosts if host != results[5]["host"])
         # the setting off: the same guest is built
         assert results[5]["host"] in hosts, results
