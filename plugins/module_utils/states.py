@@ -20,6 +20,16 @@ GUEST_RUNNING, GUEST_PAUSED, GUEST_SHUTOFF = "running", "paused", "shutoff"
 LIVE_GUEST_STATES = ("running", "paused", "blocked")
 # the states in which a guest may have a libvirt job running (a migration, a block copy: host io_ops)
 ACTIVE_GUEST_STATES = ("running", "blocked", "paused", "pmsuspended")
+# virDomainPausedReason codes 0..14, by name (``virsh domstate --reason``): why a paused guest is paused
+PAUSED_REASONS = ("unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog", "from snapshot",
+                  "shutting down", "creating snapshot", "crashed", "starting up", "post-copy", "post-copy failed",
+                  "api error")
+
+
+def paused_reason_name(code):
+    """libvirt's reason code of a paused guest as a name of PAUSED_REASONS (``unknown`` for codes it does not
+    know)."""
+    return PAUSED_REASONS[code] if 0 <= code < len(PAUSED_REASONS) else "unknown"
 
 
 def guest_state_name(code):

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -95,6 +96,25 @@ def ram_address(host, name, guest_physical):
     return int(match.group(1), 16)
 
 
+def wait_for_firmware(host, name, timeout=30, settled_s=1.0):
+    """Wait until ``name``'s firmware has finished its POST: SeaBIOS runs its init code from high RAM (inside
+    what fill_ram writes) in protected mode, and a guest whose code is overwritten there stops with a KVM
+    emulation failure (paused, reason unknown). Once booted it idles in real mode (CR0's PE bit clear); the
+    POST dips into real mode only briefly (option ROMs), so real mode must hold for ``settled_s``."""
+    deadline, real_since, answer = time.time() + timeout, None, ""
+    while time.time() < deadline:
+        answer = virsh(host, "qemu-monitor-command", name, "--hmp", "info registers").stdout
+        match = re.search(r"CR0=([0-9a-f]+)", answer)
+        if match and not int(match.group(1), 16) & 1:
+            real_since = real_since or time.time()
+            if time.time() - real_since >= settled_s:
+                return
+        else:
+            real_since = None
+        time.sleep(0.1)
+    raise RuntimeError("%s's firmware on %s was still in its POST after %d s: %s" % (name, host, timeout, answer))
+
+
 def ram_pattern(name):
     return ("vmfleet bench RAM of %s\n" % name).encode()
 
@@ -105,6 +125,7 @@ def fill_ram(host, name, ram_mib):
     The lab's guests have no OS (they sit in firmware): QEMU's monitor tells where the guest's RAM is in
     the QEMU process (``gpa2hva``), and the pattern goes through /proc/PID/mem there, from 16 MiB of
     guest-physical memory up, clear of the firmware. Never zero pages, which a migration sends as a flag."""
+    wait_for_firmware(host, name)
     first = ram_address(host, name, RAM_DATA_GPA)
     last = ram_address(host, name, RAM_DATA_GPA + ram_mib * MIB - 1)
     if last - first != ram_mib * MIB - 1:

@@ -49,6 +49,8 @@ def test_a_destination_link_cut_during_a_migration_leaves_the_guest_on_its_sourc
     # 96 MiB of RAM data at 4 MiB/s: the RAM phase takes ~24 s, time to cut the destination's link
     # (the disk has no data of its own: its mirror is done at once)
     fill_ram(first, name, 96)
+    # a guest stopped before the move (its firmware overwritten mid-POST) stays paused after it, rightly
+    assert virsh(first, "domstate", "--reason", name).stdout.strip() == "running (booted)"
     proc, victim = drain_until_migrating(first, name, bandwidth=4, max_attempts=1)
     try:
         set_link(victim, "down")

@@ -23,7 +23,12 @@ journal record completed with the duration, downtime and data moved. After
 a failure the guest runs on the source (resumed or started when needed),
 nothing stays defined or claimed on the destination, the prepared volumes
 are deleted, and the error says what happened and what, if anything, could
-not be cleaned up.
+not be cleaned up. Two exceptions, both said in the error: a guest paused
+before the move stays paused; and a source copy that may be behind the
+destination's (a post-copy switched over, a copy runs there, or libvirt kept
+the source paused because it could not ask the destination) is not resumed,
+as the guest would run twice: the next operation resumes it once the
+destination is known not to run it.
 """
 
 from __future__ import annotations
@@ -469,8 +474,14 @@ def confirm_source(fleet, record):
     if domain is None:
         line = "%s: not on %s any more (%s)" % (name, source, recover(fleet, record)["msg"])
     else:
-        state = state_name(domain)
-        if state == "paused" and record.get("power_state") != "paused":
+        state, reason = _state_and_reason(domain)
+        if reason == "migrating" or reason in _DESTINATION_AHEAD:
+            # libvirt kept it paused for the migration: whether it may run here depends on the destination
+            where = recover(fleet, record, was_paused=record.get("power_state") == "paused")
+            migration_journal.update(fleet.store, record, cleaned_up=not where["leftovers"],
+                                     leftovers=where["leftovers"])
+            line = "%s: %s" % (name, where["msg"])
+        elif state == "paused" and record.get("power_state") != "paused":
             domain.resume()
             line = "%s: resumed on %s, as it ran before the migration %s" % (name, source, record["id"][:8])
         elif state not in states.LIVE_GUEST_STATES and record.get("power_state") in states.LIVE_GUEST_STATES:
@@ -505,6 +516,10 @@ def recover(fleet, record, was_paused=False):
     there (a post-copy migration that failed after the switch, or one that
     completed as the source's daemon died, has the only running copy there).
     Only what is really left is reported: a copy libvirt removed itself is not.
+    The source's copy is resumed only after libvirt's job ended, and only when
+    the guest cannot run on the destination (source_step); its state is read
+    again afterwards, and a guest left paused is said to be, with libvirt's
+    reason.
     """
     libvirt = libvirt_client.libvirt
     name, guest_uuid = record["guest"], record["uuid"]
@@ -528,6 +543,17 @@ def recover(fleet, record, was_paused=False):
         return {"host": None, "running": False, "leftovers": [],
                 "msg": "%s is defined on neither %s nor %s any more: look for it with virsh list --all" % (
                     name, source_name, dest_name)}
+    source_paused, step = None, None
+    if source_domain is not None:
+        # libvirt's own end of the failed job (its Confirm phase resumes the guest, or keeps it paused) comes
+        # first: a resume issued before it would be undone by it
+        _wait_for_job_end(source_domain)
+        state, reason = _state_and_reason(source_domain)
+        source_paused = reason if state == states.GUEST_PAUSED else None
+        step = source_step(state, reason, was_paused=was_paused, dest_runs=dest_runs,
+                           dest_checked=dst_conn is not None)
+        if step == HOLD:
+            return _held(record, state, reason, dest_runs=dest_runs, dest_down=None if dst_conn else dest_down)
     if dst_conn is None:
         leftovers.append("%s could not be checked (%s): once it answers, any operation on %s removes what is left "
                          "there (a guest %s, volumes %s)" % (
@@ -548,19 +574,95 @@ def recover(fleet, record, was_paused=False):
                 "msg": "%s stays on its source %s, in its QEMU process, which outlives the daemon (%s)%s. libvirt "
                        "resumes the guest there once its daemon is back; the next operation on %s then checks "
                        "it" % (name, source_name, source_down, left, name)}
-    state = state_name(source_domain)
     running = True
     try:
-        if state == "paused" and not was_paused:
+        if step == RESUME:
             source_domain.resume()
-        elif state not in states.LIVE_GUEST_STATES:
+        elif step == START:
             source_domain.create()
     except libvirt.libvirtError as exc:
         running = False
-        leftovers.append("%s could not be resumed on %s: %s" % (name, source_name, storage_volumes.message(exc)))
-    state = state_name(source_domain)
-    return {"host": source_name, "running": running and state in states.LIVE_GUEST_STATES, "leftovers": leftovers,
-            "msg": "%s is %s on its source %s%s" % (name, state, source_name, left)}
+        leftovers.append("%s could not be %s on %s: %s" % (
+            name, "resumed" if step == RESUME else "started", source_name, storage_volumes.message(exc)))
+    state, reason = _state_and_reason(source_domain)
+    running = running and state in states.LIVE_GUEST_STATES
+    return {"host": source_name, "running": running, "leftovers": leftovers,
+            "msg": "%s is %s on its source %s%s%s" % (
+                name, state, source_name, _why_paused(name, step, state, reason, source_paused), left)}
+
+
+# what recover does with the source's copy of the guest (source_step)
+RESUME, START, KEEP, HOLD = "resume", "start", "keep", "hold"
+# a source paused for one of these reasons may not hold the guest's newest state: the destination has it
+# (post-copy switched the guest over there)
+_DESTINATION_AHEAD = ("post-copy", "post-copy failed")
+JOB_END_WAIT_SECONDS = 60
+
+
+def source_step(state, reason, was_paused=False, dest_runs=False, dest_checked=True):
+    """What a failed migration's recovery does with the source's copy in libvirt's ``state`` (paused for
+    ``reason``): RESUME, START, KEEP it as it is, or HOLD it paused, untouched with the destination's copy,
+    because the guest may run (or have run) on the destination: a post-copy that switched over, a copy that
+    runs there, or libvirt kept it paused for a migration whose destination could not be asked. Resuming it
+    then could run the guest twice, on disks both write."""
+    if state not in states.LIVE_GUEST_STATES:
+        return START
+    if state != states.GUEST_PAUSED:
+        return KEEP
+    if reason in _DESTINATION_AHEAD or dest_runs or (reason == "migrating" and not dest_checked):
+        return HOLD
+    return KEEP if was_paused else RESUME
+
+
+def _state_and_reason(domain):
+    """libvirt's state of ``domain`` and, when paused, why (states.PAUSED_REASONS); None for other states."""
+    code, reason = domain.state()
+    state = states.guest_state_name(code)
+    return state, states.paused_reason_name(reason) if state == states.GUEST_PAUSED else None
+
+
+def _wait_for_job_end(domain, timeout=JOB_END_WAIT_SECONDS):
+    """Wait (up to ``timeout`` s) until libvirt has no job on ``domain`` any more."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if domain.jobInfo()[0] == libvirt_client.libvirt.VIR_DOMAIN_JOB_NONE:
+                return
+        except libvirt_client.libvirt.libvirtError:
+            return  # gone, or its daemon: what follows finds out
+        time.sleep(POLL_SECONDS)
+
+
+def _why_paused(name, step, state, reason, paused_before):
+    """``(why)`` after "NAME is paused on its source HOST" when recovery leaves it paused; "" otherwise."""
+    if state != states.GUEST_PAUSED:
+        return ""
+    if step == RESUME:
+        return " although it was resumed (libvirt: paused, %s; it was paused, %s, after the migration): virsh " \
+               "domstate --reason %s tells why; virsh resume %s runs it" % (reason, paused_before, name, name)
+    return " as before the migration (libvirt: paused, %s): virsh resume %s runs it, when that is " \
+           "wanted" % (reason, name)
+
+
+def _held(record, state, reason, dest_runs=False, dest_down=None):
+    """recover's result for a source copy it must not resume (source_step HOLD): nothing is changed."""
+    name, source_name, dest_name = record["guest"], record["source"], record["destination"]
+    if dest_runs:
+        why, then = "its copy on %s runs" % dest_name, "See virsh domstate --reason %s on both hosts: the copy " \
+            "on %s is the one that runs; destroy the paused one on %s" % (name, dest_name, source_name)
+    elif reason in _DESTINATION_AHEAD:
+        why = "the migration had switched it over to %s (post-copy), which holds its newest memory" % dest_name
+        then = "See virsh domstate --reason %s on both hosts; a failed post-copy resumes with virsh migrate " \
+            "--postcopy --postcopy-resume" % name
+    else:
+        why = "libvirt could not tell whether %s started it (%s)" % (dest_name, dest_down)
+        then = "Once %s answers, the next operation on %s resumes it on %s if %s does not run it" % (
+            dest_name, name, source_name, dest_name)
+    return {"host": source_name, "running": False,
+            "leftovers": ["%s's copy on %s and its claim are kept until it is known where %s runs" % (
+                name, dest_name, name)],
+            "msg": "%s is %s on its source %s (libvirt: %s, %s), and is not resumed there: %s, and resuming it on "
+                   "%s could run it twice. %s" % (name, state, source_name, state, reason, why, source_name, then)}
 
 
 def _is_running(domain):
@@ -599,13 +701,14 @@ def clean_leftovers(fleet, record):
     copy, down = _find(dst_conn, record["uuid"])
     if down or (copy is not None and _is_running(copy)):
         return False  # the guest runs there (it may have moved later): neither it nor its disks are leftovers
-    if copy is not None:
-        # the copy a daemon that stopped answering kept (an incoming migration it had not torn down yet) goes
-        # as after any failed migration, while the source holds the guest
-        src_conn, source_down = _answering(fleet, record["source"])
-        source_copy = _find(src_conn, record["uuid"])[0] if src_conn is not None else None
-        if source_down or source_copy is None:
-            return False
+    src_conn, source_down = _answering(fleet, record["source"])
+    source_copy = _find(src_conn, record["uuid"])[0] if src_conn is not None else None
+    if copy is not None and (source_down or source_copy is None):
+        return False
+    if copy is not None or (source_copy is not None and _state_and_reason(source_copy)[1] == "migrating"):
+        # the copy a daemon that stopped answering kept (an incoming migration it had not torn down yet), or a
+        # source libvirt kept paused while the destination could not be asked, goes as after any failed
+        # migration, while the source holds the guest
         left = recover(fleet, record, was_paused=record.get("power_state") == "paused")["leftovers"]
     else:
         if libvirt_guest.find(dst_conn, record["guest"]) is not None:
