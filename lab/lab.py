@@ -917,7 +917,9 @@ def check_peer_tls(name, peer):
     """``name`` reaches ``peer`` at its migration URI, from inside its own namespaces, with the client
     certificate it finds at libvirt's default paths, as its libvirtd does for a peer-to-peer migration."""
     pid = read_pid(os.path.join(host_dir(name), "libvirtd.pid"))
-    answer = run(["nsenter", "-t", str(pid), "-n", "-m", "virsh", "-q", "-c", peer_uri(peer, TLS), "uri"],
+    # -r: the daemon's own root as well (a chroot's, under tools/fresh-check): entering a mount
+    # namespace alone starts from that namespace's /, the machine's
+    answer = run(["nsenter", "-t", str(pid), "-n", "-m", "-r", "virsh", "-q", "-c", peer_uri(peer, TLS), "uri"],
                  check=False)
     if answer.returncode != 0:
         raise LabError("%s: does not reach its peer %s at %s: %s; its client certificate is in %s" % (

@@ -170,7 +170,7 @@ def small_fast_pool(host, mib):
     """The host's ``fast`` pool on a tmpfs of ``mib`` MiB of its own (mounted in the host's namespace, as the
     upgrade_check target does), so a copy into it fills it up; the pool as it was afterwards."""
     path = "/var/lib/libvirt/fast-%s" % host
-    enter = ["nsenter", "-t", str(daemon_pid(host)), "-m"]
+    enter = ["nsenter", "-t", str(daemon_pid(host)), "-m", "-r"]
     subprocess.run(enter + ["mount", "-t", "tmpfs", "-o", "size=%dm" % mib, "mf-small", path], check=True)
     try:
         assert virsh(host, "pool-refresh", FAST).returncode == 0

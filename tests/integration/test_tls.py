@@ -72,7 +72,7 @@ def on_host(host, *command, network=False):
     """``command`` run in ``host``'s mount namespace (and network namespace): as its libvirtd sees files."""
     with open(os.path.join(inventory_hosts()[host]["vmfleet_lab_dir"], "libvirtd.pid")) as handle:
         pid = handle.read().strip()
-    return subprocess.run(["nsenter", "-t", pid, "-m"] + (["-n"] if network else []) + list(command),
+    return subprocess.run(["nsenter", "-t", pid, "-m", "-r"] + (["-n"] if network else []) + list(command),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
 
 
