@@ -178,3 +178,17 @@ def delete_instance(name):
                  if len(parts) == 2 and parts[0].startswith(name + ".")]
         if paths:
             virsh(host, "; ".join("vol-delete %s" % virsh_quote(path) for path in paths))
+
+
+def remove_demo_leftovers():
+    """Delete the demo-* instances `make demo`'s playbook leaves on the lab and uncordon the host it drained,
+    as the tests expect free, enabled hosts (conftest, before the suite; the main playbook's test, after it)."""
+    if not os.path.exists(INVENTORY):
+        return
+    with state_store() as store:
+        for host in inventory_hosts():
+            for name in virsh(host, "list", "--all", "--name").stdout.split():
+                if name.startswith("demo-"):
+                    delete_instance(name)
+            # the demo drains a host and leaves it cordoned, as a drain does
+            store.remove_cordon(host)

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from lab_tools import BIN, INVENTORY, ansible_env
+from lab_tools import BIN, INVENTORY, ansible_env, remove_demo_leftovers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -43,11 +43,14 @@ def test_target(target, inventory):
 
 def test_main_playbook_prints_capacity(inventory):
     """`make demo`'s playbook runs on the lab and prints a row per lab host."""
-    result = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-i", inventory, os.path.join(ROOT, "playbooks", "site.yml")],
-        cwd=ROOT, env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        universal_newlines=True, timeout=600, check=False,
-    )
+    try:
+        result = subprocess.run(
+            [os.path.join(BIN, "ansible-playbook"), "-i", inventory, os.path.join(ROOT, "playbooks", "site.yml")],
+            cwd=ROOT, env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            universal_newlines=True, timeout=600, check=False,
+        )
+    finally:
+        remove_demo_leftovers()  # later tests (test_tls) expect free, enabled hosts
     print(result.stdout)
     assert result.returncode == 0, result.stdout[-6000:]
     assert "vCPU used/limit" in result.stdout
