@@ -170,12 +170,10 @@ def _claimed_guests(fleet, facts, records):
 def _still_defined(fleet, host, guest):
     libvirt = libvirt_client.libvirt
     try:
-        fleet.conn(host).lookupByUUIDString(guest["uuid"])
-    except libvirt.libvirtError as exc:
-        return exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN
-    except VmfleetError:
+        return libvirt_client.or_none(fleet.conn(host).lookupByUUIDString, libvirt.VIR_ERR_NO_DOMAIN,
+                                      guest["uuid"]) is not None
+    except (libvirt.libvirtError, VmfleetError):
         return True  # the host does not answer: what it holds cannot be known
-    return True
 
 
 def _take_from_floating(conn, state, name):
