@@ -82,7 +82,8 @@ def _define_with_same_disks(fleet, source, evacuee, dest_name, migration_id):
     def render(placement, facts):
         return domain_xml(instance, facts, placement, disks, states.VM_ACTIVE, extra_metadata={"evacuated": marker})
 
-    claim = claims.claim(conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config)
+    claim = claims.claim(conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config,
+                         moves_from=source)
     evacuee.actions.append("claimed on %s" % dest_name)
     domain = None
     try:
@@ -99,7 +100,8 @@ def _define_with_same_disks(fleet, source, evacuee, dest_name, migration_id):
                 pass  # the error that brought us here is reported; the definition names the same disks
         claims.drop(dest.as_claim_target(), claim.id)
         raise
-    claims.drop(dest.as_claim_target(), claim.id)
+    # kept, spent, for admission checks on facts read before the evacuation (claims.py)
+    claims.spend(dest.as_claim_target(), claim.id)
     return claim.placement
 
 

@@ -36,10 +36,15 @@ words, and leaves nothing behind (it comes before the claim is recorded and
 before any CPU is taken from a floating guest). A build's claim whose guest
 is defined is kept, spent, until it expires (``spend``), and counted on its
 host unless the caller's facts list that guest or that host's libvirt no
-longer defines it: a build finished before this claim began is seen too.
-What it cannot see: a guest moved or resized onto a host (those claims are
-dropped when their move ends) after the caller read that host's facts, or a
-spent claim older than its time to live.
+longer defines it: a build finished before this claim began is seen too. So
+is a move's (a live migration, a resize, an evacuation): a live migration's
+or an evacuation's claim also names the host the guest left
+(``moves_from``), whose facts, read before the move, no longer count the
+guest, as they would if read now. A resize's source keeps its copy until
+the resize is confirmed (Nova counts both), so its facts keep counting it;
+after the confirm, facts read before it count the guest on both hosts (the
+safe side) until they are read again or the claim expires. What it cannot
+see: a spent claim older than its time to live.
 """
 
 from __future__ import annotations
@@ -49,7 +54,8 @@ import uuid
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import format_cpuset
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
-from ansible_collections.vmfleet.compute.plugins.module_utils.host.claimed_guests import with_claimed_guests
+from ansible_collections.vmfleet.compute.plugins.module_utils.host.claimed_guests import (
+    with_claimed_guests, without_guests)
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.facts import gather_host_facts
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
@@ -96,7 +102,7 @@ def _claim_of(guest):
     return placement.get("claim") if isinstance(placement, dict) else None
 
 
-def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, fleet=None):
+def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, fleet=None, moves_from=None):
     """Claim resources for ``spec`` (a RequestSpec) on ``host`` and return a ``Claim``.
 
     ``host``: ``{name, uri, config, store}`` (FleetHost.as_claim_target: config is host_config's normalized
@@ -104,8 +110,10 @@ def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, f
     placement dict (which already holds the claim id under ``claim``). ``fleet``: the caller's Fleet (its
     facts of the other hosts, and their connections): with it, and ``host_failures_to_tolerate`` 1 in
     ``scheduler_config``, the claim re-checks admission control (module docstring); an evacuation's claims
-    carry the setting 0 (admission control must not refuse them). Raises ClaimFailed when the host cannot take the request now;
-    nothing is recorded then.
+    carry the setting 0 (admission control must not refuse them). ``moves_from``: the host the guest leaves
+    when the move ends (its definition goes with it: a live migration, an evacuation), recorded with the claim
+    for admission checks made after the claim is spent. Raises ClaimFailed when the host cannot take the
+    request now; nothing is recorded then.
     """
     store = host["store"]
     config = scheduler_config if isinstance(scheduler_config, SchedulerConfig) else build_config(scheduler_config)
@@ -121,25 +129,36 @@ def claim(conn, host, spec, render, scheduler_config=None, ttl=DEFAULT_TTL, *, f
                                   pending=pending)
         placement, state = _place_on(facts, spec, scheduler_config)
         if admitting:
-            _admit(facts, spec, config, fleet, section.elsewhere)
+            _admit(facts, spec, config, fleet, section)
         claim_id = str(uuid.uuid4())
         placement["claim"] = claim_id
         domain_xml = render(placement, facts)
         repinned = _take_from_floating(conn, state, spec.name)
-        section.add({"id": claim_id, "instance": spec.name, "domain_xml": domain_xml}, ttl=ttl)
+        record = {"id": claim_id, "instance": spec.name, "domain_xml": domain_xml}
+        if moves_from:
+            record["moves_from"] = moves_from
+        section.add(record, ttl=ttl)
     return Claim(claim_id, host["name"], placement, domain_xml, facts, repinned)
 
 
-def _admit(facts, spec, config, fleet, elsewhere):
+def _admit(facts, spec, config, fleet, section):
     """Admission control over the fleet as the store knows it now (module docstring): ``facts`` (this host,
-    read now, its claims counted), the ``fleet``'s facts of the others with ``elsewhere`` (their claims)
-    counted. Raises ClaimFailed naming the host that would become undrainable."""
+    read now, its claims counted), the ``fleet``'s facts of the others with the claims of the ``section``'s
+    ``elsewhere`` counted, and the guests that spent move claims say have left a host taken off its facts.
+    Raises ClaimFailed naming the host that would become undrainable."""
+    added, moved_away = {}, {}
+    for other in fleet.facts_list():
+        if other["name"] != facts["name"]:
+            added[other["name"]] = _claimed_guests(fleet, other, section.elsewhere.get(other["name"]) or (),
+                                                   moved_away)
+    _moved_here(facts, section.spent, moved_away)
     hosts = []
     for other in fleet.facts_list():
         if other["name"] == facts["name"]:
             hosts.append(facts)
             continue
-        hosts.append(with_claimed_guests(other, _claimed_guests(fleet, other, elsewhere.get(other["name"]) or ())))
+        hosts.append(with_claimed_guests(without_guests(other, moved_away.get(other["name"]) or set()),
+                                         added[other["name"]]))
     if facts not in hosts:
         hosts.append(facts)
     control = admission_control(hosts, config)
@@ -150,10 +169,12 @@ def _admit(facts, spec, config, fleet, elsewhere):
         raise failure
 
 
-def _claimed_guests(fleet, facts, records):
+def _claimed_guests(fleet, facts, records, moved_away):
     """The guests (parsed domains) of ``records``, claims alive on the host of ``facts``, that its facts do not
     list: those in flight, and the spent ones whose guest that host's libvirt still defines (a guest deleted
-    since, even by hand, is not counted; when the host cannot be asked, it is, to be safe)."""
+    since, even by hand, is not counted; when the host cannot be asked, it is, to be safe). A spent move claim
+    whose guest is on the host (counted here or listed by the facts) adds its UUID to ``moved_away`` under the
+    host the guest left."""
     known = set(guest.get("uuid") for guest in facts.get("guests") or ())
     guests = []
     for record in records:
@@ -161,10 +182,26 @@ def _claimed_guests(fleet, facts, records):
             guest = parse_domain(record["domain_xml"])
         except (KeyError, VmfleetError):
             continue  # an unreadable claim holds nothing (as on its own host)
-        if guest["uuid"] in known or (record.get("spent") and not _still_defined(fleet, facts["name"], guest)):
-            continue
-        guests.append(guest)
+        if guest["uuid"] not in known and record.get("spent") and not _still_defined(fleet, facts["name"], guest):
+            continue  # gone from there since (deleted, or moved on)
+        if record.get("spent") and record.get("moves_from") not in (None, facts["name"]):
+            moved_away.setdefault(record["moves_from"], set()).add(guest["uuid"])
+        if guest["uuid"] not in known:
+            guests.append(guest)
     return guests
+
+
+def _moved_here(facts, spent, moved_away):
+    """This host's spent move claims whose guest its facts (read now) list: taken off the facts of the host
+    each left, which may have been read before the move."""
+    here = set(guest.get("uuid") for guest in facts.get("guests") or ())
+    for record in spent:
+        try:
+            uuid_text = parse_domain(record["domain_xml"])["uuid"]
+        except (KeyError, VmfleetError):
+            continue
+        if uuid_text in here and record.get("moves_from") not in (None, facts["name"]):
+            moved_away.setdefault(record["moves_from"], set()).add(uuid_text)
 
 
 def _still_defined(fleet, host, guest):

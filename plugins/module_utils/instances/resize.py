@@ -159,7 +159,8 @@ def _move(fleet, located, instance, dest_name, kind, shutdown_timeout, confirm_w
                                  cleaned_up=not where["leftovers"], leftovers=where["leftovers"])
         raise VmfleetError(message, instance=instance.name, host=where["host"], running=where["running"],
                            leftovers=where["leftovers"], migration=record)
-    claims.drop(dest.as_claim_target(), claim.id)
+    # kept, spent, for admission checks on facts read before the move (claims.py)
+    claims.spend(dest.as_claim_target(), claim.id)
     migration_journal.update(fleet.store, record, status=states.FINISHED,
                              data_bytes=moved["bytes"], finished_at=None)
     return {"changed": True, "host": dest.name, "source": source.name, "destination": dest.name,

@@ -136,7 +136,7 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
 
     try:
         claim = claims.claim(dst_conn, dest.as_claim_target(), instance.spec(), render, instance.scheduler_config,
-                             fleet=fleet)
+                             fleet=fleet, moves_from=source.name)
     except claims.ClaimFailed as failure:
         raise _Refused(failure.message)
     # an incremental block migration sends what the source's overlays hold
@@ -404,7 +404,8 @@ def finish(fleet, record, run=None, actions=None):
                 left.append(exc.message)
         actions.append("deleted the source's disks on %s" % source_name)
     if record.get("claim_id"):
-        claims.drop(fleet.host(dest_name).as_claim_target(), record["claim_id"])
+        # kept, spent, for admission checks on facts read before the move (claims.py)
+        claims.spend(fleet.host(dest_name).as_claim_target(), record["claim_id"])
     last = run.last if run is not None else None
     completed = _completed_stats(moved) or last or {}
     duration = round(run.elapsed, 2) if run is not None else completed.get("elapsed_s")

@@ -89,7 +89,8 @@ def _load(text):
 class ClaimSection(object):
     """A host's exclusive section for one claim: the claims still alive there and its cordon, read under the
     lock; what is added or dropped is committed when the ``with`` block ends (rolled back if it raises).
-    ``claims``: those still in flight (their guest not defined yet). ``elsewhere``: in a fleet-wide section,
+    ``claims``: those still in flight (their guest not defined yet); ``spent``: those whose guest is defined,
+    kept until they expire (FleetStateStore.spend_claim). ``elsewhere``: in a fleet-wide section,
     ``{host: [claims alive there, oldest first]}`` of the other hosts, spent ones too (``spent``: their
     guest is defined, and facts read before that do not list it); None otherwise (another host's claims may
     change under a host's own section)."""
@@ -99,7 +100,9 @@ class ClaimSection(object):
         now = store.clock()
         cursor.execute("DELETE FROM claims WHERE host = ? AND expires <= ?", (host, now))
         cursor.execute("SELECT record FROM claims WHERE host = ? ORDER BY created_at, id", (host,))
-        self.claims = [claim for claim in (_load(row[0]) for row in cursor.fetchall()) if not claim.get("spent")]
+        alive = [_load(row[0]) for row in cursor.fetchall()]
+        self.claims = [claim for claim in alive if not claim.get("spent")]
+        self.spent = [claim for claim in alive if claim.get("spent")]
         self.elsewhere = None
         if fleet_wide:
             self.elsewhere = {}
@@ -132,11 +135,13 @@ class ClaimSection(object):
         """Forget a claim of this host (its operation gave up); False when there was none."""
         self._cursor.execute("DELETE FROM claims WHERE host = ? AND id = ?", (self.host, claim_id))
         self.claims = [c for c in self.claims if c.get("id") != claim_id]
+        self.spent = [c for c in self.spent if c.get("id") != claim_id]
         return self._cursor.rowcount > 0
 
     def spend(self, claim_id):
         """Mark a claim of this host spent (its guest is defined: libvirt counts it now); False when there was
         none. See :meth:`FleetStateStore.spend_claim`."""
+        self.spent.extend(dict(c, spent=True) for c in self.claims if c.get("id") == claim_id)
         self.claims = [c for c in self.claims if c.get("id") != claim_id]
         return _spend(self._cursor, self.host, claim_id)
 

@@ -141,3 +141,93 @@ def test_a_forced_build_is_not_asked_of_admission_control_at_claim_time_either(t
                       scheduler_config=ADMISSION)
     claim_on(hosts, "hv2", forced)  # the scheduler skips admission control for it: so does the claim
     assert [len(hosts.store.claims(n)) for n in ("hv1", "hv2", "hv3")] == [1, 1, 0]
+
+
+def _sized(name, memory_mb):
+    return guest(name, instance_flavor=flavor(name="m%d" % memory_mb, vcpus=1, memory_mb=memory_mb, root_gb=1))
+
+
+def live_migrated(hosts, name, source, dest, memory_mb=GUEST_MB):
+    """Another controller live-migrates ``name`` from ``source`` to ``dest`` as migration/live.py does: a claim
+    naming the host it leaves, the guest defined on ``dest`` and gone from ``source``, the claim spent."""
+    located = hosts.conn(source).lookupByName(name)
+    moving = instance(name, memory_mb=memory_mb, admission=False)
+    moving.fixed_uuid = located.UUIDString()
+    made = claims.claim(hosts.conn(dest), hosts.host(dest).as_claim_target(), moving.spec(),
+                        lambda placement, facts: domain_xml(moving, dict(facts, virt_type="kvm"), placement, [],
+                                                            states.VM_ACTIVE),
+                        None, moves_from=source)
+    hosts.conn(dest).defineXML(made.domain_xml).create()
+    located.destroy()  # the source's copy ends and its definition goes (VIR_MIGRATE_UNDEFINE_SOURCE)
+    located.undefine()
+    claims.spend(hosts.host(dest).as_claim_target(), made.id)
+    return made
+
+
+def test_a_guest_live_migrated_after_the_facts_were_read_is_counted_where_it_runs_now(tmp_path):
+    # 2560 MB for guests per host. Read: hv1 a1 (1280) and a2 (768), 512 free; hv2 c (512), 2048 free; hv3 a
+    # 1536 MB guest; hv4 d (1024), 1536 free. Then another controller moves a2 to hv2: hv1 and hv2 have 1280
+    # free, only hv4 can take the big guest. A guest on hv4 leaves it nowhere to go: the claim must be refused.
+    # On the facts as read (hv2 with 2048 free) it would pass, as it did when a move's claim was dropped at its
+    # end.
+    hosts = fleet(tmp_path, {"hv1": [_sized("a1", 1280), _sized("a2", 768)], "hv2": [_sized("c", 512)],
+                             "hv3": [_sized("big", 1536)], "hv4": [_sized("d", GUEST_MB)]})
+    hosts.refresh()
+    assert schedule_admitted(hosts.facts_list(), [instance("vm").spec()], ADMISSION,
+                             ).outcomes[0].placement is not None  # on the facts as read, it would pass
+    live_migrated(hosts, "a2", "hv1", "hv2", memory_mb=768)
+    with pytest.raises(claims.ClaimFailed) as refused:
+        claim_on(hosts, "hv4", instance("vm"))
+    assert "undrainable (host_failures_to_tolerate=1)" in refused.value.message
+    assert refused.value.details["undrainable"] == "hv3"
+
+
+def test_a_guest_live_migrated_after_the_facts_were_read_is_not_counted_on_the_host_it_left(tmp_path):
+    # read: hv1 full (a1, a2), hv2 empty, hv3 one guest. Then a2 moves to hv2. A guest on hv3 keeps every
+    # host drainable (each has one guest and 1024 MB free, hv3 two): taken. Counting a2 on hv1 as read and on
+    # hv2 (its move's claim) would leave hv1's two guests 1024 MB of room elsewhere, and refuse it.
+    hosts = fleet(tmp_path, {"hv1": [_sized("a1", GUEST_MB), _sized("a2", GUEST_MB)], "hv2": [],
+                             "hv3": [_sized("d", GUEST_MB)]})
+    hosts.refresh()
+    live_migrated(hosts, "a2", "hv1", "hv2")
+    claim_on(hosts, "hv3", instance("vm"))
+    # the move's claim is kept, spent, and names the host the guest left
+    with hosts.store.host_section("hv3", fleet_wide=True) as section:
+        (kept,) = section.elsewhere["hv2"]
+        assert kept["spent"] and kept["moves_from"] == "hv1"
+
+
+def moved_away_and_back(tmp_path):
+    """hv1 (a1, a2), hv2 empty, hv3 d, read; then a2 moves to hv2 and back: as read, and as it is now."""
+    hosts = fleet(tmp_path, {"hv1": [_sized("a1", GUEST_MB), _sized("a2", GUEST_MB)], "hv2": [],
+                             "hv3": [_sized("d", GUEST_MB)]})
+    hosts.refresh()
+    live_migrated(hosts, "a2", "hv1", "hv2")
+    live_migrated(hosts, "a2", "hv2", "hv1")
+    return hosts
+
+
+def test_a_guest_that_moved_away_and_back_is_not_counted_where_it_was_on_the_way(tmp_path):
+    # a guest on hv3 keeps every host drainable (hv1's two go to hv2); counting a2 on hv2 too (the first
+    # move's claim) would refuse it
+    claim_on(moved_away_and_back(tmp_path), "hv3", instance("vm"))
+
+
+def test_a_guest_that_moved_away_and_back_is_counted_where_it_runs(tmp_path):
+    hosts = moved_away_and_back(tmp_path)
+    claim_on(hosts, "hv2", instance("w"))  # hv1's a1 then goes to hv2, a2 to hv3
+    # one on hv3 leaves hv1's two guests 512 MB on each other host: refused; were a2 taken off hv1 (as the
+    # first move's claim once said) hv1 would have room for the guests of both others
+    with pytest.raises(claims.ClaimFailed) as refused:
+        claim_on(hosts, "hv3", instance("vm"))
+    assert "undrainable (host_failures_to_tolerate=1)" in refused.value.message
+
+
+def test_a_claim_on_the_host_a_guest_moved_to_takes_it_off_the_host_it_left(tmp_path):
+    # hv2's own facts are read at claim time and list a2; hv1's, read before the move, list it too
+    hosts = fleet(tmp_path, {"hv1": [_sized("a1", GUEST_MB), _sized("a2", GUEST_MB)], "hv2": [],
+                             "hv3": [_sized("d", GUEST_MB)]})
+    hosts.refresh()
+    live_migrated(hosts, "a2", "hv1", "hv2")
+    # hv2 then holds a2 and vm (full); hv1 a1, hv3 d: each drains (hv1 and hv3 onto each other, hv2 onto both)
+    claim_on(hosts, "hv2", instance("vm"))

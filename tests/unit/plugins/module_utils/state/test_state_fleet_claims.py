@@ -60,7 +60,9 @@ def test_a_spent_claim_is_no_longer_in_flight_but_other_hosts_still_see_it_until
     assert store.spend_claim("hv1", "c1") and not store.spend_claim("hv1", "nope")
     with store.host_section("hv1") as section:
         assert [c["id"] for c in section.claims] == ["c2"]
+        assert [c["id"] for c in section.spent] == ["c1"]  # kept: a claim on the host reads its moves
         assert section.spend("c2") and section.claims == []
+        assert [(c["id"], c["spent"]) for c in section.spent] == [("c1", True), ("c2", True)]
     assert store.claims("hv1") == []
     with store.host_section("hv2", fleet_wide=True) as section:
         assert [(c["id"], c.get("spent")) for c in section.elsewhere["hv1"]] == [("c1", True), ("c2", True)]
