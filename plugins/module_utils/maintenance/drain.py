@@ -56,6 +56,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import cordon as host_cordon
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import run_owner
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreError
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.lease_keeper import LeaseKeeper
 
 # facts the fleet itself read this recently are planned with as they are (no second read of every host)
 FRESH_SECONDS = 5
@@ -94,14 +95,18 @@ def drain(fleet, host_name, *, settings=None, scheduler_config=None, limits=None
     run = store.begin_drain(host_name, _owner(by), timeout=lock_timeout, holder_gone=_holder_gone)
     report, ended = None, False
     try:
-        cordoned = host_cordon.set_state(store, states.CORDONED, host_name, reason or "draining for maintenance",
-                                         by)[0]
-        settled = migration_settle.settle_host(fleet, host_name, settings)
-        # plan from what is there now: the facts given may be from the start of the play (a fleet built from
-        # the hosts' entries has just read them, and reads them again only when settling changed something)
-        fleet.refresh(None if settled else fleet.stale(FRESH_SECONDS))
-        items = plan_drain(fleet, host_name, scheduler_config, seed)
-        report = DrainReport(host_name, items, settled, cordoned)
+        # settling and planning may outlast the lease: renewed meanwhile (the executor renews it after)
+        with LeaseKeeper(store, run.id) as lease:
+            cordoned = host_cordon.set_state(store, states.CORDONED, host_name,
+                                             reason or "draining for maintenance", by)[0]
+            settled = migration_settle.settle_host(fleet, host_name, settings)
+            # plan from what is there now: the facts given may be from the start of the play (a fleet built
+            # from the hosts' entries has just read them, and reads them again only when settling changed
+            # something)
+            fleet.refresh(None if settled else fleet.stale(FRESH_SECONDS))
+            items = plan_drain(fleet, host_name, scheduler_config, seed)
+            report = DrainReport(host_name, items, settled, cordoned)
+        lease.check()
         _refuse_unless_all_fit(host_name, report, allow_partial, started)
         # a drain is not refused by admission control (planning/admission.py): the host is emptied for maintenance
         executor = MoveExecutor(fleet, host_name, run.id, settings=settings,

@@ -38,6 +38,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.migration import s
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning import rebalance as planner
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import admission_control
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.config import build_config
+from ansible_collections.vmfleet.compute.plugins.module_utils.state.lease_keeper import LeaseKeeper
 
 
 def rebalance(fleet, *, goal=states.BALANCE, max_moves=planner.DEFAULT_MAX_MOVES, min_gain=planner.DEFAULT_MIN_GAIN,
@@ -65,11 +66,14 @@ def rebalance(fleet, *, goal=states.BALANCE, max_moves=planner.DEFAULT_MAX_MOVES
     report, result = None, None
     try:
         settled = []
-        for name in fleet.reachable():
-            settled.extend(migration_settle.settle_host(fleet, name, settings))
-        fleet.refresh()  # plan from what runs where now, settled moves included
-        plan = planner.plan_rebalance(fleet.facts_list(), **_admitted(options, fleet, config))
-        items = _items(fleet, plan, scheduler_config)
+        # settling and planning may outlast the lease: renewed meanwhile (the executor renews it after)
+        with LeaseKeeper(store, run.id) as lease:
+            for name in fleet.reachable():
+                settled.extend(migration_settle.settle_host(fleet, name, settings))
+            fleet.refresh()  # plan from what runs where now, settled moves included
+            plan = planner.plan_rebalance(fleet.facts_list(), **_admitted(options, fleet, config))
+            items = _items(fleet, plan, scheduler_config)
+        lease.check()
         report = _report(plan, items, settled)
         executor = host_drain.MoveExecutor(
             fleet, None, run.id, settings=settings, scheduler_config=scheduler_config, limits=limits,

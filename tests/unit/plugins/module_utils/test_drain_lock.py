@@ -2,18 +2,21 @@
 # Copyright: (c) 2026, vmfleet.compute contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The drain's lock in the store: a run whose process is gone on this machine is taken over at once;
-another machine's run only when its lease runs out."""
+another machine's run only when its lease runs out, which a run settling or planning for long renews."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import time
 
 import pytest
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.maintenance import drain
-from ansible_collections.vmfleet.compute.plugins.module_utils.state import open_store
+from ansible_collections.vmfleet.compute.plugins.module_utils.state import lease_keeper, open_store
 from ansible_collections.vmfleet.compute.plugins.module_utils.state.errors import StoreBusy
+from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import fleet
 
 
 @pytest.fixture
@@ -64,3 +67,27 @@ def test_a_cancel_is_for_the_run_that_holds_the_host_and_never_for_a_later_one(s
     # the first run was killed before it saw the request: the run that takes over is not cancelled
     second = store.begin_drain("hv1", drain._owner("ops"), timeout=0, holder_gone=drain._holder_gone)
     assert second.resumed_from == first.id and store.drain_cancel_requested(second.id) is None
+
+
+def test_a_drain_keeps_its_host_while_it_settles_for_longer_than_its_lease(tmp_path, monkeypatch):
+    hosts = fleet(tmp_path, {"hv1": [], "hv2": []})
+    now = [1000.0]
+    hosts.store.clock = lambda: now[0]
+    monkeypatch.setattr(lease_keeper, "RENEWALS_PER_LEASE", 15000)  # every 0.02 s of real time
+    seen = []
+
+    def slow_settle(fleet_, host_name, settings=None):  # waits 600 s of store time for libvirt's jobs
+        for _step in range(3):
+            now[0] += 200
+            time.sleep(0.2)
+            try:
+                hosts.store.begin_drain(host_name, "ops on another-controller (pid 4242)", timeout=0)
+                seen.append("taken over")
+            except StoreBusy:
+                seen.append("busy")
+        return []
+
+    monkeypatch.setattr(drain.migration_settle, "settle_host", slow_settle)
+    report = drain.drain(hosts, "hv1")
+    assert seen == ["busy", "busy", "busy"]
+    assert report["result"] == states.DRAINED
