@@ -68,6 +68,8 @@ COMPLETED = "completed"   # a live migration done
 ERROR = "error"           # failed; ``cleaned_up`` says whether anything was left behind
 MIGRATION_STATUSES = (MIGRATING, FINISHED, CONFIRMED, REVERTED, COMPLETED, ERROR)
 IN_FLIGHT_STATUSES = (MIGRATING,)
+# the statuses settling looks at (migration/settle.py): in flight, or failed with something maybe left behind
+UNSETTLED_STATUSES = (MIGRATING, ERROR)
 # over, with nothing left behind by the move itself
 SETTLED_STATUSES = (FINISHED, CONFIRMED, REVERTED, COMPLETED)
 

@@ -686,7 +686,10 @@ hypervisor:
               sample: "2026-11-21T08:30:00Z"
         journal:
           description:
-            - The moves out of or into the host in the migration journal of the store, oldest first.
+            - The moves out of or into the host in the migration journal of the store, oldest first, that are
+              still open (in flight; failed and not cleaned up; a resize awaiting confirmation; an evacuation
+              from the host whose stale copy is not cleaned), and the host's 10 latest moves. The whole
+              history is M(vmfleet.compute.migration_info)'s.
             - Each has C(id), C(guest), C(source), C(destination), C(kind) (V(live), V(cold) or V(resize)),
               C(status) (V(migrating), V(finished) (a resize awaiting confirmation), V(confirmed), V(reverted),
               V(completed), V(error)), C(started_at),

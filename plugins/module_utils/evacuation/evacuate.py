@@ -118,7 +118,7 @@ def _settle(fleet, host, check_mode):
     found, as sentences, and ``{guest: reason}`` of those held back: their destination does not answer, so
     whether they are defined there is not known."""
     found, held = [], {}
-    for record in migration_journal.read(fleet.store, host):
+    for record in migration_journal.read(fleet.store, host, statuses=states.IN_FLIGHT_STATUSES):
         if record.get("kind") != states.EVACUATION or record.get("source") != host or \
                 record.get("status") != states.MIGRATING:
             continue

@@ -741,8 +741,8 @@ def cancel(fleet, name, wait_timeout=CANCEL_WAIT_SECONDS, check_mode=False):
     """Cancel the live migration of guest ``name`` in flight (KubeVirt's migration cancel): abort its job on
     the source, wait for the run that started it to record the end, and settle it here when that run is gone.
     Returns the result dict; where the guest runs is ``host``."""
-    records = [r for r in migration_journal.read(fleet.store) if r.get("guest") == name
-               and r.get("kind") == states.LIVE and r.get("status") == states.MIGRATING]
+    records = [r for r in migration_journal.read(fleet.store, guest=name, statuses=states.IN_FLIGHT_STATUSES)
+               if r.get("kind") == states.LIVE]
     if not records:
         return {"changed": False, "host": None, "actions": ["no live migration of %s in flight" % name]}
     record = records[-1]

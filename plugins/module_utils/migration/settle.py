@@ -33,7 +33,8 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.state import run_o
 
 def settle_host(fleet, host_name, settings=None):
     """Settle the moves out of ``host_name``; the lines saying what was found."""
-    return _settle(fleet, [r for r in migration_journal.read(fleet.store, host_name)
+    return _settle(fleet, [r for r in migration_journal.read(fleet.store, host_name,
+                                                             statuses=states.UNSETTLED_STATUSES)
                            if r.get("source") == host_name], settings)
 
 
@@ -42,7 +43,7 @@ def settle_guest(fleet, name, settings=None, check_mode=False):
     plan changes nothing); the lines saying what was found."""
     if check_mode:
         return []
-    records = [r for r in migration_journal.read(fleet.store) if r.get("guest") == name]
+    records = migration_journal.read(fleet.store, guest=name, statuses=states.UNSETTLED_STATUSES)
     for record in records:
         if record.get("status") == states.MIGRATING and run_owner.running_here(record.get("owner")):
             raise VmfleetError("%s is being moved from %s to %s by a run still under way (%s, journal %s): wait for "

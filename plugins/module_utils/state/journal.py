@@ -79,6 +79,7 @@ def load(store, record_id):
     return store.migration(record_id)
 
 
-def read(store, host=None):
-    """The journal (with ``host``: the moves out of or into it), oldest first."""
-    return store.migrations(host)
+def read(store, host=None, *, guest=None, statuses=None):
+    """The journal (with ``host``: the moves out of or into it; with ``guest``: that guest's; with ``statuses``:
+    the records in one of them), oldest first."""
+    return store.migrations(host, guest=guest, statuses=statuses)

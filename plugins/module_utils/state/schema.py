@@ -59,7 +59,14 @@ _VERSION_2 = (
     "CREATE TABLE remembered_guests (host TEXT PRIMARY KEY, seen_at TEXT NOT NULL, guests TEXT NOT NULL)",
 )
 
-STEPS = (_VERSION_1, _VERSION_2)
+# operations settle a guest's unfinished moves first (migration/settle.py): they ask the journal for one
+# guest's records, or a host's, in the statuses still to settle, not for the whole journal, which only grows
+_VERSION_3 = (
+    "CREATE INDEX migrations_by_guest ON migrations (guest)",
+    "CREATE INDEX migrations_by_status ON migrations (status)",
+)
+
+STEPS = (_VERSION_1, _VERSION_2, _VERSION_3)
 VERSION = len(STEPS)
 
 META_TABLE = "CREATE TABLE IF NOT EXISTS schema_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"

@@ -292,16 +292,30 @@ class FleetStateStore(object):
         """One journal record, or None."""
         return self._record("SELECT record FROM migrations WHERE id = ?", migration_id)
 
-    def migrations(self, host=None):
-        """The journal, oldest first; with ``host``, the moves out of or into it."""
-        query = "SELECT record FROM migrations"
-        args = ()
+    def migrations(self, host=None, *, guest=None, statuses=None, kinds=None, newest=None):
+        """The journal, oldest first; with ``host``, the moves out of or into it; with ``guest``, that guest's;
+        with ``statuses`` (``kinds``), only records in one of them; with ``newest``, only the latest so many."""
+        where, args = [], []
         if host is not None:
-            query += " WHERE source = ? OR destination = ?"
-            args = (host, host)
+            where.append("(source = ? OR destination = ?)")
+            args.extend((host, host))
+        if guest is not None:
+            where.append("guest = ?")
+            args.append(guest)
+        for column, values in (("status", statuses), ("kind", kinds)):
+            if values is not None:
+                values = list(values)
+                if not values:
+                    return []
+                where.append("%s IN (%s)" % (column, ", ".join("?" for _value in values)))
+                args.extend(values)
+        query = "SELECT record FROM migrations" + (" WHERE " + " AND ".join(where) if where else "")
         with self._run(READ) as cursor:
-            cursor.execute(query + " ORDER BY started_at, id", args)
-            return [_load(row[0]) for row in cursor.fetchall()]
+            if newest is None:
+                cursor.execute(query + " ORDER BY started_at, id", tuple(args))
+                return [_load(row[0]) for row in cursor.fetchall()]
+            cursor.execute(query + " ORDER BY started_at DESC, id DESC LIMIT ?", tuple(args) + (int(newest),))
+            return [_load(row[0]) for row in reversed(cursor.fetchall())]
 
     # -- drains ----------------------------------------------------------------------------------------
 

@@ -59,7 +59,7 @@ def check_migrations(hosts, options):
                     in_flight.append(label)
             elif status not in states.SETTLED_STATUSES and not entry.get("cleaned_up"):
                 leftovers.append(label)
-        journal_note = ("no journal yet" if journal is None else "journal: %d entries" % len(journal))
+        journal_note = ("no journal yet" if journal is None else "journal: %d open or recent moves" % len(journal))
         if not maintenance:
             journal_note = "no fleet state store read: journal not checked"
         if interrupted:

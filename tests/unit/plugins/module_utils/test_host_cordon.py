@@ -63,6 +63,34 @@ def test_maintenance_record_reads_cordon_journal_and_drain(store):
     assert read["draining"]["run_id"] == run.id
 
 
+def _move(record_id, status, started, **fields):
+    record = migration_journal.new_record("vm-" + record_id, "hv1", "hv2", fields.pop("kind", "live"), id=record_id,
+                                          status=status, started_at=started)
+    record.update(fields)
+    return record
+
+
+def test_host_facts_carry_the_open_moves_and_the_latest_not_the_whole_journal(store):
+    # a host's journal only grows: its facts carry what is still open, whenever it began, and the latest moves
+    old = [_move("o-flight", "migrating", "2026-01-01T00:00:00Z"),
+           _move("o-left", "error", "2026-01-01T00:01:00Z", cleaned_up=False),
+           _move("o-clean", "error", "2026-01-01T00:02:00Z", cleaned_up=True),
+           _move("o-resized", "finished", "2026-01-01T00:03:00Z", kind="resize"),
+           _move("o-evacuated", "completed", "2026-01-01T00:04:00Z", kind="evacuation"),
+           _move("o-evac-cleaned", "completed", "2026-01-01T00:05:00Z", kind="evacuation",
+                 cleaned_at="2026-01-02T00:00:00Z"),
+           _move("o-done", "completed", "2026-01-01T00:06:00Z")]
+    recent = [_move("r%02d" % n, "completed", "2026-12-01T10:%02d:00Z" % n) for n in range(30)]
+    for record in old + recent:
+        migration_journal.write(store, record)
+    expected = ["o-flight", "o-left", "o-resized", "o-evacuated"] + [
+        "r%02d" % n for n in range(30 - maintenance_record.RECENT_MOVES, 30)]
+    assert [r["id"] for r in maintenance_record.read_state(store, "hv1")["journal"]] == expected
+    both = maintenance_record.read_states(store, ["hv2", "hv9"])
+    assert [r["id"] for r in both["hv2"]["journal"]] == expected
+    assert both["hv9"]["journal"] == []
+
+
 def test_cordon_disables_the_host_in_its_config():
     config = normalize_host_config({})
     record = host_cordon.new_record("hv1", "kernel", "ops")

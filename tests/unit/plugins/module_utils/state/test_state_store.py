@@ -109,6 +109,21 @@ def test_journal_one_record_read_by_source_and_destination(store):
     assert [r["id"] for r in store.migrations("hv3")] == ["m1"]
 
 
+def test_journal_read_by_guest_status_kind_and_newest(store):
+    store.record_migration(journal_record("m1", status="completed", started="2026-12-01T09:00:00Z"))
+    store.record_migration(journal_record("m2", status="error", started="2026-12-01T10:00:00Z"))
+    store.record_migration(dict(journal_record("m3", started="2026-12-01T11:00:00Z"), guest="vm-m1"))
+    store.record_migration(dict(journal_record("m4", status="completed", destination="hv3",
+                                               started="2026-12-01T12:00:00Z"), kind="evacuation"))
+    assert [r["id"] for r in store.migrations(guest="vm-m1")] == ["m1", "m3"]
+    assert [r["id"] for r in store.migrations(statuses=("migrating", "error"))] == ["m2", "m3"]
+    assert [r["id"] for r in store.migrations("hv1", guest="vm-m1", statuses=("migrating",))] == ["m3"]
+    assert [r["id"] for r in store.migrations(kinds=("evacuation",), statuses=("completed",))] == ["m4"]
+    assert [r["id"] for r in store.migrations("hv2", newest=2)] == ["m2", "m3"]  # the latest, oldest first
+    assert [r["id"] for r in store.migrations(newest=10)] == ["m1", "m2", "m3", "m4"]
+    assert store.migrations(statuses=()) == [] and store.migrations(guest="nobody") == []
+
+
 def test_journal_record_needs_an_id(store):
     with pytest.raises(InvalidInput, match="migration"):
         store.record_migration({"guest": "vm1"})
