@@ -34,8 +34,11 @@ when a URI names no pkipath (/etc/pki/CA/cacert.pem,
 /etc/pki/libvirt/clientcert.pem, /etc/pki/libvirt/private/clientkey.pem):
 each host mounts its own folder over /etc/pki in its mount namespace (the
 machine's /etc/pki gets only the empty mount point), and its peers reach it at
-its vmfleet_migration_uri, qemu+tls://ADDRESS/system. The lab's own
-management (pools, status) stays on ssh.
+its vmfleet_migration_uri, qemu+tls://ADDRESS/system. The same folder holds
+QEMU's certificates, /etc/pki/qemu (ca-cert.pem, server-cert.pem and
+server-key.pem for the host's address, client-cert.pem, client-key.pem), for
+a migration whose data QEMU encrypts itself (native_tls). With ssh the hosts
+have none. The lab's own management (pools, status) stays on ssh.
 
     lab up [--hosts N] [--link-rate RATE] [--transport ssh|tls]
                          start hv1..hvN (idempotent); write the inventory
@@ -142,6 +145,16 @@ DEFAULT_CLIENT_FILES = (
     ("CA/cacert.pem", lab_pki.CA_CERT),
     ("libvirt/clientcert.pem", os.path.basename(lab_pki.cert_path("", lab_pki.CLIENT))),
     ("libvirt/private/clientkey.pem", os.path.basename(lab_pki.key_path("", lab_pki.CLIENT))),
+)
+# QEMU's own x509 folder under DEFAULT_PKI (qemu.conf's default_tls_x509_cert_dir, which migrate_tls_x509_cert_dir
+# defaults to), for native TLS of the migration data: the host's server certificate (a destination's QEMU shows
+# it for the host's address), its client certificate (a source's QEMU shows it) and the lab CA, in QEMU's names.
+QEMU_TLS_FILES = (
+    ("qemu/ca-cert.pem", lab_pki.CA_CERT),
+    ("qemu/server-cert.pem", os.path.basename(lab_pki.cert_path("", lab_pki.SERVER))),
+    ("qemu/server-key.pem", os.path.basename(lab_pki.key_path("", lab_pki.SERVER))),
+    ("qemu/client-cert.pem", os.path.basename(lab_pki.cert_path("", lab_pki.CLIENT))),
+    ("qemu/client-key.pem", os.path.basename(lab_pki.key_path("", lab_pki.CLIENT))),
 )
 
 
@@ -450,13 +463,14 @@ def ensure_pki(names):
         if not lab_pki.has(host_pki_dir(name), lab_pki.CLIENT):
             lab_pki.issue(host_pki_dir(name), lab_pki.CLIENT, ca_dir=ca_dir(), organisation=organisation,
                           common_name=name)
-        install_default_client_pki(name)
+        install_default_pki(name)
 
 
-def install_default_client_pki(name):
-    """Copies of ``name``'s CA and client certificate and key where libvirt looks by default, in the folder
-    the host mounts at DEFAULT_PKI (copied each time, so they follow a re-issued certificate)."""
-    for relative, flat in DEFAULT_CLIENT_FILES:
+def install_default_pki(name):
+    """Copies of ``name``'s CA, client certificate and key where libvirt looks by default, and of its CA,
+    server and client certificates where QEMU looks (QEMU_TLS_FILES), in the folder the host mounts at
+    DEFAULT_PKI (copied each time, so they follow a re-issued certificate)."""
+    for relative, flat in DEFAULT_CLIENT_FILES + QEMU_TLS_FILES:
         target = os.path.join(host_default_pki_dir(name), relative)
         os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
         shutil.copyfile(os.path.join(host_pki_dir(name), flat), target + ".tmp")
@@ -936,6 +950,7 @@ def cmd_cert(args):
         raise LabError("%s: the lab runs with --transport %s; certificates are for --transport tls"
                        % (name, running_transport(name)))
     issue_server_certificate(name, args.issued_for)
+    install_default_pki(name)
     start_host(name, TLS)
     print("%s: server certificate issued for %s; libvirtd restarted" % (
         name, args.issued_for or "%s and %s" % (host_address(name), name)))

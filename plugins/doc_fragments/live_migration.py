@@ -85,4 +85,16 @@ options:
       - Connections used to send memory (libvirt's C(VIR_MIGRATE_PARALLEL)); V(1) is a normal migration.
     type: int
     default: 1
+  native_tls:
+    description:
+      - Let QEMU encrypt the migration data itself, and a block migration's disk mirror, with TLS (Nova's
+        C(live_migration_with_native_tls), libvirt's C(VIR_MIGRATE_TLS)). Without it the data goes to the
+        destination's C(vmfleet_migration_address) unencrypted, whatever the transport of the libvirt URIs.
+      - "Needs QEMU's x509 certificates on both hosts, in C(migrate_tls_x509_cert_dir) of C(qemu.conf) (default
+        C(/etc/pki/qemu)): C(ca-cert.pem); C(server-cert.pem) and C(server-key.pem) for the address the data
+        goes to; C(client-cert.pem) and C(client-key.pem). A host without them fails the migration with the host
+        named and what is missing; the guest keeps running on its source."
+      - The result's C(migration.native_tls) says whether the data went over TLS.
+    type: bool
+    default: false
 """

@@ -146,8 +146,8 @@ placement:
   type: dict
 migration:
   description: >-
-    The journal record of the migration (id, status, times, data_bytes, downtime_ms, and peer_uri: the URI the
-    source's libvirtd dialled to reach the destination's).
+    The journal record of the migration (id, status, times, data_bytes, downtime_ms, peer_uri: the URI the
+    source's libvirtd dialled to reach the destination's, and native_tls: whether QEMU encrypted the data).
   returned: success
   type: dict
 duration_s:

@@ -5,24 +5,28 @@
 host its peers for live migration, over TLS with the lab's CA; the controller with its certificate (the
 pkipath of each host's vmfleet_libvirt_uri, a folder the hosts do not have), the hosts with their own at
 libvirt's default paths (each host's vmfleet_migration_uri names no pkipath); a server certificate issued
-for another address, and a client certificate of another CA, are clear errors that move nothing.
+for another address, and a client certificate of another CA, are clear errors that move nothing. With
+native_tls QEMU encrypts the migration data itself, with its own certificates (/etc/pki/qemu on each host); a
+host without them is a clear error naming it and the files, the guest running on its source.
 
 The suite's lab runs with ssh: this module switches it to tls for its tests and back to ssh after
 (each host's daemons restart, its guests run on), so `make test` runs these too. A lab already up with
 tls is used as it is."""
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
-from lab_guests import hosts, place, where
+from lab_guests import assert_settled, hosts, place, where
 from lab_tools import (INVENTORY, ROOT, fill_ram, inventory_hosts, lab, lab_transport, ram_holds_pattern, run_playbook,
-                       virsh)
+                       start_playbook, virsh)
 from test_drain import fleet_cleanup  # noqa: F401  pylint: disable=unused-import
 from test_network_faults import read_host
 
@@ -59,8 +63,9 @@ def address(host):
     return inventory_hosts()[host]["vmfleet_migration_address"]
 
 
-def migrate(name, destination):
-    return run_playbook("live_migrate_instance.yml", {"instance_name": name, "target_host": destination})
+def migrate(name, destination, **extra):
+    return run_playbook("live_migrate_instance.yml", dict({"instance_name": name, "target_host": destination},
+                                                          **extra))
 
 
 # where libvirt looks for root's client certificate and the CA when a URI names no pkipath
@@ -112,12 +117,20 @@ def test_the_hosts_do_not_have_the_controllers_certificate():
     assert dialled.returncode == 0, dialled.stdout
 
 
-def test_a_live_migration_over_tls_moves_the_guest_and_its_memory(fleet_cleanup):  # pylint: disable=redefined-outer-name
+def running_on_first(fleet_cleanup, name, ram_mib=16):  # pylint: disable=redefined-outer-name
+    """A small guest ``name`` running on the first lab host (removed after the test), ``ram_mib`` MiB of its RAM
+    holding a pattern; returns (the first host, the second)."""
     first, second = hosts()[:2]
-    name = "tls-move"
     fleet_cleanup.append(name)
     place([{"name": name, "flavor": SMALL, "host": first}])
-    fill_ram(first, name, 16)
+    if ram_mib:
+        fill_ram(first, name, ram_mib)
+    return first, second
+
+
+def test_a_live_migration_over_tls_moves_the_guest_and_its_memory(fleet_cleanup):  # pylint: disable=redefined-outer-name
+    name = "tls-move"
+    first, second = running_on_first(fleet_cleanup, name)
     moved = migrate(name, second)
     print(moved.stdout)
     assert moved.returncode == 0, moved.stdout
@@ -203,3 +216,124 @@ def test_a_client_certificate_the_host_does_not_trust_is_a_clear_error(foreign_c
     print(refused.value)
     assert str(refused.value).startswith("host %s (%s): " % (host, uri))
     assert "did not accept this client's certificate" in str(refused.value)
+
+
+# QEMU's x509 folder (qemu.conf's default_tls_x509_cert_dir): the lab gives each tls host its own
+QEMU_PKI = "/etc/pki/qemu"
+
+
+def qemu_pki_dir(host):
+    """``host``'s QEMU_PKI as the controller sees it (the folder the host mounts over /etc/pki)."""
+    return os.path.join(inventory_hosts()[host]["vmfleet_lab_dir"], "etc-pki", "qemu")
+
+
+def monitor(host, name, command):
+    """QEMU's answer to a QMP ``command`` for ``name`` on ``host``; None when it does not answer (the guest
+    has just left)."""
+    answer = virsh(host, "qemu-monitor-command", name, json.dumps({"execute": command}))
+    return json.loads(answer.stdout)["return"] if answer.returncode == 0 else None
+
+
+def migrate_watching_parameters(name, source, destination, **extra):
+    """A live_migrate playbook of ``name`` at 2 MiB/s (fill_ram's 16 MiB take ~8 s) and the source's QEMU
+    migration parameters (query-migrate-parameters) read while it sends the RAM (query-migrate: active):
+    libvirt sets them after the disk mirror started. Returns (the playbook's run, its output, the parameters
+    or None when no look caught the RAM being sent)."""
+    run = start_playbook("live_migrate_instance.yml", dict(
+        {"instance_name": name, "target_host": destination, "migrate_bandwidth": 2}, **extra))
+    seen = None
+    try:
+        deadline = time.monotonic() + 120
+        while run.poll() is None and time.monotonic() < deadline and seen is None:
+            if (monitor(source, name, "query-migrate") or {}).get("status") == "active":
+                seen = monitor(source, name, "query-migrate-parameters")
+            time.sleep(0.3)
+        output = run.communicate(timeout=300)[0]
+    finally:
+        if run.poll() is None:
+            run.kill()
+    print(output)
+    return run, output, seen
+
+
+def test_the_hosts_have_qemus_certificates_for_their_own_address():
+    for host in hosts():
+        present = on_host(host, "ls", QEMU_PKI).stdout.split()
+        assert sorted(present) == ["ca-cert.pem", "client-cert.pem", "client-key.pem", "server-cert.pem",
+                                   "server-key.pem"]
+        verified = on_host(host, "openssl", "verify", "-CAfile", QEMU_PKI + "/ca-cert.pem",
+                           "-verify_ip", address(host), QEMU_PKI + "/server-cert.pem")
+        assert verified.returncode == 0, verified.stdout
+
+
+def test_a_live_migration_with_native_tls_encrypts_its_data_and_moves_the_memory(fleet_cleanup):  # pylint: disable=redefined-outer-name
+    name = "tls-native"
+    first, second = running_on_first(fleet_cleanup, name)
+    run, output, seen = migrate_watching_parameters(name, first, second, migrate_native_tls=True)
+    assert run.returncode == 0, output
+    assert "RUNS ON %s" % second in output and "NATIVE TLS True" in output
+    # while the data moved, QEMU had TLS credentials for it (libvirt's object from /etc/pki/qemu) and checked
+    # the destination's certificate against the address it sends to; without native_tls both are empty
+    assert seen is not None, "no look caught the source's QEMU sending the RAM"
+    assert seen["tls-creds"].startswith("objlibvirt_migrate_tls") and seen["tls-hostname"] == address(second)
+    assert where(name) == {second: "running"}
+    assert ram_holds_pattern(second, name)
+
+
+def test_a_plain_migration_gives_qemu_no_tls_credentials(fleet_cleanup):  # pylint: disable=redefined-outer-name
+    """What the test above tells from: the parameters of a migration without native_tls, read the same way."""
+    name = "tls-plain"
+    first, second = running_on_first(fleet_cleanup, name)
+    run, output, seen = migrate_watching_parameters(name, first, second)
+    assert run.returncode == 0, output
+    assert "NATIVE TLS False" in output
+    assert seen is not None and seen["tls-creds"] == "" and seen["max-bandwidth"] == 2 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def without_qemu_files(host, *names):
+    """``host`` without the files ``names`` of its QEMU_PKI (all of it, folder too, when none is named)."""
+    folder = qemu_pki_dir(host)
+    aside = tempfile.mkdtemp(prefix="vmfleet-qemu-pki-")
+    moved = names or os.listdir(folder)
+    try:
+        for file_name in moved:
+            shutil.move(os.path.join(folder, file_name), os.path.join(aside, file_name))
+        if not names:
+            os.rmdir(folder)
+        yield
+    finally:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        for file_name in moved:
+            shutil.move(os.path.join(aside, file_name), os.path.join(folder, file_name))
+        os.rmdir(aside)
+
+
+def test_native_tls_without_qemus_certificates_is_a_clear_error_that_moves_nothing(fleet_cleanup):  # pylint: disable=redefined-outer-name
+    name = "tls-nocert"
+    first, second = running_on_first(fleet_cleanup, name)
+    with without_qemu_files(second):
+        moved = migrate(name, second, migrate_native_tls=True)
+    print(moved.stdout)
+    assert moved.returncode != 0
+    assert ("native_tls needs QEMU's x509 certificates on both hosts (migrate_tls_x509_cert_dir, default "
+            "/etc/pki/qemu): %s (the destination) lacks /etc/pki/qemu/ca-cert.pem, /etc/pki/qemu/server-cert.pem, "
+            "/etc/pki/qemu/server-key.pem (libvirt: " % second) in moved.stdout
+    assert "(the source)" not in moved.stdout
+    assert "%s is running on its source %s, and nothing is left on %s" % (name, first, second) in moved.stdout
+    assert_settled(name, first, "running", 0)
+    assert ram_holds_pattern(first, name)
+
+
+def test_a_source_without_its_qemu_client_certificate_is_named(fleet_cleanup):  # pylint: disable=redefined-outer-name
+    """libvirt's own words name no file here: the source's QEMU connects without a client certificate and the
+    destination hangs up on the disk mirror ("Cannot read from TLS channel")."""
+    name = "tls-noclient"
+    first, second = running_on_first(fleet_cleanup, name, ram_mib=0)
+    with without_qemu_files(first, "client-cert.pem"):
+        moved = migrate(name, second, migrate_native_tls=True)
+    print(moved.stdout)
+    assert moved.returncode != 0
+    assert "%s (the source) lacks /etc/pki/qemu/client-cert.pem (libvirt: " % first in moved.stdout
+    assert "(the destination)" not in moved.stdout
+    assert_settled(name, first, "running", 0)

@@ -45,6 +45,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import con
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import cpu_compatibility
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as libvirt_guest
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import migration_xml
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import qemu_tls
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.guest import state_name
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import policy as migration_policy
 from ansible_collections.vmfleet.compute.plugins.module_utils.migration import storage as migration_storage
@@ -146,7 +147,8 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
                                           uuid=located.guest["uuid"], power_state=state_name(located.domain),
                                           source_disks=[d["source_path"] for d in storage["disks"]],
                                           disk_bytes=disk_bytes, storage=storage["mode"], prepared_volumes=[],
-                                          progress=None, peer_uri=peer_uri(dest))
+                                          progress=None, peer_uri=peer_uri(dest),
+                                          native_tls=settings["native_tls"])
     migration_journal.write(fleet.store, record)
     actions = ["claimed on %s" % dest.name]
     run = _Run(located.domain, record["peer_uri"], record, fleet.store, on_progress)
@@ -161,6 +163,10 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
         gone = _daemons_gone({source.name: src_conn, dest.name: dst_conn}, source.name)
         where = recover(fleet, record, was_paused=was_paused and not run.paused_by_us)
         reason = "; ".join(gone) + " (libvirt: %s)" % _reason(exc) if gone else _reason(exc)
+        # libvirt's words for missing certificates name neither the host nor, at times, the file
+        lacking = qemu_tls.hint((source.name, src_conn), (dest.name, dst_conn)) if (
+            settings["native_tls"] and not gone and qemu_tls.may_lack_files(reason)) else None
+        reason = "%s (libvirt: %s)" % (lacking, reason) if lacking else reason
         full = None if gone or not disk_bytes else pool_space.shortfall(
             dst_conn, [v["pool"] for v in record["prepared_volumes"]], dest.name, disk_bytes)
         reason = "%s (libvirt: %s)" % (full, reason) if full else reason
@@ -257,6 +263,8 @@ def _flags(settings, storage):
         flags |= libvirt.VIR_MIGRATE_COMPRESSED
     if settings["parallel_connections"] > 1:
         flags |= libvirt.VIR_MIGRATE_PARALLEL
+    if settings["native_tls"]:
+        flags |= libvirt.VIR_MIGRATE_TLS
     return flags
 
 

@@ -13,6 +13,12 @@ friends, without the prefix); two are not Nova's:
   ``VIR_MIGRATE_COMPRESSED`` and ``VIR_MIGRATE_PARALLEL`` (Nova exposes
   neither; off and 1, i.e. libvirt's own defaults).
 
+``native_tls`` is Nova's ``live_migration_with_native_tls`` (libvirt's
+``VIR_MIGRATE_TLS``: QEMU encrypts the migration data, and a block
+migration's disk mirror, with the x509 certificates of qemu.conf's
+``migrate_tls_x509_cert_dir`` on both hosts). Nova's is a per-host
+option; here it is chosen per operation, as the others are.
+
 Everything here is pure: the monitor (live_migration.py) feeds it job
 statistics and applies what it answers.
 """
@@ -39,6 +45,7 @@ _FLAGS = {
     "permit_auto_converge": False,       # live_migration_permit_auto_converge
     "permit_post_copy": False,           # live_migration_permit_post_copy
     "compression": False,
+    "native_tls": False,                 # live_migration_with_native_tls
 }
 DEFAULTS = dict([(k, v[0]) for k, v in _NUMBERS.items()] + list(_FLAGS.items()) + [("timeout_action", ABORT)])
 # Below this much data (RAM + disks to copy) the timeouts and the ladder count as this much (Nova's floor).
