@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.networks import check_bridges, check_networks
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import schedule_admitted
 
 
@@ -32,11 +34,15 @@ def interfaces_of(xml_text):
 
 def instance_from(located, flavor, scheduler_config):
     """The Instance the guest at ``located`` (an InstanceLocation) is, with ``flavor``: what its metadata
-    recorded at build time (image, hints), its interfaces and its UUID."""
+    recorded at build time (image, hints), its interfaces and its UUID. The interfaces are read from its
+    persistent definition: a running guest's XML shows the type libvirt gave an interface on a network
+    (``bridge`` for a network that forwards onto a bridge), and a guest rebuilt from it would leave its
+    network."""
     meta = located.metadata
     image = dict(meta["image"], source=None)
     hints = dict((meta.get("request") or {}).get("hints") or {})
-    instance = Instance(located.guest["name"], flavor, image, interfaces_of(located.xml), hints, scheduler_config)
+    persistent = located.domain.XMLDesc(libvirt_client.libvirt.VIR_DOMAIN_XML_INACTIVE)
+    instance = Instance(located.guest["name"], flavor, image, interfaces_of(persistent), hints, scheduler_config)
     instance.fixed_uuid = located.guest["uuid"]
     return instance
 
@@ -50,6 +56,30 @@ def check_host_devices(located, fleet):
         raise VmfleetError("%s has host devices (%s): none of %s can be checked to offer the same devices, so it "
                            "cannot be moved; detach them first" % (located.guest["name"], addresses, others),
                            instance=located.guest["name"], host=located.host)
+
+
+def references_missing(conn, instance, host, *, must_be_active):
+    """Why ``host`` (its daemon ``conn``) cannot take ``instance``'s interfaces: a libvirt network it does not
+    define (or does not run, when the guest is to run there: ``must_be_active``), a bridge it does not have;
+    None when it has them all. The scheduler does not know the hosts' networks: a move checks its destination
+    before anything is claimed or copied, as a build checks its host, and is then planned elsewhere."""
+    try:
+        check_networks(conn, [i["source"] for i in instance.networks if i["type"] == "network"], host,
+                       must_be_active=must_be_active)
+        check_bridges(conn, [i["source"] for i in instance.networks if i["type"] == "bridge"], host)
+    except VmfleetError as exc:
+        return exc.message
+    return None
+
+
+def no_host_left(error, attempts, what, **details):
+    """``error`` (the scheduler found no destination) as it is when no ``attempts`` were made; after some, an
+    error saying ``what`` failed, each host tried with its reason, then the scheduler's answer."""
+    if not attempts:
+        return error
+    tried = "; ".join("%s: %s" % (attempt["host"], attempt["result"]) for attempt in attempts)
+    return VmfleetError("%s: %s; no other host: %s" % (what, tried, error.message), attempts=list(attempts),
+                        **details)
 
 
 # --- resize ---------------------------------------------------------------------------------

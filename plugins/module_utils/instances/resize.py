@@ -81,12 +81,22 @@ def resize(fleet, located, *, flavor=None, allow_same_host=False, destination=No
     instance = move_destination.instance_from(located, flavor or old_flavor, scheduler_config)
     excluded, attempts = [], []
     while True:
-        placement = move_destination.plan_destination(fleet, located, instance, allow_same_host, destination, excluded, seed)
-        if check_mode:
-            return {"changed": True, "host": located.host, "destination": placement["host"],
-                    "placement": placement, "actions": ["%s %s from %s to %s" % (
-                        kind, name, located.host, placement["host"])], "attempts": []}
         try:
+            placement = move_destination.plan_destination(fleet, located, instance, allow_same_host, destination,
+                                                          excluded, seed)
+        except VmfleetError as exc:
+            # the hosts tried already refused for reasons of their own: say those, not only "already tried"
+            raise move_destination.no_host_left(exc, attempts, "%s of %s failed" % (kind, name), instance=name,
+                                                host=located.host)
+        try:
+            missing = move_destination.references_missing(fleet.conn(placement["host"]), instance, placement["host"],
+                                                          must_be_active=bool(located.domain.isActive()))
+            if missing:
+                raise claims.ClaimFailed(placement["host"], [missing])
+            if check_mode:
+                return {"changed": True, "host": located.host, "destination": placement["host"],
+                        "placement": placement, "actions": ["%s %s from %s to %s" % (
+                            kind, name, located.host, placement["host"])], "attempts": list(attempts)}
             result = _move(fleet, located, instance, placement["host"], kind, shutdown_timeout, confirm_window)
             result["attempts"] = attempts + [{"host": placement["host"], "result": "resized"}]
             return result

@@ -89,14 +89,23 @@ def live_migrate(fleet, located, *, destination=None, settings=None, scheduler_c
     instance = move_destination.instance_from(located, located.metadata["flavor"], scheduler_config)
     excluded, attempts = list(excluded), []
     while True:
-        placement = move_destination.plan_destination(fleet, located, instance, False, destination, excluded, seed,
-                                                      same_host_option=None, destination_field="destination")
-        dest = fleet.host(placement["host"])
-        if check_mode:
-            return {"changed": True, "host": located.host, "source": located.host, "destination": dest.name,
-                    "placement": placement, "attempts": [],
-                    "actions": ["live-migrate %s from %s to %s" % (located.name, located.host, dest.name)]}
         try:
+            placement = move_destination.plan_destination(fleet, located, instance, False, destination, excluded,
+                                                          seed, same_host_option=None, destination_field="destination")
+        except VmfleetError as exc:
+            # the hosts tried already refused for reasons of their own: say those, not only "already tried"
+            raise move_destination.no_host_left(exc, attempts, "%s cannot be live-migrated" % located.name,
+                                                instance=located.name, host=located.host, running=True)
+        dest = fleet.host(placement["host"])
+        try:
+            missing = move_destination.references_missing(fleet.conn(dest.name), instance, dest.name,
+                                                          must_be_active=True)
+            if missing:
+                raise _Refused(missing)
+            if check_mode:
+                return {"changed": True, "host": located.host, "source": located.host, "destination": dest.name,
+                        "placement": placement, "attempts": list(attempts),
+                        "actions": ["live-migrate %s from %s to %s" % (located.name, located.host, dest.name)]}
             result = _attempt(fleet, located, instance, dest, settings, block_migration, on_progress)
         except _Refused as refused:
             attempts.append({"host": dest.name, "result": refused.message})

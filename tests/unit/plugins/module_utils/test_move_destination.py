@@ -16,9 +16,11 @@ libvirt = pytest.importorskip("libvirt")
 # pylint: disable=wrong-import-position
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances import move_destination
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances import resize as instance_resize
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.location import InstanceLocation
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live as live_migration
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
-    fleet, flavor, guest)
+    fleet, flavor, guest, network, pool)
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.xml_factory import domain_xml
 
 MODELS = ("virtio", "e1000", "e1000e", "rtl8139")
@@ -178,3 +180,63 @@ def test_a_named_destination_must_be_a_given_host_other_than_the_source(tmp_path
     assert source.value.message == ("invalid host='hv1': allow_resize_to_same_host is false (allowed: another host "
                                     "than the source hv1)")
     assert planned(hosts, destination="hv1", allow_same_host=True)[0]["host"] == "hv1"
+
+
+# --- references_missing, and the moves that ask it ---------------------------------------------
+
+def network_fleet(tmp_path):
+    """vm1 running on hv1 on the network ``prod``; hv2 has no such network, hv3 has it stopped, hv4 running."""
+    nic = [("network", "prod", "52:54:00:aa:bb:03")]
+    hosts = fleet(tmp_path, {"hv1": ([guest("vm1", interfaces=nic)], [pool(), network("prod", "virbr7")]),
+                             "hv2": ([], [pool()]), "hv3": ([], [pool(), network("prod", "virbr7")]),
+                             "hv4": ([], [pool(), network("prod", "virbr7")])})
+    hosts.conn("hv3").networkLookupByName("prod").destroy()  # defined, not running
+    hosts.refresh()
+    return hosts
+
+
+def test_a_destination_without_the_guests_network_is_named_and_a_stopped_one_refuses_a_running_guest(tmp_path):
+    hosts = network_fleet(tmp_path)
+    instance = move_destination.instance_from(locate(hosts), flavor(), None)
+    missing = move_destination.references_missing(hosts.conn("hv2"), instance, "hv2", must_be_active=True)
+    assert missing.startswith("network 'prod' does not exist on host hv2")
+    stopped = move_destination.references_missing(hosts.conn("hv3"), instance, "hv3", must_be_active=True)
+    assert stopped.startswith("network 'prod' on host hv3 is defined but not active")
+    assert move_destination.references_missing(hosts.conn("hv3"), instance, "hv3", must_be_active=False) is None
+    assert move_destination.references_missing(hosts.conn("hv4"), instance, "hv4", must_be_active=True) is None
+
+
+def test_a_live_migration_to_a_host_without_the_network_is_refused_before_anything_moves(tmp_path):
+    hosts = network_fleet(tmp_path)
+    with pytest.raises(VmfleetError) as refused:
+        live_migration.live_migrate(hosts, locate(hosts), destination="hv2", check_mode=True)
+    assert "vm1 cannot be live-migrated to hv2: hv2: network 'prod' does not exist on host hv2" in refused.value.message
+    assert refused.value.details["running"] is True
+    # left to the scheduler, the plan goes where the network runs, saying which hosts it passed over
+    planned = live_migration.live_migrate(hosts, locate(hosts), check_mode=True, max_attempts=3)
+    assert planned["destination"] == "hv4"
+    assert all(a["host"] in ("hv2", "hv3") for a in planned["attempts"])
+
+
+def test_a_cold_migration_to_a_host_without_the_network_is_refused_and_one_with_it_stopped_is_not(tmp_path):
+    hosts = network_fleet(tmp_path)
+    with pytest.raises(VmfleetError) as refused:
+        instance_resize.resize(hosts, locate(hosts), destination="hv2", check_mode=True)
+    assert "network 'prod' does not exist on host hv2" in refused.value.message
+    # shut off, the guest needs the network defined there, not running
+    locate(hosts).domain.destroy()
+    planned = instance_resize.resize(hosts, locate(hosts), destination="hv3", check_mode=True)
+    assert planned["destination"] == "hv3"
+
+
+def test_when_no_host_is_left_the_error_says_why_each_one_tried_refused(tmp_path):
+    hosts = network_fleet(tmp_path)
+    hosts.conn("hv4").networkLookupByName("prod").destroy()
+    with pytest.raises(VmfleetError) as refused:
+        live_migration.live_migrate(hosts, locate(hosts), check_mode=True, max_attempts=5)
+    text = refused.value.message
+    assert text.startswith("vm1 cannot be live-migrated: ")
+    for host in ("hv2", "hv3", "hv4"):
+        assert "%s: network 'prod' " % host in text, text
+    assert "; no other host: No valid host was found" in text
+    assert sorted(a["host"] for a in refused.value.details["attempts"]) == ["hv2", "hv3", "hv4"]
