@@ -13,17 +13,22 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
-from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.networks import check_bridges, check_networks
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import schedule_admitted
 
 
 def interfaces_of(xml_text):
-    """The interfaces of a domain XML, in the shape instance_request gives (MACs kept)."""
+    """The interfaces of a domain XML, in the shape instance_request gives (MACs kept).
+
+    A running guest's XML shows the type libvirt gave an interface on a network (``bridge`` for a network
+    that forwards onto a bridge, ``direct`` for a macvtap one) with the network still named in its source:
+    the interface is the network's, or a guest rebuilt from that XML would leave its network."""
     interfaces = []
     for element in ET.fromstring(xml_text).findall("devices/interface"):
         kind = element.get("type")
         source = element.find("source")
+        if source is not None and source.get("network"):
+            kind = "network"
         if kind not in ("network", "bridge") or source is None:
             raise VmfleetError("interface of type %s cannot be re-created on another host" % kind)
         model = element.find("model")
@@ -34,15 +39,11 @@ def interfaces_of(xml_text):
 
 def instance_from(located, flavor, scheduler_config):
     """The Instance the guest at ``located`` (an InstanceLocation) is, with ``flavor``: what its metadata
-    recorded at build time (image, hints), its interfaces and its UUID. The interfaces are read from its
-    persistent definition: a running guest's XML shows the type libvirt gave an interface on a network
-    (``bridge`` for a network that forwards onto a bridge), and a guest rebuilt from it would leave its
-    network."""
+    recorded at build time (image, hints), its interfaces and its UUID."""
     meta = located.metadata
     image = dict(meta["image"], source=None)
     hints = dict((meta.get("request") or {}).get("hints") or {})
-    persistent = located.domain.XMLDesc(libvirt_client.libvirt.VIR_DOMAIN_XML_INACTIVE)
-    instance = Instance(located.guest["name"], flavor, image, interfaces_of(persistent), hints, scheduler_config)
+    instance = Instance(located.guest["name"], flavor, image, interfaces_of(located.xml), hints, scheduler_config)
     instance.fixed_uuid = located.guest["uuid"]
     return instance
 

@@ -240,3 +240,17 @@ def test_when_no_host_is_left_the_error_says_why_each_one_tried_refused(tmp_path
         assert "%s: network 'prod' " % host in text, text
     assert "; no other host: No valid host was found" in text
     assert sorted(a["host"] for a in refused.value.details["attempts"]) == ["hv2", "hv3", "hv4"]
+
+
+@pytest.mark.parametrize("actual", [
+    "<interface type='bridge'><mac address='52:54:00:1e:52:8f'/>"
+    "<source network='vmfleet' portid='2a76e8a1-3a92-441d-9d2b-cbe885f6fc02' bridge='br0'/>"
+    "<target dev='vnet2'/><model type='virtio'/></interface>",
+    "<interface type='direct'><mac address='52:54:00:1e:52:8f'/>"
+    "<source network='vmfleet' portid='2a76e8a1-3a92-441d-9d2b-cbe885f6fc02' dev='eth0' mode='bridge'/>"
+    "<model type='virtio'/></interface>",
+])
+def test_an_interface_a_running_guest_has_on_a_network_stays_on_that_network(actual):
+    # what libvirt 9 shows of a running guest on a network that forwards onto a bridge (as the lab's does)
+    assert move_destination.interfaces_of(with_devices(actual)) == [
+        {"type": "network", "source": "vmfleet", "mac": "52:54:00:1e:52:8f", "model": "virtio"}]
