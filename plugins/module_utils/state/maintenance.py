@@ -22,13 +22,14 @@ RECENT_MOVES = 10
 def read_states(store, hosts):
     """``{host: read_state(store, host)}`` for many hosts, read with one query each for the cordons, the drains
     and the open moves instead of three per host (a fleet's refresh, the scheduler's and the preflight's
-    hosts), and one per host for its latest moves."""
+    hosts), and one transaction for every host's latest moves."""
     if store is None:
         return dict((host, None) for host in hosts)
     cordons, draining, still_open = store.cordons(), store.draining_hosts(), open_moves(store)
+    latest = store.latest_migrations(hosts, RECENT_MOVES)
     described = store.url.describe()
     return dict((host, {"store": described, "cordon": cordons.get(host), "draining": draining.get(host),
-                        "journal": _host_journal(store, host, still_open)})
+                        "journal": _host_journal(host, still_open, latest[host])})
                 for host in hosts)
 
 
@@ -38,7 +39,8 @@ def read_state(store, host):
         return None
     draining = store.draining_hosts().get(host)
     return {"store": store.url.describe(), "cordon": store.cordon(host),
-            "journal": _host_journal(store, host, open_moves(store, host)), "draining": draining}
+            "journal": _host_journal(host, open_moves(store, host), store.migrations(host, newest=RECENT_MOVES)),
+            "draining": draining}
 
 
 def open_moves(store, host=None):
@@ -50,9 +52,9 @@ def open_moves(store, host=None):
     return _in_order(found + [record for record in evacuated if not record.get("cleaned_at")])
 
 
-def _host_journal(store, host, still_open):
+def _host_journal(host, still_open, latest):
     mine = [record for record in still_open if host in (record.get("source"), record.get("destination"))]
-    return _in_order(mine + store.migrations(host, newest=RECENT_MOVES))
+    return _in_order(mine + latest)
 
 
 def _in_order(records):

@@ -317,6 +317,17 @@ class FleetStateStore(object):
             cursor.execute(query + " ORDER BY started_at DESC, id DESC LIMIT ?", tuple(args) + (int(newest),))
             return [_load(row[0]) for row in reversed(cursor.fetchall())]
 
+    def latest_migrations(self, hosts, newest):
+        """``{host: its latest ``newest`` moves, oldest first}`` for each of ``hosts``, read in one transaction
+        (a fleet's refresh: one round trip per host to a remote database, not three)."""
+        latest = {}
+        with self._run(READ) as cursor:
+            for host in hosts:
+                cursor.execute("SELECT record FROM migrations WHERE source = ? OR destination = ? "
+                               "ORDER BY started_at DESC, id DESC LIMIT ?", (host, host, int(newest)))
+                latest[host] = [_load(row[0]) for row in reversed(cursor.fetchall())]
+        return latest
+
     # -- drains ----------------------------------------------------------------------------------------
 
     def begin_drain(self, host, owner, lease_seconds=DEFAULT_DRAIN_LEASE, timeout=None, poll=0.5, holder_gone=None):

@@ -122,6 +122,9 @@ def test_journal_read_by_guest_status_kind_and_newest(store):
     assert [r["id"] for r in store.migrations("hv2", newest=2)] == ["m2", "m3"]  # the latest, oldest first
     assert [r["id"] for r in store.migrations(newest=10)] == ["m1", "m2", "m3", "m4"]
     assert store.migrations(statuses=()) == [] and store.migrations(guest="nobody") == []
+    assert store.latest_migrations(["hv1", "hv3", "hv9"], 2) == {
+        "hv1": store.migrations("hv1", newest=2), "hv3": store.migrations("hv3", newest=2), "hv9": []}
+    assert [r["id"] for r in store.latest_migrations(["hv3"], 2)["hv3"]] == ["m4"]
 
 
 def test_journal_record_needs_an_id(store):
