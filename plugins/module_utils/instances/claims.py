@@ -184,8 +184,8 @@ def _claimed_guests(fleet, facts, records, moved_away):
             continue  # an unreadable claim holds nothing (as on its own host)
         if guest["uuid"] not in known and record.get("spent") and not _still_defined(fleet, facts["name"], guest):
             continue  # gone from there since (deleted, or moved on)
-        if record.get("spent") and record.get("moves_from") not in (None, facts["name"]):
-            moved_away.setdefault(record["moves_from"], set()).add(guest["uuid"])
+        if record.get("spent"):
+            _left_behind(record, facts["name"], guest["uuid"], moved_away)
         if guest["uuid"] not in known:
             guests.append(guest)
     return guests
@@ -200,8 +200,14 @@ def _moved_here(facts, spent, moved_away):
             uuid_text = parse_domain(record["domain_xml"])["uuid"]
         except (KeyError, VmfleetError):
             continue
-        if uuid_text in here and record.get("moves_from") not in (None, facts["name"]):
-            moved_away.setdefault(record["moves_from"], set()).add(uuid_text)
+        if uuid_text in here:
+            _left_behind(record, facts["name"], uuid_text, moved_away)
+
+
+def _left_behind(record, host, uuid_text, moved_away):
+    """A spent move claim on ``host``, whose guest is there: the host it left (``moves_from``) holds it no more."""
+    if record.get("moves_from") not in (None, host):
+        moved_away.setdefault(record["moves_from"], set()).add(uuid_text)
 
 
 def _still_defined(fleet, host, guest):

@@ -21,7 +21,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils.instances import c
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import domain_xml
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as guest_power
-from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.networks import check_bridges, check_networks
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.networks import check_interfaces
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import schedule_admitted
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage import volumes as storage_volumes
 from ansible_collections.vmfleet.compute.plugins.module_utils.storage.instance_disks import (
@@ -87,9 +87,7 @@ def create(fleet, instance, start, placement=None, max_attempts=DEFAULT_MAX_ATTE
 def _check_host_references(conn, instance, host, start):
     """What the guest names on its host (networks, bridges; the pools, in disk_layout) exists there: checked before the
     base image is copied or anything is claimed, so a guest that could never start is never made."""
-    check_networks(conn, [i["source"] for i in instance.networks if i["type"] == "network"], host.name,
-                   must_be_active=start)
-    check_bridges(conn, [i["source"] for i in instance.networks if i["type"] == "bridge"], host.name)
+    check_interfaces(conn, instance.networks, host.name, must_be_active=start)
 
 
 def _plan_only(fleet, instance, host, planned, start):

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
-from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.networks import check_bridges, check_networks
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.networks import check_interfaces
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import schedule_admitted
 
 
@@ -65,9 +65,7 @@ def references_missing(conn, instance, host, *, must_be_active):
     None when it has them all. The scheduler does not know the hosts' networks: a move checks its destination
     before anything is claimed or copied, as a build checks its host, and is then planned elsewhere."""
     try:
-        check_networks(conn, [i["source"] for i in instance.networks if i["type"] == "network"], host,
-                       must_be_active=must_be_active)
-        check_bridges(conn, [i["source"] for i in instance.networks if i["type"] == "bridge"], host)
+        check_interfaces(conn, instance.networks, host, must_be_active=must_be_active)
     except VmfleetError as exc:
         return exc.message
     return None

@@ -33,6 +33,14 @@ def check_networks(conn, names, host, *, must_be_active):
                                network=name, host=host)
 
 
+def check_interfaces(conn, interfaces, host, *, must_be_active):
+    """What ``interfaces`` (an instance's, ``{type, source}``) name exists on ``host``: its libvirt networks
+    (running when ``must_be_active``) and its bridges; VmfleetError naming the first that does not."""
+    check_networks(conn, [i["source"] for i in interfaces if i["type"] == "network"], host,
+                   must_be_active=must_be_active)
+    check_bridges(conn, [i["source"] for i in interfaces if i["type"] == "bridge"], host)
+
+
 def check_bridges(conn, names, host):
     """Each host bridge of ``names`` is an interface of ``host`` (when its daemon can list interfaces)."""
     libvirt = libvirt_client.libvirt

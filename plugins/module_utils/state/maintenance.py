@@ -39,7 +39,8 @@ def read_state(store, host):
         return None
     draining = store.draining_hosts().get(host)
     return {"store": store.url.describe(), "cordon": store.cordon(host),
-            "journal": _host_journal(host, open_moves(store, host), store.migrations(host, newest=RECENT_MOVES)),
+            "journal": _host_journal(host, open_moves(store, host),
+                                     store.latest_migrations([host], RECENT_MOVES)[host]),
             "draining": draining}
 
 

@@ -146,6 +146,17 @@ class ClaimSection(object):
         return _spend(self._cursor, self.host, claim_id)
 
 
+_JOURNAL = "SELECT record FROM migrations"
+# a journal record is a host's when the host is its source or its destination
+_BY_HOST = "(source = ? OR destination = ?)"
+
+
+def _latest(cursor, query, args, newest):
+    """The ``newest`` latest records ``query`` (a _JOURNAL query with its ``args``) selects, oldest first."""
+    cursor.execute(query + " ORDER BY started_at DESC, id DESC LIMIT ?", tuple(args) + (int(newest),))
+    return [_load(row[0]) for row in reversed(cursor.fetchall())]
+
+
 def _spend(cursor, host, claim_id):
     cursor.execute("SELECT record FROM claims WHERE host = ? AND id = ?", (host, claim_id))
     row = cursor.fetchone()
@@ -297,7 +308,7 @@ class FleetStateStore(object):
         with ``statuses`` (``kinds``), only records in one of them; with ``newest``, only the latest so many."""
         where, args = [], []
         if host is not None:
-            where.append("(source = ? OR destination = ?)")
+            where.append(_BY_HOST)
             args.extend((host, host))
         if guest is not None:
             where.append("guest = ?")
@@ -309,24 +320,19 @@ class FleetStateStore(object):
                     return []
                 where.append("%s IN (%s)" % (column, ", ".join("?" for _value in values)))
                 args.extend(values)
-        query = "SELECT record FROM migrations" + (" WHERE " + " AND ".join(where) if where else "")
+        query = _JOURNAL + (" WHERE " + " AND ".join(where) if where else "")
         with self._run(READ) as cursor:
             if newest is None:
                 cursor.execute(query + " ORDER BY started_at, id", tuple(args))
                 return [_load(row[0]) for row in cursor.fetchall()]
-            cursor.execute(query + " ORDER BY started_at DESC, id DESC LIMIT ?", tuple(args) + (int(newest),))
-            return [_load(row[0]) for row in reversed(cursor.fetchall())]
+            return _latest(cursor, query, args, newest)
 
     def latest_migrations(self, hosts, newest):
         """``{host: its latest ``newest`` moves, oldest first}`` for each of ``hosts``, read in one transaction
         (a fleet's refresh: one round trip per host to a remote database, not three)."""
-        latest = {}
         with self._run(READ) as cursor:
-            for host in hosts:
-                cursor.execute("SELECT record FROM migrations WHERE source = ? OR destination = ? "
-                               "ORDER BY started_at DESC, id DESC LIMIT ?", (host, host, int(newest)))
-                latest[host] = [_load(row[0]) for row in reversed(cursor.fetchall())]
-        return latest
+            return dict((host, _latest(cursor, _JOURNAL + " WHERE " + _BY_HOST, (host, host), newest))
+                        for host in hosts)
 
     # -- drains ----------------------------------------------------------------------------------------
 
