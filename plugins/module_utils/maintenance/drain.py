@@ -272,7 +272,7 @@ class MoveExecutor(object):
         failure); a cold migration runs to its end (its copy cannot be aborted half-way and left usable)."""
         for item, _slot in list(self.running.values()):
             if item.kind == states.LIVE:
-                live_migration.abort_job(self.fleet, item.name, self._source(item))
+                live_migration.abort_job(self.fleet, item.name, self._source(item), "drain run %s" % self.run_id)
 
     def _give_back(self, slot):
         try:

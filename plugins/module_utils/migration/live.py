@@ -179,7 +179,7 @@ def _attempt(fleet, located, instance, dest, settings, block_migration, on_progr
         full = None if gone or not disk_bytes else pool_space.shortfall(
             dst_conn, [v["pool"] for v in record["prepared_volumes"]], dest.name, disk_bytes)
         reason = "%s (libvirt: %s)" % (full, reason) if full else reason
-        aborted = run.aborted or (CANCELLED if _aborted_job(exc) else None)
+        aborted = run.aborted or (CANCELLED if _aborted_job(exc) or _cancel_requested(fleet.store, record) else None)
         message = "live migration of %s from %s to %s failed%s: %s. %s" % (
             located.name, source.name, dest.name, " (%s)" % aborted if aborted else "", reason, where["msg"])
         migration_journal.update(fleet.store, record, status=states.ERROR, error=message,
@@ -202,6 +202,14 @@ def _aborted_job(exc):
     """True when libvirt ended the migration because its job was aborted (virDomainAbortJob)."""
     libvirt = libvirt_client.libvirt
     return isinstance(exc, libvirt.libvirtError) and exc.get_error_code() == libvirt.VIR_ERR_OPERATION_ABORTED
+
+
+def _cancel_requested(store, record):
+    """True when a cancel of this migration was recorded (abort_job) before its job ended."""
+    try:
+        return store.migration_cancel_requested(record["id"]) is not None
+    except StoreError:
+        return False
 
 
 def _daemons_gone(conns, source_name):
@@ -740,10 +748,20 @@ def clean_leftovers(fleet, record):
 
 # --- cancel ---------------------------------------------------------------------------------------
 
-def abort_job(fleet, name, source_name):
+def abort_job(fleet, name, source_name, by=None):
     """Abort the running job of guest ``name`` on its source (libvirt's virDomainAbortJob); True when one was
-    aborted. The run that started the migration sees it fail and puts the guest back on its source."""
+    aborted. The run that started the migration sees it fail and puts the guest back on its source.
+
+    The cancel is recorded first, for each of the guest's live migrations in flight from that source, so that
+    run says it was cancelled whatever words libvirt gives it (over a tunnel it can be the tunnel's EOF)."""
     libvirt = libvirt_client.libvirt
+    by = run_owner.describe(by)
+    try:
+        for record in migration_journal.read(fleet.store, guest=name, statuses=states.IN_FLIGHT_STATUSES):
+            if record.get("kind") == states.LIVE and record.get("source") == source_name:
+                fleet.store.request_migration_cancel(record["id"], by)
+    except StoreError:
+        pass  # the job is aborted anyway; its run then tells it by libvirt's error alone
     try:
         domain = libvirt_guest.find(fleet.conn(source_name), name)
         if domain is None:
@@ -768,7 +786,8 @@ def cancel(fleet, name, wait_timeout=CANCEL_WAIT_SECONDS, check_mode=False):
         return {"changed": True, "host": source, "source": source, "destination": record["destination"],
                 "migration": record, "actions": ["abort the migration of %s from %s to %s" % (
                     name, source, record["destination"])]}
-    actions = ["aborted the migration job of %s on %s" % (name, source) if abort_job(fleet, name, source)
+    aborted = abort_job(fleet, name, source, "live_migrate state=cancelled")
+    actions = ["aborted the migration job of %s on %s" % (name, source) if aborted
                else "no migration job of %s was running on %s" % (name, source)]
     deadline = time.monotonic() + wait_timeout
     while time.monotonic() < deadline and not run_owner.gone(record.get("owner")):

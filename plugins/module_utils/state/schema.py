@@ -66,7 +66,14 @@ _VERSION_3 = (
     "CREATE INDEX migrations_by_status ON migrations (status)",
 )
 
-STEPS = (_VERSION_1, _VERSION_2, _VERSION_3)
+# a request to cancel one live migration (live_migrate state=cancelled, a cancelled drain), kept beside its
+# journal record rather than in it: the run that migrates rewrites its record as it goes and would write over it;
+# libvirt's error for an aborted job is not always "operation aborted" (over a tunnel it can be the tunnel's EOF)
+_VERSION_4 = (
+    "CREATE TABLE migration_cancels (migration_id TEXT PRIMARY KEY, by_whom TEXT, at TEXT NOT NULL)",
+)
+
+STEPS = (_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4)
 VERSION = len(STEPS)
 
 META_TABLE = "CREATE TABLE IF NOT EXISTS schema_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"

@@ -428,6 +428,21 @@ class FleetStateStore(object):
         request = ((_load(row[0]) if row else None) or {}).get("cancel_requested")
         return request if request and request.get("run_id") == run_id else None
 
+    def request_migration_cancel(self, migration_id, by=None):
+        """Record that live migration ``migration_id`` (a journal record's id) is being cancelled, before its job
+        is aborted: the run that started it then reports a cancel whatever error libvirt gives it."""
+        with self._run(WRITE) as cursor:
+            cursor.execute("DELETE FROM migration_cancels WHERE migration_id = ?", (migration_id,))
+            cursor.execute("INSERT INTO migration_cancels (migration_id, by_whom, at) VALUES (?, ?, ?)",
+                           (migration_id, by, _time_text(self.clock())))
+
+    def migration_cancel_requested(self, migration_id):
+        """``{by, at}`` of a request to cancel live migration ``migration_id``, or None."""
+        with self._run(READ) as cursor:
+            cursor.execute("SELECT by_whom, at FROM migration_cancels WHERE migration_id = ?", (migration_id,))
+            row = cursor.fetchone()
+        return {"by": row[0], "at": row[1]} if row else None
+
     def draining_hosts(self):
         """``{host: {run_id, owner, lease_expires_at}}`` of the hosts a live drain run holds."""
         with self._run(READ) as cursor:

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vmfleet.compute contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one settling path over libvirt's test driver: a resize or cold migration whose run died, and a
-failed live migration that left something on a destination that did not answer then."""
+"""The one settling path over libvirt's test driver: a resize or cold migration whose run died, a failed live
+migration that left something on a destination that did not answer then, and a cancel's record."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ libvirt = pytest.importorskip("libvirt")
 from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import guest as libvirt_guest
-from ansible_collections.vmfleet.compute.plugins.module_utils.migration import settle
+from ansible_collections.vmfleet.compute.plugins.module_utils.migration import live, settle
 from ansible_collections.vmfleet.compute.plugins.module_utils.state import journal
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.libvirt_test_fleet import (
     fleet, guest, pending_resize, pool)
@@ -159,3 +159,17 @@ def test_a_guest_of_the_same_name_built_again_on_the_destination_keeps_its_volum
     settle.settle_guest(hosts, "vm1")
     assert volumes(hosts, "hv2") == ["vm1.disk.qcow2"]
     assert journal.load(hosts.store, record["id"])["status"] == states.ERROR
+
+
+def test_a_cancel_is_recorded_for_the_guests_live_migrations_from_that_source_before_the_abort(tmp_path):
+    # the run that migrates reports a cancel by this record: libvirt's words for an aborted job vary
+    hosts = fleet(tmp_path, {"hv1": ([guest("vm1"), guest("vm2")], [pool()]), "hv2": ([], [pool()])})
+    moving = journal.new_record("vm1", "hv1", "hv2", states.LIVE)
+    finished = dict(journal.new_record("vm1", "hv2", "hv1", states.LIVE), status=states.COMPLETED)
+    cold = journal.new_record("vm1", "hv1", "hv2", states.COLD)
+    other = journal.new_record("vm2", "hv1", "hv2", states.LIVE)
+    for record in (moving, finished, cold, other):
+        journal.write(hosts.store, record)
+    live.abort_job(hosts, "vm1", "hv1", "live_migrate state=cancelled")
+    assert "live_migrate state=cancelled on " in hosts.store.migration_cancel_requested(moving["id"])["by"]
+    assert [hosts.store.migration_cancel_requested(r["id"]) for r in (finished, cold, other)] == [None] * 3

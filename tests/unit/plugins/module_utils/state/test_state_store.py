@@ -127,6 +127,18 @@ def test_journal_read_by_guest_status_kind_and_newest(store):
     assert [r["id"] for r in store.latest_migrations(["hv3"], 2)["hv3"]] == ["m4"]
 
 
+def test_a_migration_cancel_outlives_rewrites_of_its_record(store):
+    # the run that migrates rewrites its whole record as it goes: the cancel is kept beside it
+    store.record_migration(journal_record("m1"))
+    assert store.migration_cancel_requested("m1") is None
+    store.request_migration_cancel("m1", "ops")
+    store.record_migration(dict(journal_record("m1"), progress={"data_remaining": 1}))
+    assert store.migration_cancel_requested("m1")["by"] == "ops"
+    store.request_migration_cancel("m1", "drain run r2")  # asked again: the latest request is kept
+    assert store.migration_cancel_requested("m1")["by"] == "drain run r2"
+    assert store.migration_cancel_requested("m2") is None
+
+
 def test_journal_record_needs_an_id(store):
     with pytest.raises(InvalidInput, match="migration"):
         store.record_migration({"guest": "vm1"})
