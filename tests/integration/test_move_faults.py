@@ -40,10 +40,11 @@ def running_guest(names, name, mib):
     return source
 
 
-def migration_under_way(name, dest, into_seconds, **extra):
-    """A live_migrate playbook of ``name`` to ``dest`` at 4 MiB/s, ``into_seconds`` into its disk mirror."""
+def migration_under_way(name, dest, into_seconds, mib_per_second=4, **extra):
+    """A live_migrate playbook of ``name`` to ``dest`` at ``mib_per_second``, ``into_seconds`` into its disk
+    mirror."""
     run = start_playbook("live_migrate_instance.yml", dict(
-        {"instance_name": name, "target_host": dest, "migrate_bandwidth": 4}, **extra))
+        {"instance_name": name, "target_host": dest, "migrate_bandwidth": mib_per_second}, **extra))
     try:
         wait_for(lambda: migrating_record(name) or run.poll() is not None, 120, "the migration's start")
     except AssertionError:
@@ -131,9 +132,11 @@ def test_a_destination_pool_that_fills_up_during_a_block_migration_names_the_poo
 
 def test_a_cancelled_migration_is_aborted_and_the_guest_runs_on_its_source(guest):
     name = "mf-cancel"
-    source = running_guest(guest, name, 160)  # 40 s at 4 MiB/s: the cancel's own play gathers facts first
+    # 80 s at 2 MiB/s: the cancel's own play gathers every host's facts first (35 s on CI's machine, where at
+    # 4 MiB/s the abort came as the copy ended)
+    source = running_guest(guest, name, 160)
     dest = hosts()[1]
-    run = migration_under_way(name, dest, 2)
+    run = migration_under_way(name, dest, 2, mib_per_second=2)
     try:
         cancel = run_playbook("live_migrate_instance.yml", {"instance_name": name, "migrate_state": "cancelled"})
         output = run.communicate(timeout=300)[0]
@@ -187,9 +190,9 @@ def test_a_cancelled_drain_aborts_its_migration_and_starts_no_other(guest, tmp_p
 
 def test_a_migration_whose_playbook_was_killed_is_cancelled_and_settled_at_once(guest):
     name = "mf-orphan"
-    source = running_guest(guest, name, 160)
+    source = running_guest(guest, name, 160)  # 80 s at 2 MiB/s: the cancel's play gathers facts first
     dest = hosts()[1]
-    run = migration_under_way(name, dest, 2)
+    run = migration_under_way(name, dest, 2, mib_per_second=2)
     kill_tree(run.pid)  # the module dies; libvirt's migration goes on
     run.communicate()
     assert migrating_record(name), "the migration ended with its run"
@@ -199,5 +202,6 @@ def test_a_migration_whose_playbook_was_killed_is_cancelled_and_settled_at_once(
     assert cancel.returncode == 0, cancel.stdout
     assert "RUNS ON %s; aborted the migration job of %s on %s; %s: interrupted" % (source, name, source, name) \
         in cancel.stdout, cancel.stdout
-    assert time.monotonic() - started < 50, "the cancel waited for a run that was gone"
+    # waiting for the run would take CANCEL_WAIT_SECONDS (60) on top of the play's fact gathering
+    assert time.monotonic() - started < 60, "the cancel waited for a run that was gone"
     assert_settled(name, source, "running", 160)
