@@ -146,14 +146,14 @@ def test_a_killed_rebalance_goes_on_when_run_again_and_moves_no_guest_twice(flee
     for name in names:
         write_pattern(first, name, 64)
         assert virsh(first, "start", name).returncode == 0
-    # one move at a time at 32 MiB/s (~2 s each); kill the playbook and its module once the first has moved
-    proc = subprocess.Popen(rebalance_argv(max_parallel=1, migration={"bandwidth": 32}), cwd=ROOT,
+    # one move at a time at 16 MiB/s (64 MiB of disk: 4 s or more each, 12 s for the three after the first, so
+    # a slow look cannot miss the kill's window); kill the playbook and its module once the first has moved
+    proc = subprocess.Popen(rebalance_argv(max_parallel=1, migration={"bandwidth": 16}), cwd=ROOT,
                             env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             universal_newlines=True, start_new_session=True)
     deadline = time.time() + 180
     while time.time() < deadline and len(guests(first)) == len(names):
         time.sleep(0.2)
-    time.sleep(1)
     for pid in [proc.pid] + descendants(proc.pid):
         try:
             os.kill(pid, signal.SIGKILL)
