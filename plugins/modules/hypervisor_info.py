@@ -331,6 +331,31 @@ hypervisor:
           description: Names of the pool's volumes (which base images are cached here); empty for an inactive pool.
           type: list
           elements: str
+    networks:
+      description:
+        - libvirt networks of the host, sorted by name. The scheduler's C(NetworkFilter) places a guest only on a
+          host with its networks defined (a build or move checks on the host that they run when the guest is to).
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Network name.
+          type: str
+          sample: default
+        active:
+          description: Whether the network runs (a guest on it can start).
+          type: bool
+        bridge:
+          description: The bridge the network's guests are plugged into; null for a network without one.
+          type: str
+          sample: virbr0
+    host_interfaces:
+      description:
+        - Names of the host's network interfaces (its bridges among them), sorted; null when the host's libvirt
+          has no interface driver and so cannot tell (the scheduler then does not rule the host out for a bridge).
+      type: list
+      elements: str
+      sample: [br0, eno1, lo]
     guests:
       description: Guests defined on the host, running or not, sorted by name.
       type: list
@@ -540,6 +565,29 @@ hypervisor:
               description: Host address of the device.
               type: str
               sample: "0000:3b:00.0"
+        interfaces:
+          description: The guest's network interfaces.
+          type: list
+          elements: dict
+          contains:
+            type:
+              description:
+                - V(network) for an interface on a libvirt network (whatever type a running guest's XML shows it
+                  as), V(bridge) on a host bridge, else libvirt's type (V(direct), V(user), ...).
+              type: str
+              sample: network
+            source:
+              description: The network's or bridge's name (a C(direct) interface's device); null when none.
+              type: str
+              sample: default
+            mac:
+              description: MAC address; null when the XML gives none.
+              type: str
+              sample: "52:54:00:6b:3c:58"
+            model:
+              description: Device model; null when the XML gives none.
+              type: str
+              sample: virtio
         machine_type:
           description: Machine type; null when the XML gives none.
           type: str

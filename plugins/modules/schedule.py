@@ -100,6 +100,20 @@ options:
                 flavor allows C(large) or C(any)), C(hw_architecture=x86_64), C(img_hv_requested_version=>=7.0).
             type: dict
             default: {}
+      networks:
+        description:
+          - What the guest's interfaces are plugged into, as M(vmfleet.compute.instance) takes them. C(NetworkFilter)
+            keeps only hosts that define each libvirt network and have each bridge (when their facts list them).
+        type: list
+        elements: dict
+        suboptions:
+          network:
+            description: A libvirt network the host must define. Exactly one of O(requests[].networks[].network)
+              and O(requests[].networks[].bridge).
+            type: str
+          bridge:
+            description: A host bridge the host must have.
+            type: str
       hints:
         description: Scheduler hints.
         type: dict
@@ -170,7 +184,7 @@ options:
         elements: str
         choices: [ComputeFilter, RetryFilter, AvailabilityZoneFilter, SameHostFilter, DifferentHostFilter,
                   ServerGroupAffinityFilter, ServerGroupAntiAffinityFilter, IoOpsFilter, NumInstancesFilter,
-                  RamFilter, VCPUFilter, DiskFilter, DiskTierFilter, ImagePropertiesFilter,
+                  RamFilter, VCPUFilter, DiskFilter, DiskTierFilter, NetworkFilter, ImagePropertiesFilter,
                   AggregateInstanceExtraSpecsFilter, PciPassthroughFilter, NUMATopologyFilter,
                   CoreFilter, AvailabilityZone]
       weighers:
@@ -444,6 +458,8 @@ def argument_spec():
             name=dict(type="str", required=True),
             flavor=flavor_option(required=True, name_required=False, disk_gb_alias=True),
             image=dict(type="dict", options=dict(properties=dict(type="dict", default={}))),
+            networks=dict(type="list", elements="dict", options=dict(network=dict(type="str"), bridge=dict(type="str")),
+                          mutually_exclusive=[["network", "bridge"]], required_one_of=[["network", "bridge"]]),
             hints=dict(type="dict", options=dict(
                 availability_zone=dict(type="str"),
                 group=dict(type="dict", options=dict(

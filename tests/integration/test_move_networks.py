@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 """A move to a host that lacks the guest's libvirt network is refused before anything is claimed or copied,
 naming the host and the network, through ansible-playbook on the lab: the guest keeps running on its source,
-nothing is left on the destination or in the store. The scheduler does not know the hosts' networks (as
-Nova's does not know Neutron's): each move checks its destination, as a build checks its host."""
+nothing is left on the destination or in the store. The scheduler's NetworkFilter reads the hosts' networks
+from their facts, so neither a move nor a drain's plan names such a host; each move still checks its
+destination itself, as a build checks its host (the facts may be old)."""
 
 import os
 import subprocess
@@ -57,13 +58,14 @@ def test_a_live_migration_to_a_host_without_the_guests_network_is_refused_and_mo
     second = hosts()[1]
     named = run_playbook("live_migrate_instance.yml", {"instance_name": NAME, "target_host": second})
     assert named.returncode != 0, named.stdout
-    assert "%s cannot be live-migrated to %s: %s: network '%s' does not exist on host %s" % (
-        NAME, second, second, NETWORK, second) in named.stdout, named.stdout
-    # left to the scheduler: every other host is tried and named, none has the network
+    assert "%s cannot be live-migrated: No valid host was found for %s: %s: NetworkFilter: network '%s' is not " \
+        "defined here (networks: %s)" % (NAME, NAME, second, NETWORK, LAB_NETWORK) in named.stdout, named.stdout
+    # left to the scheduler: every other host is refused by the facts, none has the network
     chosen = run_playbook("live_migrate_instance.yml", {"instance_name": NAME})
     assert chosen.returncode != 0, chosen.stdout
     for other in hosts()[1:]:
-        assert "network '%s' does not exist on host %s" % (NETWORK, other) in chosen.stdout, chosen.stdout
+        assert "%s: NetworkFilter: network '%s' is not defined here" % (other, NETWORK) in chosen.stdout, \
+            chosen.stdout
     assert virsh(first, "domstate", NAME).stdout.strip() == "running"
     for other in hosts()[1:]:
         assert virsh(other, "dominfo", NAME).returncode != 0, other
@@ -78,9 +80,20 @@ def test_a_cold_migration_to_a_host_without_the_guests_network_is_refused_and_mo
     second = hosts()[1]
     run = run_playbook("resize_instance.yml", {"instance_name": NAME, "target_host": second})
     assert run.returncode != 0, run.stdout
-    assert "network '%s' does not exist on host %s" % (NETWORK, second) in run.stdout, run.stdout
+    assert "%s: NetworkFilter: network '%s' is not defined here" % (second, NETWORK) in run.stdout, run.stdout
     assert virsh(first, "domstate", NAME).stdout.strip() == "running"
     assert virsh(second, "dominfo", NAME).returncode != 0
+
+
+def test_a_drains_plan_names_no_host_without_the_guests_network(guest_on_a_network_of_its_host_only, tmp_path):
+    first = guest_on_a_network_of_its_host_only
+    report = tmp_path / "report.json"
+    plan = run_playbook("drain.yml", {"drain_host": first, "drain_check": True, "report_file": str(report)})
+    assert plan.returncode != 0, plan.stdout
+    assert "%s: No valid host was found" % NAME in plan.stdout, plan.stdout
+    for other in hosts()[1:]:
+        assert "%s: NetworkFilter: network '%s' is not defined here" % (other, NETWORK) in plan.stdout, plan.stdout
+    assert virsh(first, "domstate", NAME).stdout.strip() == "running"
 
 
 def interfaces(host, name):

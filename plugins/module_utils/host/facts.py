@@ -16,6 +16,7 @@ from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.resource_tracker import track_resources
 from ansible_collections.vmfleet.compute.plugins.module_utils.host.settings import check_against_host
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import networks
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.capabilities_xml import parse_capabilities
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.nodedev_xml import parse_pci_device
@@ -74,6 +75,8 @@ def gather_host_facts(conn, name, uri, config, gather_guests=True, maintenance=N
             "numa": {"cells": cells},
             "pci_devices": _pci_devices(conn),
             "storage_pools": pools,
+            "networks": networks.host_networks(conn),
+            "host_interfaces": networks.host_interface_names(conn),
             "guests": guests,
             "config": config,
             "maintenance": maintenance,

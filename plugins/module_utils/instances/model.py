@@ -33,7 +33,7 @@ class Instance(object):
         self.flavor = flavor
         self.image = image
         self.networks = list(networks)
-        self.request = scheduler_request(name, flavor, image, hints)
+        self.request = scheduler_request(name, flavor, image, hints, self.networks)
         self.scheduler_config = build_config(scheduler_config)
         # validates the request before any host is touched; the metadata records the policy
         self.cpu_policy = self.spec().cpu_policy or "shared"

@@ -13,27 +13,21 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
+from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import INTERFACE_TYPES
+from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_interface
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.networks import check_interfaces
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import schedule_admitted
 
 
 def interfaces_of(xml_text):
-    """The interfaces of a domain XML, in the shape instance_request gives (MACs kept).
-
-    A running guest's XML shows the type libvirt gave an interface on a network (``bridge`` for a network
-    that forwards onto a bridge, ``direct`` for a macvtap one) with the network still named in its source:
-    the interface is the network's, or a guest rebuilt from that XML would leave its network."""
+    """The interfaces of a domain XML, in the shape instance_request gives (MACs kept); a running guest's
+    interface on a network is the network's (domain_xml.parse_interface)."""
     interfaces = []
     for element in ET.fromstring(xml_text).findall("devices/interface"):
-        kind = element.get("type")
-        source = element.find("source")
-        if source is not None and source.get("network"):
-            kind = "network"
-        if kind not in ("network", "bridge") or source is None:
-            raise VmfleetError("interface of type %s cannot be re-created on another host" % kind)
-        model = element.find("model")
-        interfaces.append({"type": kind, "source": source.get(kind), "mac": element.find("mac").get("address"),
-                           "model": model.get("type") if model is not None else "virtio"})
+        interface = parse_interface(element)
+        if interface["type"] not in INTERFACE_TYPES or not interface["source"]:
+            raise VmfleetError("interface of type %s cannot be re-created on another host" % interface["type"])
+        interfaces.append(dict(interface, model=interface["model"] or "virtio"))
     return interfaces
 
 
@@ -62,8 +56,9 @@ def check_host_devices(located, fleet):
 def references_missing(conn, instance, host, *, must_be_active):
     """Why ``host`` (its daemon ``conn``) cannot take ``instance``'s interfaces: a libvirt network it does not
     define (or does not run, when the guest is to run there: ``must_be_active``), a bridge it does not have;
-    None when it has them all. The scheduler does not know the hosts' networks: a move checks its destination
-    before anything is claimed or copied, as a build checks its host, and is then planned elsewhere."""
+    None when it has them all. The scheduler's NetworkFilter knows the hosts' networks from their facts, which
+    may be old, and not whether they must run: a move checks its destination before anything is claimed or
+    copied, as a build checks its host, and is then planned elsewhere."""
     try:
         check_interfaces(conn, instance.networks, host, must_be_active=must_be_active)
     except VmfleetError as exc:
@@ -72,13 +67,11 @@ def references_missing(conn, instance, host, *, must_be_active):
 
 
 def no_host_left(error, attempts, what, **details):
-    """``error`` (the scheduler found no destination) as it is when no ``attempts`` were made; after some, an
-    error saying ``what`` failed, each host tried with its reason, then the scheduler's answer."""
-    if not attempts:
-        return error
-    tried = "; ".join("%s: %s" % (attempt["host"], attempt["result"]) for attempt in attempts)
-    return VmfleetError("%s: %s; no other host: %s" % (what, tried, error.message), attempts=list(attempts),
-                        **details)
+    """``error`` (the scheduler found no destination) as an error saying ``what`` failed, with ``details``
+    (where the guest is); after ``attempts``, each host tried with its reason, then the scheduler's answer."""
+    tried = "".join("%s: %s; " % (attempt["host"], attempt["result"]) for attempt in attempts)
+    return VmfleetError("%s: %s%s%s" % (what, tried, "no other host: " if attempts else "", error.message),
+                        **dict(error.details, attempts=list(attempts), **details))
 
 
 # --- resize ---------------------------------------------------------------------------------

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.mac_address import deterministic_mac, normalize_mac
-from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import flavor_disk_gb
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import (
+    NETWORK_KINDS, flavor_disk_gb, placement_networks)
 
 FLAVOR_NUMBERS = (("vcpus", 1), ("memory_mb", 1), ("root_gb", 0), ("ephemeral_gb", 0), ("swap", 0))
-INTERFACE_TYPES = ("network", "bridge")
+INTERFACE_TYPES = NETWORK_KINDS
 INTERFACE_MODELS = ("virtio", "e1000", "e1000e", "rtl8139")
 
 
@@ -126,13 +127,15 @@ def normalize_networks(networks, instance_name):
     return interfaces
 
 
-def scheduler_request(name, flavor, image, hints=None):
-    """The request dict ``scheduler.request_spec.build_request_spec`` reads."""
+def scheduler_request(name, flavor, image, hints=None, interfaces=()):
+    """The request dict ``scheduler.request_spec.build_request_spec`` reads; ``interfaces`` as
+    normalize_networks gives them (the hosts must have their networks and bridges)."""
     return {
         "name": name,
         "flavor": {"name": flavor["name"], "vcpus": flavor["vcpus"], "memory_mb": flavor["memory_mb"],
                    "disk_gb": disk_gb(flavor), "extra_specs": flavor["extra_specs"]},
         "image": {"properties": image["properties"]},
+        "networks": placement_networks(interfaces),
         "hints": dict(hints or {}),
     }
 

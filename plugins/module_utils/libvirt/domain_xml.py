@@ -68,6 +68,7 @@ def parse_domain(text):
         "page_size_kb": _page_size_kb(root.find("memoryBacking/hugepages")),
         "disks": [_parse_disk(disk) for disk in root.findall("devices/disk")],
         "host_devices": [_parse_hostdev(dev) for dev in root.findall("devices/hostdev")],
+        "interfaces": [parse_interface(element) for element in root.findall("devices/interface")],
         "machine_type": os_type.get("machine") if os_type is not None else None,
         "managed": metadata is not None,
         "metadata": metadata,
@@ -202,6 +203,23 @@ def _backing_chain(disk):
         chain.append(_source_text(node.get("type"), node.find("source")))
         node = node.find("backingStore")
     return chain
+
+
+def parse_interface(element):
+    """One ``<interface>`` -> ``{type, source, mac, model}``.
+
+    A running guest's XML shows the type libvirt gave an interface on a network (``bridge`` for a network that
+    forwards onto a bridge, ``direct`` for a macvtap one) with the network still named in its source: the
+    interface is the network's (type ``network``), wherever it is read."""
+    kind = element.get("type")
+    source = element.find("source")
+    if source is not None and source.get("network"):
+        kind = "network"
+    mac, model = element.find("mac"), element.find("model")
+    return {"type": kind,
+            "source": source.get(kind) or source.get("dev") if source is not None else None,
+            "mac": mac.get("address") if mac is not None else None,
+            "model": model.get("type") if model is not None else None}
 
 
 def _parse_hostdev(hostdev):

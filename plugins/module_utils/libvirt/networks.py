@@ -54,6 +54,29 @@ def check_bridges(conn, names, host):
             # no interface driver (a modular daemon without virtinterfaced): this host cannot say
 
 
+def host_networks(conn):
+    """The libvirt networks of ``conn`` for the host facts: ``[{name, active, bridge}]`` sorted by name (the
+    bridge a network's guests are plugged into, when it has one)."""
+    networks = []
+    for network in conn.listAllNetworks(0):
+        try:
+            bridge = network.bridgeName()
+        except libvirt_client.libvirt.libvirtError:
+            bridge = None  # a network without a bridge of its own (macvtap, hostdev, an open vSwitch one)
+        networks.append({"name": network.name(), "active": bool(network.isActive()), "bridge": bridge or None})
+    return sorted(networks, key=lambda n: n["name"])
+
+
+def host_interface_names(conn):
+    """The names of the host's network interfaces (bridges among them), sorted; None when its daemon has no
+    interface driver (a modular daemon without virtinterfaced) and so cannot tell."""
+    libvirt = libvirt_client.libvirt
+    try:
+        return sorted(interface.name() for interface in conn.listAllInterfaces(0))
+    except libvirt.libvirtError:
+        return None
+
+
 def network_names(conn):
     """The names of the networks defined on ``conn``, active or not, sorted."""
     try:

@@ -10,10 +10,13 @@ recorded at build time, and the scheduler hints that still mean something for a
 guest that already runs (server group, same / different host). A move never leaves
 the source's availability zone, so the zone is the source's, whatever was asked at
 build time; ``force_host`` and ``retry_exclude`` of the build are dropped (they
-named hosts for the build, not for the move).
+named hosts for the build, not for the move). The guest's networks and bridges, as its
+interfaces are now, go with it (NetworkFilter).
 """
 
 from __future__ import annotations
+
+from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import placement_networks
 
 # hints of the build that still hold for the guest wherever it goes
 _KEPT_HINTS = ("group", "different_host", "same_host")
@@ -44,5 +47,6 @@ def guest_request(guest, availability_zone):
                    "memory_mb": counted("memory_mb", None), "disk_gb": counted("disk_gb", 0),
                    "extra_specs": dict(_part(flavor, "extra_specs"))},
         "image": {"properties": dict(_part(_part(metadata, "image"), "properties"))},
+        "networks": placement_networks(guest.get("interfaces")),
         "hints": hints,
     }

@@ -486,6 +486,32 @@ class DiskTierFilter(BaseFilter):
         return None
 
 
+class NetworkFilter(BaseFilter):
+    """The guest's libvirt networks defined on the host, and its bridges there (oVirt's Network filter; Nova
+    leaves networks to Neutron). Whether a network must also be running depends on whether the guest is to
+    run there, which the request does not say: the build or move checks that on the host itself, as it checks
+    everything again there in case the facts are old. A host whose facts do not list its networks (or whose
+    libvirt cannot list its interfaces, for a bridge) is not ruled out."""
+
+    name = "NetworkFilter"
+    cost = 2
+
+    def applies(self, spec):
+        return bool(spec.networks or spec.bridges)
+
+    def reason(self, host, spec, config):
+        if host.networks is not None:
+            for network in spec.networks:
+                if network not in host.networks:
+                    return "network '%s' is not defined here (networks: %s)" % (
+                        network, ", ".join(sorted(host.networks)) or "none")
+        if host.interfaces is not None:
+            for bridge in spec.bridges:
+                if bridge not in host.interfaces:
+                    return "no bridge '%s' here" % bridge
+        return None
+
+
 class PciPassthroughFilter(BaseFilter):
     name = "PciPassthroughFilter"
     cost = 8
@@ -559,7 +585,7 @@ class Bounds(dict):
 FILTERS = dict((cls.name, cls()) for cls in (
     ComputeFilter, RetryFilter, AvailabilityZoneFilter, SameHostFilter, DifferentHostFilter,
     ServerGroupAffinityFilter, ServerGroupAntiAffinityFilter, IoOpsFilter, NumInstancesFilter,
-    RamFilter, VCPUFilter, DiskFilter, DiskTierFilter, ImagePropertiesFilter, AggregateInstanceExtraSpecsFilter,
-    PciPassthroughFilter, NUMATopologyFilter))
+    RamFilter, VCPUFilter, DiskFilter, DiskTierFilter, NetworkFilter, ImagePropertiesFilter,
+    AggregateInstanceExtraSpecsFilter, PciPassthroughFilter, NUMATopologyFilter))
 ALIASES = {"CoreFilter": "VCPUFilter", "AvailabilityZone": "AvailabilityZoneFilter"}
 DEFAULT_FILTERS = tuple(FILTERS)

@@ -123,6 +123,8 @@ class HostState(object):
         self.instances = set()
         self.group_members = {}     # server group name -> names of its guests here (server_group.py)
         self.disk_tiers = {}
+        self.networks = None        # libvirt network name -> running; None: the facts do not say (NetworkFilter)
+        self.interfaces = None      # names of the host's network interfaces; None: its libvirt cannot tell
         self.floating = {}          # guest name -> floating_pool.FloatingGuest: where its floating vCPUs may run
         self.shrunk = {}            # request name -> {floating guest: CPUs its pin took out of that guest's set}
 
@@ -189,6 +191,12 @@ class HostState(object):
         self.running_vms = int(res.get("running_vms") or 0)
         self.io_ops = int(res.get("io_ops") or 0)
 
+        if facts.get("networks") is not None:
+            self.networks = dict((n["name"], bool(n.get("active"))) for n in facts["networks"] if n.get("name"))
+        if facts.get("host_interfaces") is not None:
+            # a guest may be plugged into a network's bridge directly, as libvirt's interface driver may not list it
+            self.interfaces = frozenset(facts["host_interfaces"]).union(
+                n["bridge"] for n in facts.get("networks") or () if n.get("bridge"))
         self.instances = set(g.get("name") for g in facts.get("guests") or () if g.get("name"))
         self.group_members = members_by_group(facts.get("guests"))
         self.floating = floating_pool.floating_guests(facts.get("guests"))

@@ -28,6 +28,7 @@ EMULATOR_SHARE, EMULATOR_ISOLATE = "share", "isolate"
 EMULATOR_POLICIES = (EMULATOR_SHARE, EMULATOR_ISOLATE)
 PCI_NUMA_POLICIES = ("required", "preferred", "legacy")
 GROUP_POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
+NETWORK_KINDS = ("network", "bridge")   # what a guest's interface is plugged into: a libvirt network, a host bridge
 SMT_TRAIT = "HW_CPU_HYPERTHREADING"
 SMT_REQUIRED, SMT_FORBIDDEN = "required", "forbidden"
 
@@ -91,6 +92,8 @@ class RequestSpec(object):
         self.topology = None            # the guest's sockets/cores/threads
         self.pci_requests = []
         self.pci_numa_policy = None
+        self.networks = ()              # libvirt networks the guest's interfaces are on (NetworkFilter)
+        self.bridges = ()               # host bridges they are on
         self.availability_zone = None
         self.group = None               # {"name", "policy", "members"} or None, as the request asks
         self.group_members = None       # server_group.GroupMembers: the group as the fleet has it
@@ -584,8 +587,33 @@ def build_request_spec(request, pci_aliases=None):
     spec.preferred_topology, spec.max_topology = cpu_topology.topology_constraints(specs, props)
     spec.topology = cpu_topology.best_topology(vcpus, spec.preferred_topology, spec.max_topology)
     spec.pci_requests = _pci_requests(spec, specs, props, pci_aliases or {})
+    spec.networks, spec.bridges = _networks(request.get("networks"))
     _hints(spec, request.get("hints") or {})
     return spec
+
+
+def placement_networks(interfaces):
+    """What of ``interfaces`` (``[{type, source, ...}]``, an instance's or a guest's in the facts) placement asks
+    a host for: ``[{network: NAME} | {bridge: NAME}]``."""
+    return [{i["type"]: i["source"]} for i in interfaces or () if i.get("type") in NETWORK_KINDS and i.get("source")]
+
+
+def _networks(networks):
+    """``(network names, bridge names)`` of a request's ``networks``: ``[{network: NAME} | {bridge: NAME}]``
+    (the instance module's shape; other keys, a MAC or a model, do not matter to placement)."""
+    if networks is None:
+        return (), ()
+    if not isinstance(networks, list):
+        raise InvalidInput("networks", networks, "a list, each item {network: NAME} or {bridge: NAME}")
+    found = dict((kind, []) for kind in NETWORK_KINDS)
+    for index, item in enumerate(networks):
+        kinds = [kind for kind in found if isinstance(item, dict) and item.get(kind)]
+        if len(kinds) != 1 or not isinstance(item[kinds[0]], str):
+            raise InvalidInput("networks[%d]" % index, item, "exactly one of {network: NAME} (a libvirt network) or "
+                               "{bridge: NAME} (a host bridge)")
+        if item[kinds[0]] not in found[kinds[0]]:
+            found[kinds[0]].append(item[kinds[0]])
+    return tuple(found["network"]), tuple(found["bridge"])
 
 
 def build_request_specs(requests, pci_aliases=None):

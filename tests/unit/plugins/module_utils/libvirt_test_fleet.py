@@ -106,9 +106,12 @@ def network(name="default", bridge="virbr0"):
 
 
 def node_uri(folder, host_name, guests=(), pools=None):
-    """Write the node file of ``host_name`` into ``folder``; its ``test:///`` URI."""
+    """Write the node file of ``host_name`` into ``folder``; its ``test:///`` URI. ``pools``: pool (and network)
+    elements; the network ``default`` is added unless a network is given."""
     path = os.path.join(str(folder), "%s.xml" % host_name)
-    pools = [pool()] if pools is None else pools
+    pools = [pool()] if pools is None else list(pools)
+    if not any(item.startswith("<network>") for item in pools):
+        pools.append(network())  # the network guest() plugs guests into, as every host of a fleet has
     with open(path, "w") as handle:
         handle.write("<node>\n%s\n</node>\n" % "\n".join(list(guests) + list(pools)))
     return "test://" + os.path.abspath(path)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_domain
 from ansible_collections.vmfleet.compute.tests.unit.plugins.module_utils.xml_factory import domain_xml
 
@@ -95,3 +97,21 @@ def test_disk_kinds():
 def test_unknown_children_are_ignored():
     xml = domain_xml(name="odd").replace("<devices>", "<devices><serial type='pty'/>")
     assert parse_domain(xml)["name"] == "odd"
+
+
+def test_interfaces_on_a_network_are_the_networks_as_a_running_guest_shows_them():
+    root = ET.fromstring(domain_xml(name="web1"))
+    for text in (
+            # as libvirt shows a running guest on a network forwarding onto a bridge, and on a macvtap one
+            "<interface type='bridge'><mac address='52:54:00:00:00:01'/><source network='lan' bridge='br0'/>"
+            "<model type='virtio'/></interface>",
+            "<interface type='direct'><mac address='52:54:00:00:00:02'/>"
+            "<source network='dmz' dev='eno2' mode='bridge'/></interface>",
+            "<interface type='bridge'><mac address='52:54:00:00:00:03'/><source bridge='br-storage'/></interface>",
+            "<interface type='user'><mac address='52:54:00:00:00:04'/></interface>"):
+        root.find("devices").append(ET.fromstring(text))
+    assert parse_domain(ET.tostring(root, encoding="unicode"))["interfaces"] == [
+        {"type": "network", "source": "lan", "mac": "52:54:00:00:00:01", "model": "virtio"},
+        {"type": "network", "source": "dmz", "mac": "52:54:00:00:00:02", "model": None},
+        {"type": "bridge", "source": "br-storage", "mac": "52:54:00:00:00:03", "model": None},
+        {"type": "user", "source": None, "mac": "52:54:00:00:00:04", "model": None}]

@@ -210,8 +210,16 @@ def test_a_live_migration_to_a_host_without_the_network_is_refused_before_anythi
     hosts = network_fleet(tmp_path)
     with pytest.raises(VmfleetError) as refused:
         live_migration.live_migrate(hosts, locate(hosts), destination="hv2", check_mode=True)
-    assert "vm1 cannot be live-migrated to hv2: hv2: network 'prod' does not exist on host hv2" in refused.value.message
+    # the facts say hv2 has no such network: the scheduler refuses it
+    assert "hv2: NetworkFilter: network 'prod' is not defined here (networks: default)" in refused.value.message
     assert refused.value.details["running"] is True
+    # facts read before the network went away: the destination itself refuses
+    hosts.conn("hv4").networkLookupByName("prod").destroy()
+    hosts.conn("hv4").networkLookupByName("prod").undefine()
+    with pytest.raises(VmfleetError) as refused:
+        live_migration.live_migrate(hosts, locate(hosts), destination="hv4", check_mode=True)
+    assert "vm1 cannot be live-migrated to hv4: hv4: network 'prod' does not exist on host hv4" in refused.value.message
+    hosts = network_fleet(tmp_path)
     # left to the scheduler, the plan goes where the network runs, saying which hosts it passed over
     planned = live_migration.live_migrate(hosts, locate(hosts), check_mode=True, max_attempts=3)
     assert planned["destination"] == "hv4"
@@ -222,7 +230,7 @@ def test_a_cold_migration_to_a_host_without_the_network_is_refused_and_one_with_
     hosts = network_fleet(tmp_path)
     with pytest.raises(VmfleetError) as refused:
         instance_resize.resize(hosts, locate(hosts), destination="hv2", check_mode=True)
-    assert "network 'prod' does not exist on host hv2" in refused.value.message
+    assert "hv2: NetworkFilter: network 'prod' is not defined here" in refused.value.message
     # shut off, the guest needs the network defined there, not running
     locate(hosts).domain.destroy()
     planned = instance_resize.resize(hosts, locate(hosts), destination="hv3", check_mode=True)
@@ -236,10 +244,11 @@ def test_when_no_host_is_left_the_error_says_why_each_one_tried_refused(tmp_path
         live_migration.live_migrate(hosts, locate(hosts), check_mode=True, max_attempts=5)
     text = refused.value.message
     assert text.startswith("vm1 cannot be live-migrated: ")
-    for host in ("hv2", "hv3", "hv4"):
-        assert "%s: network 'prod' " % host in text, text
+    assert "hv2: NetworkFilter: network 'prod' is not defined here" in text, text  # the facts say so
+    for host in ("hv3", "hv4"):  # defined, so the scheduler lets the host itself say it is not running
+        assert "%s: network 'prod' on host %s is defined but not active" % (host, host) in text, text
     assert "; no other host: No valid host was found" in text
-    assert sorted(a["host"] for a in refused.value.details["attempts"]) == ["hv2", "hv3", "hv4"]
+    assert sorted(a["host"] for a in refused.value.details["attempts"]) == ["hv3", "hv4"]
 
 
 @pytest.mark.parametrize("actual", [

@@ -130,3 +130,14 @@ def test_disk_gb_is_a_deprecated_alias_of_root_gb(capsys):
         "msg": "Alias 'requests[0].flavor.disk_gb' is deprecated. See the module docs for more information",
         "version": "1.0.0", "date": None, "collection_name": "vmfleet.compute"}]
     assert checked.validated_parameters["requests"][0]["flavor"]["root_gb"] == 97
+
+
+def test_a_request_on_a_network_goes_to_a_host_that_defines_it(capsys):
+    hosts = [make_host("hv1"), make_host("hv2", networks=("default", "prod"))]
+    result = run(capsys, hosts=hosts, requests=[make_request("vm", 1, 512, networks=[{"network": "prod"}])])
+    assert result["plan"][0]["host"] == "hv2"
+    assert result["rejections"]["vm"] == [{"host": "hv1", "filter": "NetworkFilter",
+                                           "reason": "network 'prod' is not defined here (networks: default)"}]
+    both = run(capsys, hosts=hosts, requests=[make_request("vm", 1, 512, networks=[{"network": "prod",
+                                                                                   "bridge": "br0"}])])
+    assert both["failed"] is True and "mutually exclusive: network|bridge" in both["msg"], both["msg"]

@@ -173,3 +173,20 @@ def test_a_host_the_weighed_batch_cannot_empty_is_drained_by_first_fit():
     assert plan.drainable and dict((move.name, move.destination) for move in plan.moves) == {
         "hv1-big1": "hv2", "hv1-big2": "hv2", "hv1-small1": "hv3", "hv1-small2": "hv3", "hv1-small3": "hv3"}
     assert n_plus_one(hosts)["hv1"]["result"] == "Success"
+
+
+def test_a_guest_on_a_network_only_some_hosts_have_is_planned_onto_one_of_them():
+    # the drain, the preflight's N+1 and admission control ask this planner: none may name a host without the
+    # guest's network (the move would find out only at the destination)
+    hosts = [host("hv1", networks=("default", "prod")), host("hv2"), host("hv3", networks=("default", "prod"))]
+    on_prod = guest("db1")
+    on_prod["interfaces"] = [{"type": "network", "source": "prod", "mac": "52:54:00:00:00:09", "model": "virtio"}]
+    hosts[0]["guests"] = [on_prod, guest("web1")]
+    moves = by_name(plan_evacuation(hosts, "hv1", seed=0))
+    assert moves["db1"].destination == "hv3"
+    hosts[2]["networks"] = [{"name": "default", "active": True, "bridge": "virbr0"}]  # hv3 loses it too
+    moves = by_name(plan_evacuation(hosts, "hv1", seed=0))
+    assert moves["db1"].fits_nowhere and moves["web1"].placement is not None
+    assert "hv2: NetworkFilter: network 'prod' is not defined here (networks: default)" in moves["db1"].refusal
+    row = n_plus_one(hosts)["hv1"]
+    assert row["result"] == "Failure" and "db1" in row["details"], row

@@ -21,7 +21,7 @@ def make_host(name="hv1", sockets=2, cores=8, threads=2, cells=None, memory_mb=6
               aggregates=(), guests=(), running_vms=None, io_ops=0, local_gb=500, local_gb_used=0,
               vcpus_used=0, reserved_host_memory_mb=512, cpu_allocation_ratio=4.0, ram_allocation_ratio=1.0,
               disk_allocation_ratio=1.0, reserved_host_cpus=0, pci_devices=(), arch="x86_64",
-              virt_type="kvm", hypervisor_version="7.2.0"):
+              virt_type="kvm", hypervisor_version="7.2.0", networks=("default",)):
     """Facts of one host. ``memory_mb`` and ``hugepages`` ({size_kb: count}) are per cell;
     ``pinned`` / ``memory_used`` / ``pages_used`` / ``shared_vcpus_used`` are {cell: value}."""
     cells = cells or sockets
@@ -82,6 +82,9 @@ def make_host(name="hv1", sockets=2, cores=8, threads=2, cells=None, memory_mb=6
         "numa": {"cells": cell_facts},
         "pci_devices": list(pci_devices),
         "storage_pools": [],
+        "networks": [{"name": network, "active": True, "bridge": "virbr%d" % index}
+                     for index, network in enumerate(networks)],
+        "host_interfaces": ["eno1", "lo"],
         "guests": [dict(g) if isinstance(g, dict) else {"name": g} for g in guests],
         "config": {
             "reserved_host_memory_mb": reserved_host_memory_mb, "reserved_host_disk_mb": 0,
@@ -110,11 +113,12 @@ def make_host(name="hv1", sockets=2, cores=8, threads=2, cells=None, memory_mb=6
 
 
 def make_request(name="vm1", vcpus=2, memory_mb=2048, disk_gb=10, extra_specs=None, image=None, hints=None,
-                 flavor_name=None):
+                 flavor_name=None, networks=None):
     return {"name": name,
             "flavor": {"name": flavor_name or "f%d-%d" % (vcpus, memory_mb), "vcpus": vcpus,
                        "memory_mb": memory_mb, "root_gb": disk_gb, "extra_specs": dict(extra_specs or {})},
             "image": {"properties": dict(image or {})},
+            "networks": networks,
             "hints": dict(hints or {})}
 
 

@@ -211,3 +211,39 @@ def test_disk_tier_filter_keeps_hosts_with_the_tier():
     reasons = result.rejections_dict()["vm"]
     assert [(r["host"], r["filter"], r["reason"]) for r in reasons] == [
         ("plain-host", "DiskTierFilter", "no storage tier ssd here (disk_tiers: none)")]
+
+
+def network_host(name, networks=("default",), interfaces=("eno1", "lo")):
+    facts = make_host(name, networks=networks)
+    facts["host_interfaces"] = None if interfaces is None else list(interfaces)
+    return facts
+
+
+@pytest.mark.parametrize("networks, expected", [
+    ([{"network": "prod"}], [("plain", "NetworkFilter", "network 'prod' is not defined here (networks: default)")]),
+    ([{"network": "prod"}, {"bridge": "br-storage"}], [
+        ("plain", "NetworkFilter", "network 'prod' is not defined here (networks: default)"),
+        ("prod-no-bridge", "NetworkFilter", "no bridge 'br-storage' here")]),
+    # a network's own bridge counts, though libvirt's interface driver may not list it
+    ([{"bridge": "virbr1"}], [("plain", "NetworkFilter", "no bridge 'virbr1' here")]),
+])
+def test_network_filter_keeps_hosts_with_the_guests_networks_and_bridges(networks, expected):
+    from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.scheduler import schedule
+    hosts = [network_host("plain"), network_host("prod-no-bridge", networks=("default", "prod")),
+             network_host("prod", networks=("default", "prod"), interfaces=("br-storage", "eno1"))]
+    result = schedule(hosts, [{"name": "vm", "flavor": {"vcpus": 1, "memory_mb": 512}, "networks": networks}],
+                      {"weighers": []}, seed=0)
+    reasons = result.rejections_dict()["vm"]
+    assert [(r["host"], r["filter"], r["reason"]) for r in reasons] == expected
+    assert result.placed[0].host not in [host for host, _f, _r in expected]
+
+
+def test_network_filter_does_not_rule_out_a_host_whose_facts_cannot_tell():
+    unknown = make_host("old-facts")
+    del unknown["networks"], unknown["host_interfaces"]  # facts of an older collection
+    no_driver = network_host("no-interface-driver", interfaces=None)
+    spec = spec_of(networks=[{"network": "prod"}])
+    assert FILTERS["NetworkFilter"].check(HostState.from_facts(unknown), spec, CONFIG)
+    bridge = spec_of(networks=[{"bridge": "br-storage"}])
+    assert FILTERS["NetworkFilter"].check(HostState.from_facts(no_driver), bridge, CONFIG)
+    assert not FILTERS["NetworkFilter"].applies(spec_of())

@@ -361,3 +361,22 @@ def test_page_sizes_nova_refuses():
 def test_the_disk_a_flavor_takes_is_novas_sum(flavor, disk_gb):
     spec = build_request_spec({"name": "vm", "flavor": dict(flavor, vcpus=1, memory_mb=1)})
     assert spec.disk_gb == disk_gb
+
+
+@pytest.mark.parametrize("networks, field", [
+    ({"network": "lan"}, "networks"),
+    ([{"network": "lan", "bridge": "br0"}], "networks[0]"),
+    ([{"network": "lan"}, {"mac": "52:54:00:00:00:01"}], "networks[1]"),
+    (["lan"], "networks[0]"),
+    ([{"bridge": 7}], "networks[0]"),
+])
+def test_a_requests_networks_are_each_one_network_or_one_bridge(networks, field):
+    with pytest.raises(InvalidInput) as caught:
+        build_request_spec(make_request(networks=networks))
+    assert caught.value.field == field and "{network: NAME}" in caught.value.message
+
+
+def test_a_requests_networks_and_bridges_are_kept_once_each():
+    spec = build_request_spec(make_request(networks=[
+        {"network": "lan", "mac": None}, {"bridge": "br0"}, {"network": "lan"}, {"network": "dmz", "bridge": None}]))
+    assert (spec.networks, spec.bridges) == (("lan", "dmz"), ("br0",))

@@ -35,6 +35,7 @@ def guest(name, vcpus=2, memory_mb=2048, disk_gb=10, state="running", managed=Tr
                    "base_image": {"name": base[0], "path": "/var/lib/libvirt/images/%s" % base[0],
                                   "allocation_bytes": int(base[1] * GIB)} if base else None}],
         "host_devices": [], "machine_type": machine_type, "managed": managed,
+        "interfaces": [{"type": "network", "source": "default", "mac": "52:54:00:00:00:01", "model": "virtio"}],
         "metadata": metadata if managed else None,
         "usage": {"vcpus": vcpus, "memory_mb": memory_mb, "disk_gb": disk_gb},
     }
