@@ -45,7 +45,7 @@ def run(fleet, source, evacuee, *, scheduler_config=None, max_attempts=3, seed=N
             if evacuee.how == states.EVACUATE_SHARED:
                 evacuee.placement = _define_with_same_disks(fleet, source, evacuee, dest, record["id"])
             else:
-                evacuee.placement = _build_from_image(fleet, evacuee, dest)
+                evacuee.placement = _build_from_image(fleet, source, evacuee, dest)
         except claims.ClaimFailed as failure:
             migration_journal.update(fleet.store, record, status=states.ERROR, error=failure.message, cleaned_up=True)
             evacuee.attempts.append({"host": dest, "result": failure.message})
@@ -105,9 +105,10 @@ def _define_with_same_disks(fleet, source, evacuee, dest_name, migration_id):
     return claim.placement
 
 
-def _build_from_image(fleet, evacuee, dest_name):
+def _build_from_image(fleet, source, evacuee, dest_name):
     """Build the guest on ``dest_name`` from its image, as the instance module does (claim, disks, define,
-    start; undone on failure); the placement claimed."""
-    built = lifecycle.create(fleet, evacuee.instance, evacuee.start, placement=evacuee.placement, max_attempts=1)
+    start; undone on failure), its claim naming the failed host it replaces the guest of; the placement claimed."""
+    built = lifecycle.create(fleet, evacuee.instance, evacuee.start, placement=evacuee.placement, max_attempts=1,
+                             moves_from=source)
     evacuee.actions.extend(built["actions"])
     return built["placement"]

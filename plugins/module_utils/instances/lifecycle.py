@@ -56,11 +56,12 @@ def plan_placement(fleet, instance, placement=None, excluded=(), seed=None):
 # --- create ---------------------------------------------------------------------
 
 def create(fleet, instance, start, placement=None, max_attempts=DEFAULT_MAX_ATTEMPTS, seed=None,
-           check_mode=False):
+           check_mode=False, moves_from=None):
     """Build ``instance``; returns ``{host, placement, domain_xml, actions, attempts}``.
 
-    Raises ClaimFailed when a given placement's host cannot claim it, or when
-    every attempt of a self-scheduled build was refused.
+    ``moves_from``: the host the guest leaves, for a build that replaces a guest there (an evacuation's
+    rebuild), recorded with the claim (claims.claim). Raises ClaimFailed when a given placement's host cannot
+    claim it, or when every attempt of a self-scheduled build was refused.
     """
     excluded, attempts, actions = [], [], []
     while True:
@@ -69,7 +70,7 @@ def create(fleet, instance, start, placement=None, max_attempts=DEFAULT_MAX_ATTE
         if check_mode:
             return _plan_only(fleet, instance, host, planned, start)
         try:
-            built = _build_on(fleet, instance, host, start, actions)
+            built = _build_on(fleet, instance, host, start, actions, moves_from)
             built["attempts"] = attempts + [{"host": host.name, "result": "built"}]
             return built
         except claims.ClaimFailed as failure:
@@ -102,7 +103,7 @@ def _plan_only(fleet, instance, host, planned, start):
             "attempts": []}
 
 
-def _build_on(fleet, instance, host, start, actions):
+def _build_on(fleet, instance, host, start, actions, moves_from=None):
     conn = fleet.conn(host.name)
     _check_host_references(conn, instance, host, start)
     disks = disk_layout(instance, host, conn)
@@ -117,7 +118,7 @@ def _build_on(fleet, instance, host, start, actions):
         return domain_xml(instance, facts, placement, disks, states.VM_ACTIVE)
 
     claim = claims.claim(conn, host.as_claim_target(), instance.spec(), render, instance.scheduler_config,
-                         fleet=fleet)
+                         fleet=fleet, moves_from=moves_from)
     actions.append("claimed on %s" % host.name)
     actions.extend(claim.actions())
     domain = None

@@ -183,6 +183,11 @@ def test_allow_rebuild_rebuilds_local_guests_from_their_image_and_says_their_dat
     assert rebuilt["uuid"] == parse_domain(guest("vm-local"))["uuid"]  # the same instance, a new disk
     assert result["summary"]["data_lost"] == 1
     assert by_guest(result)["vm-foreign"]["result"] == states.GUEST_NOT_EVACUATED  # no image to rebuild it from
+    # each claim names the failed host: admission checks on its facts read before no longer count the guest there
+    for moved in ("vm-local", "vm-nas"):
+        with lab.store.host_section(by_guest(result)[moved]["to"]) as section:
+            [kept] = [c for c in section.spent if c["instance"] == moved]
+        assert kept.get("moves_from") == "hv1", kept
 
 
 def test_check_mode_plans_and_changes_nothing(lab):
