@@ -264,7 +264,7 @@ def run(params):
             if outcome.get("imported"):
                 imported[name] = folder
         filters = dict((field, params[field]) for field in migration_list.FILTERS)
-        records = migration_list.collect(store, migration_list.host_names(params["hosts"]))
+        records = migration_list.collect(store, migration_list.host_names(params["hosts"]), **filters)
         where = store.url.describe()
     matched = migration_list.filter_records(records, **dict(filters, limit=0))
     selected = migration_list.filter_records(matched, limit=params["limit"])

@@ -52,12 +52,20 @@ def _started(record):
         return None
 
 
-def collect(store, hosts=None):
-    """Every migration in the journal, newest first, each with every field of FIELDS (null where the
-    record does not say); with ``hosts`` (names), only the moves out of or into one of them."""
+def collect(store, hosts=None, **filters):
+    """The migrations of the journal, newest first, each with every field of FIELDS (null where the record
+    does not say); with ``hosts`` (names), only the moves out of or into one of them. ``filters`` (FILTERS)
+    the store can apply (``guest``, ``host``, ``kind``, ``status``) are asked of it, so that a guest's history
+    or the failed moves are read without the whole journal, which only grows; filter_records applies them all.
+    """
     wanted = set(hosts or ())
+    host = filters.get("host")
+    if host is None and len(wanted) == 1:
+        host = next(iter(wanted))
+    kinds = _choices("kind", filters.get("kind"), states.MIGRATION_KINDS) or None
+    statuses = _choices("status", filters.get("status"), STATUSES) or None
     records = []
-    for found in migration_journal.read(store):
+    for found in migration_journal.read(store, host, guest=filters.get("guest"), statuses=statuses, kinds=kinds):
         if wanted and not wanted & {found.get("source"), found.get("destination")}:
             continue
         record = dict((field, None) for field in FIELDS)

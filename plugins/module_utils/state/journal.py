@@ -79,7 +79,7 @@ def load(store, record_id):
     return store.migration(record_id)
 
 
-def read(store, host=None, *, guest=None, statuses=None):
-    """The journal (with ``host``: the moves out of or into it; with ``guest``: that guest's; with ``statuses``:
-    the records in one of them), oldest first."""
-    return store.migrations(host, guest=guest, statuses=statuses)
+def read(store, host=None, *, guest=None, statuses=None, kinds=None):
+    """The journal (with ``host``: the moves out of or into it; with ``guest``: that guest's; with ``statuses``
+    or ``kinds``: the records in one of them), oldest first."""
+    return store.migrations(host, guest=guest, statuses=statuses, kinds=kinds)

@@ -92,6 +92,10 @@ def test_an_empty_store_lists_nothing(tmp_path):
 ])
 def test_filters(store, filters, expected):
     assert ids(migration_list.filter_records(migration_list.collect(store), **filters)) == expected
+    # asked of the store where it can (guest, host, kind, status): the same answer without the whole journal
+    assert ids(migration_list.filter_records(migration_list.collect(store, **filters), **filters)) == expected
+    assert ids(migration_list.filter_records(migration_list.collect(store, ["hv1", "hv2", "hv3", "hv4"], **filters),
+                                             **filters)) == expected
 
 
 @pytest.mark.parametrize("filters, field", [
