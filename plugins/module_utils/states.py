@@ -59,6 +59,10 @@ HOST_MAINTENANCE_STATES = CORDON_STATES + (DRAINED, DRAIN_CANCELLED)
 MIGRATED, MIGRATION_CANCELLED = "migrated", "cancelled"
 LIVE_MIGRATE_STATES = (MIGRATED, MIGRATION_CANCELLED)
 
+# --- what a guest's interface that the collection makes is plugged into: a libvirt network, a host bridge -------
+INTERFACE_NETWORK, INTERFACE_BRIDGE = "network", "bridge"
+INTERFACE_TYPES = (INTERFACE_NETWORK, INTERFACE_BRIDGE)
+
 # --- moves: their kind and their status in the migration journal, as Nova's migration records ------
 LIVE, COLD, RESIZE = "live", "cold", "resize"
 MIGRATION_KINDS = (LIVE, COLD, RESIZE)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.instances.model import Instance
-from ansible_collections.vmfleet.compute.plugins.module_utils.instances.request import INTERFACE_TYPES
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.domain_xml import parse_interface
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.networks import check_interfaces
 from ansible_collections.vmfleet.compute.plugins.module_utils.planning.admission import schedule_admitted
@@ -25,7 +25,7 @@ def interfaces_of(xml_text):
     interfaces = []
     for element in ET.fromstring(xml_text).findall("devices/interface"):
         interface = parse_interface(element)
-        if interface["type"] not in INTERFACE_TYPES or not interface["source"]:
+        if interface["type"] not in states.INTERFACE_TYPES or not interface["source"]:
             raise VmfleetError("interface of type %s cannot be re-created on another host" % interface["type"])
         interfaces.append(dict(interface, model=interface["model"] or "virtio"))
     return interfaces

@@ -12,13 +12,13 @@ from its metadata with those names (docs/host-facts.md).
 
 from __future__ import annotations
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.mac_address import deterministic_mac, normalize_mac
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler.request_spec import (
-    NETWORK_KINDS, flavor_disk_gb, placement_networks)
+    flavor_disk_gb, placement_networks)
 
 FLAVOR_NUMBERS = (("vcpus", 1), ("memory_mb", 1), ("root_gb", 0), ("ephemeral_gb", 0), ("swap", 0))
-INTERFACE_TYPES = NETWORK_KINDS
 INTERFACE_MODELS = ("virtio", "e1000", "e1000e", "rtl8139")
 
 
@@ -111,7 +111,7 @@ def normalize_networks(networks, instance_name):
         unknown = sorted(set(item) - {"network", "bridge", "mac", "model"})
         if unknown:
             raise InvalidInput("%s.%s" % (field, unknown[0]), item[unknown[0]], "network, bridge, mac, model")
-        kinds = [kind for kind in INTERFACE_TYPES if item.get(kind)]
+        kinds = [kind for kind in states.INTERFACE_TYPES if item.get(kind)]
         if len(kinds) != 1:
             raise InvalidInput(field, item, "exactly one of network or bridge")
         model = item.get("model") or "virtio"

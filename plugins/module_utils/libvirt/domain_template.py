@@ -38,6 +38,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import format_cpuset, parse_cpuset
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, VmfleetError, whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import instance_metadata
@@ -54,7 +55,6 @@ else:
 
 VIRT_TYPES = ("kvm", "qemu")
 CPU_MODES = (None, "host-model", "host-passthrough", "custom")
-INTERFACE_TYPES = ("network", "bridge")
 DISK_DEFAULTS = {"format": "qcow2", "bus": "virtio", "device": "disk"}
 SMALL_PAGE_KB = 4  # x86_64's base page; larger sizes are hugepages
 
@@ -269,7 +269,7 @@ def _disk(disk, field):
 
 def _interface(nic, instance_name, index):
     field = "interfaces[%d]" % index
-    _choice(nic.get("type"), INTERFACE_TYPES, field + ".type")
+    _choice(nic.get("type"), states.INTERFACE_TYPES, field + ".type")
     mac = nic.get("mac")
     return dict(nic, source=_required(nic, "source", field), model=nic.get("model") or "virtio",
                 mac=normalize_mac(mac, field + ".mac") if mac else deterministic_mac(instance_name, index))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import parse_cpuset
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import instance_metadata
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt.xml_values import (
@@ -214,7 +215,7 @@ def parse_interface(element):
     kind = element.get("type")
     source = element.find("source")
     if source is not None and source.get("network"):
-        kind = "network"
+        kind = states.INTERFACE_NETWORK
     mac, model = element.find("mac"), element.find("model")
     return {"type": kind,
             "source": source.get(kind) or source.get("dev") if source is not None else None,

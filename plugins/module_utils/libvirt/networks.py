@@ -13,6 +13,7 @@ the bridge is then left to the guest's start.
 
 from __future__ import annotations
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import VmfleetError
 from ansible_collections.vmfleet.compute.plugins.module_utils.libvirt import connection as libvirt_client
 
@@ -36,9 +37,9 @@ def check_networks(conn, names, host, *, must_be_active):
 def check_interfaces(conn, interfaces, host, *, must_be_active):
     """What ``interfaces`` (an instance's, ``{type, source}``) name exists on ``host``: its libvirt networks
     (running when ``must_be_active``) and its bridges; VmfleetError naming the first that does not."""
-    check_networks(conn, [i["source"] for i in interfaces if i["type"] == "network"], host,
+    check_networks(conn, [i["source"] for i in interfaces if i["type"] == states.INTERFACE_NETWORK], host,
                    must_be_active=must_be_active)
-    check_bridges(conn, [i["source"] for i in interfaces if i["type"] == "bridge"], host)
+    check_bridges(conn, [i["source"] for i in interfaces if i["type"] == states.INTERFACE_BRIDGE], host)
 
 
 def check_bridges(conn, names, host):

@@ -123,7 +123,7 @@ class HostState(object):
         self.instances = set()
         self.group_members = {}     # server group name -> names of its guests here (server_group.py)
         self.disk_tiers = {}
-        self.networks = None        # libvirt network name -> running; None: the facts do not say (NetworkFilter)
+        self.networks = None        # names of the host's libvirt networks; None: the facts do not say (NetworkFilter)
         self.interfaces = None      # names of the host's network interfaces; None: its libvirt cannot tell
         self.floating = {}          # guest name -> floating_pool.FloatingGuest: where its floating vCPUs may run
         self.shrunk = {}            # request name -> {floating guest: CPUs its pin took out of that guest's set}
@@ -192,7 +192,7 @@ class HostState(object):
         self.io_ops = int(res.get("io_ops") or 0)
 
         if facts.get("networks") is not None:
-            self.networks = dict((n["name"], bool(n.get("active"))) for n in facts["networks"] if n.get("name"))
+            self.networks = frozenset(n["name"] for n in facts["networks"] if n.get("name"))
         if facts.get("host_interfaces") is not None:
             # a guest may be plugged into a network's bridge directly, as libvirt's interface driver may not list it
             self.interfaces = frozenset(facts["host_interfaces"]).union(

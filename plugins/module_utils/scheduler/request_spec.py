@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.vmfleet.compute.plugins.module_utils import states
 from ansible_collections.vmfleet.compute.plugins.module_utils.cpuset import parse_cpuset
 from ansible_collections.vmfleet.compute.plugins.module_utils.errors import InvalidInput, whole_number
 from ansible_collections.vmfleet.compute.plugins.module_utils.scheduler import cpu_topology
@@ -28,7 +29,6 @@ EMULATOR_SHARE, EMULATOR_ISOLATE = "share", "isolate"
 EMULATOR_POLICIES = (EMULATOR_SHARE, EMULATOR_ISOLATE)
 PCI_NUMA_POLICIES = ("required", "preferred", "legacy")
 GROUP_POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
-NETWORK_KINDS = ("network", "bridge")   # what a guest's interface is plugged into: a libvirt network, a host bridge
 SMT_TRAIT = "HW_CPU_HYPERTHREADING"
 SMT_REQUIRED, SMT_FORBIDDEN = "required", "forbidden"
 
@@ -595,7 +595,8 @@ def build_request_spec(request, pci_aliases=None):
 def placement_networks(interfaces):
     """What of ``interfaces`` (``[{type, source, ...}]``, an instance's or a guest's in the facts) placement asks
     a host for: ``[{network: NAME} | {bridge: NAME}]``."""
-    return [{i["type"]: i["source"]} for i in interfaces or () if i.get("type") in NETWORK_KINDS and i.get("source")]
+    return [{i["type"]: i["source"]} for i in interfaces or ()
+            if i.get("type") in states.INTERFACE_TYPES and i.get("source")]
 
 
 def _networks(networks):
@@ -605,7 +606,7 @@ def _networks(networks):
         return (), ()
     if not isinstance(networks, list):
         raise InvalidInput("networks", networks, "a list, each item {network: NAME} or {bridge: NAME}")
-    found = dict((kind, []) for kind in NETWORK_KINDS)
+    found = dict((kind, []) for kind in states.INTERFACE_TYPES)
     for index, item in enumerate(networks):
         kinds = [kind for kind in found if isinstance(item, dict) and item.get(kind)]
         if len(kinds) != 1 or not isinstance(item[kinds[0]], str):
@@ -613,7 +614,7 @@ def _networks(networks):
                                "{bridge: NAME} (a host bridge)")
         if item[kinds[0]] not in found[kinds[0]]:
             found[kinds[0]].append(item[kinds[0]])
-    return tuple(found["network"]), tuple(found["bridge"])
+    return tuple(found[states.INTERFACE_NETWORK]), tuple(found[states.INTERFACE_BRIDGE])
 
 
 def build_request_specs(requests, pci_aliases=None):
